@@ -1,0 +1,4 @@
+import { Testing } from "cdktf";
+
+// toHaveResource, toHaveResourceWithProperties, toHaveDataSourceWithProperties, ...
+Testing.setupJest();

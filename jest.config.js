@@ -1,0 +1,10 @@
+/** Jest: TypeScript through ts-jest without type checking (`npm run build` type-checks once, faster). */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/__tests__"],
+  testMatch: ["**/*.test.ts"],
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { tsconfig: { isolatedModules: true, module: "commonjs" }, diagnostics: false }],
+  },
+  setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
+};
