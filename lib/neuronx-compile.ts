@@ -1,0 +1,597 @@
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { AssetType, Fn, TerraformAsset, TerraformIterator, TerraformLocal, Token } from "cdktf";
+import { Construct } from "constructs";
+import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
+import { DataAwsEc2InstanceTypeOfferings } from "@cdktf/provider-aws/lib/data-aws-ec2-instance-type-offerings";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
+import { DataAwsSubnet } from "@cdktf/provider-aws/lib/data-aws-subnet";
+import { DataAwsSubnets } from "@cdktf/provider-aws/lib/data-aws-subnets";
+import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { CompileSettings } from "./compile-settings";
+import { ContainerImageConfig, NeuronxContainerImage } from "./container-images";
+import { Problems, ValidationError } from "./errors";
+import { CompileOptions, Model, resolveCompileOptions } from "./model";
+import { Inf2InstanceTypeName } from "./neuron-spec";
+import { ArtifactBucket } from "./private/artifact-bucket";
+import { nameElement } from "./private/naming";
+import { currentPartition, currentRegion } from "./private/stack-singletons";
+import { S3ObjectWaiter } from "./s3-object-waiter";
+import { Sizing, sizeModel } from "./sizing";
+import { USER_DATA_LIMIT_BYTES, renderCompileUserData } from "./user-data";
+
+/** Props of {@link NeuronxCompile}. */
+export interface NeuronxCompileProps {
+  /** The model to compile, e.g. `Model.fromHuggingFace("meta-llama/Meta-Llama-3-8B-Instruct")`. */
+  readonly model: Model;
+  /**
+   * transformers-neuronx compile options.
+   * @default - tpDegree from sizing, nPositions 4096, batchSize 1, amp "bf16", no quantization, OptLevel.BALANCED
+   */
+  readonly compileOptions?: CompileOptions;
+  /**
+   * The bucket for the artifacts: a bucket of this stack, or the name of an existing one.
+   * @default - a private, encrypted, versioned, TLS-only bucket is created
+   */
+  readonly bucket?: S3Bucket | string;
+  /**
+   * Delete every object of the created bucket on `terraform destroy`. Only for the bucket this construct creates.
+   * @default false
+   */
+  readonly bucketForceDestroy?: boolean;
+  /**
+   * The subnet of the compile instance. It needs a route to the Hugging Face Hub, ECR and S3.
+   * @default - the default VPC's subnets in the Availability Zones that offer the compile instance type, tried in turn
+   */
+  readonly subnetId?: string;
+  /**
+   * Ask for spot capacity first, and fall back to on-demand when spot capacity is refused.
+   * @default false
+   */
+  readonly spot?: boolean;
+  /**
+   * The EC2 instance type that compiles.
+   * @default - the smallest inf2 type with the TP degree's NeuronCores and the host memory to compile the model
+   */
+  readonly instanceType?: string;
+  /**
+   * The instance type the model is compiled to be served on (EC2 name; SageMaker adds `ml.`). It sets the default
+   * TP degree and the endpoint's default instance type.
+   * @default - the smallest inf2 type whose NeuronCores and host memory hold the model
+   */
+  readonly servingInstanceType?: string;
+  /**
+   * The AMI of the compile instance. It needs the Neuron driver; Docker is installed if missing.
+   * @default - the AMI named by amiSsmParameter
+   */
+  readonly amiId?: string;
+  /**
+   * The SSM parameter that holds the AMI id, resolved at plan time.
+   * @default "/aws/service/neuron/dlami/base/ubuntu-22.04/latest/image_id" (the Neuron base DLAMI)
+   */
+  readonly amiSsmParameter?: string;
+  /**
+   * The container image that compiles, the same image the endpoint serves with.
+   * @default NeuronxContainerImage.pytorchInferenceNeuronx()
+   */
+  readonly containerImage?: NeuronxContainerImage;
+  /**
+   * A Secrets Manager secret holding a Hugging Face token (the secret string), for gated or private models.
+   * The instance reads it at run time; it never enters user data, Terraform state or logs.
+   * @default - no token: public models only
+   */
+  readonly huggingFaceTokenSecretArn?: string;
+  /**
+   * Minutes after which the compile instance is terminated and the apply fails.
+   * @default 180
+   */
+  readonly deadlineMinutes?: number;
+  /**
+   * Seconds between the waiter's polls of the markers and the instance.
+   * @default 30
+   */
+  readonly pollIntervalSeconds?: number;
+  /**
+   * Size of the compile instance's root volume in GiB.
+   * @default - the DLAMI, the container image and three copies of the checkpoint, rounded up to 10 GiB
+   */
+  readonly rootVolumeSizeGiB?: number;
+  /**
+   * Tags for every resource, the instance and its volume.
+   * @default - only the construct's own tags (`neuronx:model`, `neuronx:revision`, `ManagedBy`)
+   */
+  readonly tags?: Record<string, string>;
+}
+
+/** Defaults of {@link NeuronxCompileProps}. */
+export const NEURONX_COMPILE_DEFAULTS = {
+  amiSsmParameter: "/aws/service/neuron/dlami/base/ubuntu-22.04/latest/image_id",
+  deadlineMinutes: 180,
+  pollIntervalSeconds: 30,
+  spot: false,
+  bucketForceDestroy: false,
+} as const;
+
+/** Bounds of the numeric props. */
+export const NEURONX_COMPILE_LIMITS = {
+  deadlineMinutes: { min: 10, max: 2880 },
+  pollIntervalSeconds: { min: 5, max: 600 },
+  rootVolumeSizeGiB: { min: 100, max: 16384 },
+} as const;
+
+/** Where the compile script is shipped, beside the artifacts: `_neuronx/bootstrap/<content hash>/`. */
+export const BOOTSTRAP_KEY_ROOT = "_neuronx/bootstrap/";
+
+/** The compile script's package, shipped to S3 and run inside the container. */
+export const COMPILE_PACKAGE_DIR = path.join(__dirname, "..", "python", "neuronx_compile");
+
+/**
+ * Compiles a Hugging Face model with the AWS Neuron SDK on a temporary inf2
+ * instance and uploads the artifacts to S3; `terraform apply` waits until they
+ * are complete.
+ *
+ * The instance is not a Terraform resource: a launch template describes it and
+ * the waiter (`null_resource`) runs it as a job, so that a second plan after
+ * success is empty and a cache hit (same model, options and SDK) launches nothing.
+ */
+export class NeuronxCompile extends Construct {
+  /** `s3://<bucket>/<prefix>`: the artifacts. Read through the waiter, so users of it wait for the compile. */
+  public readonly compiledArtifactS3Url: string;
+  /** The bucket name. */
+  public readonly bucketName: string;
+  /** The bucket ARN. */
+  public readonly bucketArn: string;
+  /** The cache-key prefix of the artifacts in the bucket, ending in `/`. */
+  public readonly artifactPrefix: string;
+  /** The compile settings: one source for the compile and the serving container. */
+  public readonly settings: CompileSettings;
+  /** How the model was sized: TP degree, instance types and memory figures. */
+  public readonly sizing: Sizing;
+  /** The instance type that compiles. */
+  public readonly compileInstanceType: Inf2InstanceTypeName;
+  /** The instance type the model is compiled to be served on (EC2 name). */
+  public readonly servingInstanceType: Inf2InstanceTypeName;
+  /** The tensor parallel degree compiled for. */
+  public readonly tpDegree: number;
+  /** The container image that compiled the model; serve with the same one. */
+  public readonly containerImage: NeuronxContainerImage;
+  /** The waiter; depend on it to use the artifacts. */
+  public readonly waiter: S3ObjectWaiter;
+  /** The launch template of the compile instance. */
+  public readonly launchTemplate: LaunchTemplate;
+  /** The compile instance's role. */
+  public readonly role: IamRole;
+  /** The most bytes the user data can take once Terraform resolves it (EC2 allows 16 KiB). */
+  public readonly userDataMaxBytes: number;
+
+  constructor(scope: Construct, id: string, props: NeuronxCompileProps) {
+    super(scope, id);
+    const { settings, sizing } = validate(this, props);
+    this.settings = settings;
+    this.sizing = sizing;
+    this.tpDegree = sizing.tpDegree;
+    this.compileInstanceType = sizing.compileInstanceType;
+    this.servingInstanceType = sizing.servingInstanceType;
+    this.containerImage = props.containerImage ?? NeuronxContainerImage.pytorchInferenceNeuronx();
+    this.artifactPrefix = settings.cacheKeyPrefix;
+
+    const tags: Record<string, string> = {
+      "neuronx:model": props.model.modelId,
+      "neuronx:revision": props.model.revision,
+      ManagedBy: "cdktf-neuronx-patterns",
+      ...props.tags,
+    };
+    const region = currentRegion(this).region;
+    const partition = currentPartition(this).partition;
+
+    // Bucket: given, or created the way a platform team would.
+    if (props.bucket === undefined) {
+      const created = new ArtifactBucket(this, "Bucket", {
+        forceDestroy: props.bucketForceDestroy ?? NEURONX_COMPILE_DEFAULTS.bucketForceDestroy,
+        tags,
+      }).bucket;
+      this.bucketName = created.bucket;
+      this.bucketArn = created.arn;
+    } else if (typeof props.bucket === "string") {
+      this.bucketName = props.bucket;
+      this.bucketArn = `arn:${partition}:s3:::${props.bucket}`;
+    } else {
+      this.bucketName = props.bucket.bucket;
+      this.bucketArn = props.bucket.arn;
+    }
+
+    const image = this.containerImage.bind(this);
+    const code = this.shipCompileScript(tags);
+    const network = this.network(props, tags);
+    const instanceRole = this.instanceRole(props, image, code.prefix, tags);
+    this.role = instanceRole.role;
+    const profile = nameElement(
+      new IamInstanceProfile(this, "InstanceProfile", { namePrefix: "neuronx-compile-", role: this.role.name, tags }),
+      this,
+    );
+
+    // AMI: the Neuron DLAMI of the region (resolved at plan time) unless one is given.
+    const imageId =
+      props.amiId ??
+      nameElement(
+        new DataAwsSsmParameter(this, "AmiParameter", {
+          name: props.amiSsmParameter ?? NEURONX_COMPILE_DEFAULTS.amiSsmParameter,
+        }),
+        this,
+      ).insecureValue; // an AMI id is not a secret; `value` would mark every plan line that uses it sensitive
+    const ami = nameElement(new DataAwsAmi(this, "Ami", { filter: [{ name: "image-id", values: [imageId] }] }), this);
+
+    const deadlineMinutes = props.deadlineMinutes ?? NEURONX_COMPILE_DEFAULTS.deadlineMinutes;
+    const userData = renderCompileUserData({
+      constructPath: this.node.path,
+      deadlineMinutes,
+      environment: {
+        ...settings.environment,
+        NEURONX_BUCKET: this.bucketName,
+        NEURONX_PREFIX: this.artifactPrefix,
+        NEURONX_REGION: region,
+        AWS_DEFAULT_REGION: region,
+        NEURONX_IMAGE: image.imageUri,
+        NEURONX_REGISTRY: image.registry,
+        NEURONX_CODE_PREFIX: code.prefix,
+        ...(props.huggingFaceTokenSecretArn ? { NEURONX_HF_TOKEN_SECRET_ARN: props.huggingFaceTokenSecretArn } : {}),
+      },
+    });
+    this.userDataMaxBytes = userData.maxBytes;
+    if (userData.maxBytes > USER_DATA_LIMIT_BYTES) {
+      // The body is fixed and the environment small; reaching this means the script grew past EC2's limit.
+      throw new ValidationError(this.node.path, [
+        `the rendered user data can reach ${userData.maxBytes} bytes, over EC2's limit of ${USER_DATA_LIMIT_BYTES}; ship more of it as S3 objects`,
+      ]);
+    }
+
+    const instanceTags = { ...tags, Name: `neuronx-compile ${props.model.modelId}` };
+    this.launchTemplate = nameElement(
+      new LaunchTemplate(this, "LaunchTemplate", {
+        namePrefix: "neuronx-compile-",
+        description: `Compiles ${props.model.modelId}@${props.model.revision} with the Neuron SDK ${settings.neuronSdkVersion} (${this.node.path})`,
+        imageId: ami.id,
+        instanceType: this.compileInstanceType,
+        iamInstanceProfile: { arn: profile.arn },
+        vpcSecurityGroupIds: [network.securityGroupId],
+        // The user data ends with `shutdown -h now`: the instance goes away by itself.
+        instanceInitiatedShutdownBehavior: "terminate",
+        metadataOptions: {
+          httpEndpoint: "enabled",
+          httpTokens: "required",
+          // The container runs with host networking, so one hop reaches IMDS.
+          httpPutResponseHopLimit: 1,
+          instanceMetadataTags: "disabled",
+        },
+        blockDeviceMappings: [
+          {
+            deviceName: ami.rootDeviceName,
+            ebs: {
+              volumeSize: props.rootVolumeSizeGiB ?? sizing.rootVolumeGiB,
+              volumeType: "gp3",
+              encrypted: "true",
+              deleteOnTermination: "true",
+            },
+          },
+        ],
+        // In a local, so the script reads as a script in the generated Terraform.
+        userData: Fn.base64encode(nameElement(new TerraformLocal(this, "UserData", userData.script), this, "user_data").asString),
+        updateDefaultVersion: true,
+        tagSpecifications: [
+          { resourceType: "instance", tags: instanceTags },
+          { resourceType: "volume", tags: instanceTags },
+        ],
+        tags,
+      }),
+      this,
+    );
+
+    const preconditions = [...network.preconditions];
+    if (image.regionCheck) preconditions.push(image.regionCheck);
+    this.waiter = new S3ObjectWaiter(this, "Waiter", {
+      bucket: this.bucketName,
+      prefix: this.artifactPrefix,
+      launchTemplateId: this.launchTemplate.id,
+      launchTemplateVersion: Token.asString(this.launchTemplate.latestVersion),
+      subnetIds: network.subnetIds,
+      spot: props.spot ?? NEURONX_COMPILE_DEFAULTS.spot,
+      deadlineMinutes,
+      pollIntervalSeconds: props.pollIntervalSeconds ?? NEURONX_COMPILE_DEFAULTS.pollIntervalSeconds,
+      region,
+      preconditions,
+      dependsOn: [code.objects, instanceRole.policy],
+    });
+    this.compiledArtifactS3Url = this.waiter.artifactS3Url;
+  }
+
+  /** Uploads the compile script's package next to the artifacts, keyed by its content. */
+  private shipCompileScript(tags: Record<string, string>): { prefix: string; objects: S3Object } {
+    const hash = hashPythonPackage(COMPILE_PACKAGE_DIR);
+    const asset = new TerraformAsset(this, "CompileScript", {
+      path: COMPILE_PACKAGE_DIR,
+      type: AssetType.DIRECTORY,
+      assetHash: hash,
+    });
+    const prefix = `${BOOTSTRAP_KEY_ROOT}${hash}/`;
+    const files = TerraformIterator.fromList(Fn.fileset(asset.path, "**/*.py"));
+    const objects = nameElement(
+      new S3Object(this, "CompileScriptObjects", {
+        forEach: files,
+        bucket: this.bucketName,
+        key: `${prefix}neuronx_compile/${files.value}`,
+        source: `${asset.path}/${files.value}`,
+        sourceHash: Fn.filemd5(`${asset.path}/${files.value}`),
+        contentType: "text/x-python",
+        tags,
+      }),
+      this,
+      "script",
+    );
+    return { prefix, objects };
+  }
+
+  /** The subnets to try and the security group, with plan-time checks that the instance type is offered there. */
+  private network(props: NeuronxCompileProps, tags: Record<string, string>) {
+    const offerings = nameElement(
+      new DataAwsEc2InstanceTypeOfferings(this, "Offerings", {
+        locationType: "availability-zone",
+        filter: [{ name: "instance-type", values: [this.compileInstanceType] }],
+      }),
+      this,
+    );
+    let vpcId: string;
+    let subnetIds: string;
+    let preconditions: { condition: unknown; errorMessage: string }[];
+    if (props.subnetId !== undefined) {
+      const subnet = nameElement(new DataAwsSubnet(this, "Subnet", { id: props.subnetId }), this);
+      vpcId = subnet.vpcId;
+      subnetIds = props.subnetId;
+      preconditions = [
+        {
+          condition: Fn.contains(offerings.locations, subnet.availabilityZone),
+          errorMessage: `The subnet given as subnetId is in an Availability Zone that does not offer ${this.compileInstanceType}. Choose a subnet in a zone that offers it.`,
+        },
+      ];
+    } else {
+      const vpc = nameElement(new DataAwsVpc(this, "DefaultVpc", { default: true }), this, "default");
+      vpcId = vpc.id;
+      const subnets = nameElement(
+        new DataAwsSubnets(this, "Subnets", {
+          filter: [
+            { name: "vpc-id", values: [vpc.id] },
+            { name: "default-for-az", values: ["true"] },
+            { name: "availability-zone", values: offerings.locations },
+          ],
+        }),
+        this,
+      );
+      subnetIds = Fn.join(" ", Fn.sort(subnets.ids));
+      preconditions = [
+        {
+          condition: `\${length(${subnets.fqn}.ids) > 0}`,
+          errorMessage: `The default VPC has no default subnet in an Availability Zone that offers ${this.compileInstanceType}. Set subnetId to a subnet in a zone that offers it.`,
+        },
+      ];
+    }
+    const securityGroup = nameElement(
+      new SecurityGroup(this, "SecurityGroup", {
+        namePrefix: "neuronx-compile-",
+        description: "NeuronxCompile instance: no ingress; egress to the Hugging Face Hub, ECR, S3 and OS packages",
+        vpcId,
+        tags,
+        lifecycle: { createBeforeDestroy: true },
+      }),
+      this,
+    );
+    for (const [name, port, why] of [
+      ["https", 443, "HTTPS to the Hugging Face Hub, ECR and S3"],
+      ["http", 80, "HTTP to the OS package mirrors, used only if Docker must be installed"],
+    ] as const) {
+      nameElement(
+        new VpcSecurityGroupEgressRule(this, `Egress-${name}`, {
+          securityGroupId: securityGroup.id,
+          description: why,
+          ipProtocol: "tcp",
+          fromPort: port,
+          toPort: port,
+          cidrIpv4: "0.0.0.0/0",
+          tags,
+        }),
+        this,
+        name,
+      );
+    }
+    return { securityGroupId: securityGroup.id, subnetIds, preconditions };
+  }
+
+  /** The instance role: S3 rights on its own prefix only, pull of its image, and the token secret if any. */
+  private instanceRole(
+    props: NeuronxCompileProps,
+    image: ContainerImageConfig,
+    codePrefix: string,
+    tags: Record<string, string>,
+  ): { role: IamRole; policy: IamRolePolicy } {
+    const assume = nameElement(
+      new DataAwsIamPolicyDocument(this, "AssumeRole", {
+        statement: [
+          {
+            actions: ["sts:AssumeRole"],
+            principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }],
+          },
+        ],
+      }),
+      this,
+      "assume_role",
+    );
+    const role = nameElement(
+      new IamRole(this, "Role", {
+        namePrefix: "neuronx-compile-",
+        description: `Compile instance of ${this.node.path}: writes ${this.artifactPrefix} only`,
+        assumeRolePolicy: assume.json,
+        tags,
+      }),
+      this,
+    );
+    const statements = [
+      {
+        sid: "ReadWriteOwnArtifacts",
+        actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+        resources: [`${this.bucketArn}/${this.artifactPrefix}*`],
+      },
+      {
+        sid: "ReadCompileScript",
+        actions: ["s3:GetObject"],
+        resources: [`${this.bucketArn}/${codePrefix}*`],
+      },
+      {
+        sid: "ListOwnPrefixes",
+        actions: ["s3:ListBucket"],
+        resources: [this.bucketArn],
+        condition: [{ test: "StringLike", variable: "s3:prefix", values: [`${this.artifactPrefix}*`, `${codePrefix}*`] }],
+      },
+      {
+        sid: "PullServingImage",
+        actions: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+        resources: [image.repositoryArn],
+      },
+      {
+        // GetAuthorizationToken has no resource-level permissions.
+        sid: "LogInToEcr",
+        actions: ["ecr:GetAuthorizationToken"],
+        resources: ["*"],
+      },
+      ...(props.huggingFaceTokenSecretArn
+        ? [{ sid: "ReadHuggingFaceToken", actions: ["secretsmanager:GetSecretValue"], resources: [props.huggingFaceTokenSecretArn] }]
+        : []),
+    ];
+    const policy = nameElement(new DataAwsIamPolicyDocument(this, "Policy", { statement: statements }), this);
+    const rolePolicy = nameElement(
+      new IamRolePolicy(this, "RolePolicy", { namePrefix: "neuronx-compile-", role: role.id, policy: policy.json }),
+      this,
+    );
+    return { role, policy: rolePolicy };
+  }
+}
+
+/** A hash of the package's Python sources (names and contents), blind to caches such as `__pycache__`. */
+export function hashPythonPackage(dir: string): string {
+  const hash = crypto.createHash("sha256");
+  const walk = (rel: string): void => {
+    for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const relPath = path.posix.join(rel, entry.name);
+      if (entry.isDirectory() && entry.name !== "__pycache__") walk(relPath);
+      else if (entry.isFile() && entry.name.endsWith(".py")) {
+        hash.update(relPath).update("\0").update(fs.readFileSync(path.join(dir, relPath))).update("\0");
+      }
+    }
+  };
+  walk("");
+  return hash.digest("hex").slice(0, 16);
+}
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+const literal = (v: unknown) => v !== undefined && !Token.isUnresolved(v);
+
+/** Checks every prop, collects every problem, sizes the model, and throws once. */
+function validate(construct: Construct, props: NeuronxCompileProps): { settings: CompileSettings; sizing: Sizing } {
+  const problems = new Problems();
+  const options = resolveCompileOptions(props.compileOptions ?? {}, problems);
+  const optionsValid = problems.empty;
+  const limits = NEURONX_COMPILE_LIMITS;
+  const intIn = (prop: keyof typeof limits, value: number | undefined) => {
+    const { min, max } = limits[prop];
+    problems.when(
+      literal(value) && !(Number.isInteger(value) && (value as number) >= min && (value as number) <= max),
+      () => `${prop} must be a whole number from ${min} to ${max}, got ${value}`,
+    );
+  };
+
+  if (typeof props.bucket === "string" && literal(props.bucket)) {
+    problems.when(
+      !BUCKET_NAME.test(props.bucket) || props.bucket.includes(".."),
+      `bucket must be an S3 bucket name (3 to 63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit), got ${JSON.stringify(props.bucket)}`,
+    );
+  }
+  problems.when(
+    props.bucket !== undefined && props.bucketForceDestroy !== undefined,
+    "bucketForceDestroy applies only to the bucket this construct creates, but bucket is given; manage force_destroy where that bucket is defined",
+  );
+  problems.when(
+    literal(props.subnetId) && !SUBNET_ID.test(props.subnetId as string),
+    () => `subnetId must be a subnet id such as "subnet-0123456789abcdef0", got ${JSON.stringify(props.subnetId)}`,
+  );
+  problems.when(
+    literal(props.amiId) && !AMI_ID.test(props.amiId as string),
+    () => `amiId must be an AMI id such as "ami-0123456789abcdef0", got ${JSON.stringify(props.amiId)}`,
+  );
+  problems.when(
+    props.amiId !== undefined && props.amiSsmParameter !== undefined,
+    "amiId and amiSsmParameter both name the AMI; set only one",
+  );
+  problems.when(
+    literal(props.amiSsmParameter) && !/^\/[A-Za-z0-9_.\-/]+$/.test(props.amiSsmParameter as string),
+    () => `amiSsmParameter must be an SSM parameter name starting with "/", got ${JSON.stringify(props.amiSsmParameter)}`,
+  );
+  problems.when(
+    literal(props.huggingFaceTokenSecretArn) && !SECRET_ARN.test(props.huggingFaceTokenSecretArn as string),
+    () =>
+      `huggingFaceTokenSecretArn must be a Secrets Manager secret ARN such as "arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-token-AbCdEf", got ${JSON.stringify(props.huggingFaceTokenSecretArn)}`,
+  );
+  intIn("deadlineMinutes", props.deadlineMinutes);
+  intIn("pollIntervalSeconds", props.pollIntervalSeconds);
+  intIn("rootVolumeSizeGiB", props.rootVolumeSizeGiB);
+  const deadline = props.deadlineMinutes ?? NEURONX_COMPILE_DEFAULTS.deadlineMinutes;
+  const poll = props.pollIntervalSeconds ?? NEURONX_COMPILE_DEFAULTS.pollIntervalSeconds;
+  const inRange = (prop: keyof typeof limits, v: number) => v >= limits[prop].min && v <= limits[prop].max;
+  problems.when(
+    inRange("deadlineMinutes", deadline) && inRange("pollIntervalSeconds", poll) && poll * 4 > deadline * 60,
+    () => `pollIntervalSeconds must be at most a quarter of deadlineMinutes (${(deadline * 60) / 4} seconds), got ${poll}`,
+  );
+  for (const [key, value] of Object.entries(props.tags ?? {})) {
+    problems.when(
+      key.length < 1 || key.length > 128 || key.toLowerCase().startsWith("aws:"),
+      `tags keys must be 1 to 128 characters and not start with "aws:", got ${JSON.stringify(key)}`,
+    );
+    problems.when(value.length > 256, `tags["${key}"] must be at most 256 characters, got ${value.length}`);
+  }
+
+  // Sizing needs valid options; with them it runs even when other props have problems, so all are reported at once.
+  let sizing: Sizing | undefined;
+  if (optionsValid) {
+    try {
+      sizing = sizeModel({
+        parameters: props.model.parameters.count,
+        options,
+        tpDegree: props.compileOptions?.tpDegree,
+        compileInstanceType: props.instanceType,
+        servingInstanceType: props.servingInstanceType,
+        modelName: props.model.modelId,
+      });
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      e.problems.forEach((p) => problems.add(p));
+    }
+  }
+  if (sizing && props.rootVolumeSizeGiB !== undefined && props.rootVolumeSizeGiB < sizing.rootVolumeGiB) {
+    problems.add(
+      `rootVolumeSizeGiB must hold the DLAMI, the container image and the checkpoint, about ${sizing.rootVolumeGiB} GiB for ${props.model.modelId}, got ${props.rootVolumeSizeGiB}; raise it or leave it unset`,
+    );
+  }
+  problems.throwIfAny(construct.node.path);
+  const sdk = (props.containerImage ?? NeuronxContainerImage.pytorchInferenceNeuronx()).neuronSdkVersion;
+  const resolvedSizing = sizing as Sizing;
+  return { settings: new CompileSettings(props.model, options, resolvedSizing.tpDegree, sdk), sizing: resolvedSizing };
+}

@@ -1,0 +1,112 @@
+import { Construct } from "constructs";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { nameElement } from "./naming";
+
+/** Props of {@link ArtifactBucket}. */
+export interface ArtifactBucketProps {
+  /** Delete the objects (every version) on destroy. */
+  readonly forceDestroy: boolean;
+  /** Tags. */
+  readonly tags: Record<string, string>;
+}
+
+/**
+ * A bucket for compiled artifacts, as a platform team would write it: private
+ * (public access blocked, ACLs disabled), encrypted (SSE-S3), versioned,
+ * TLS-only, with incomplete uploads and old versions cleaned up.
+ */
+export class ArtifactBucket extends Construct {
+  /** The bucket. */
+  public readonly bucket: S3Bucket;
+
+  constructor(scope: Construct, id: string, props: ArtifactBucketProps) {
+    super(scope, id);
+    const owner = scope;
+    const name = "artifacts";
+    this.bucket = nameElement(
+      new S3Bucket(this, "Bucket", { bucketPrefix: "neuronx-artifacts-", forceDestroy: props.forceDestroy, tags: props.tags }),
+      owner,
+      name,
+    );
+    const bucket = this.bucket.id;
+    const publicAccessBlock = nameElement(
+      new S3BucketPublicAccessBlock(this, "PublicAccessBlock", {
+        bucket,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      }),
+      owner,
+      name,
+    );
+    nameElement(
+      new S3BucketOwnershipControls(this, "OwnershipControls", { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } }),
+      owner,
+      name,
+    );
+    nameElement(
+      new S3BucketServerSideEncryptionConfigurationA(this, "Encryption", {
+        bucket,
+        rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+      }),
+      owner,
+      name,
+    );
+    nameElement(
+      new S3BucketVersioningA(this, "Versioning", { bucket, versioningConfiguration: { status: "Enabled" } }),
+      owner,
+      name,
+    );
+    nameElement(
+      new S3BucketLifecycleConfiguration(this, "Lifecycle", {
+        bucket,
+        rule: [
+          {
+            id: "abort-incomplete-multipart-uploads",
+            status: "Enabled",
+            filter: [{}],
+            abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+          },
+          {
+            id: "expire-noncurrent-versions",
+            status: "Enabled",
+            filter: [{}],
+            noncurrentVersionExpiration: [{ noncurrentDays: 30 }],
+          },
+        ],
+      }),
+      owner,
+      name,
+    );
+    const tlsOnly = nameElement(
+      new DataAwsIamPolicyDocument(this, "TlsOnly", {
+        statement: [
+          {
+            sid: "DenyInsecureTransport",
+            effect: "Deny",
+            actions: ["s3:*"],
+            resources: [this.bucket.arn, `${this.bucket.arn}/*`],
+            principals: [{ type: "*", identifiers: ["*"] }],
+            condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+          },
+        ],
+      }),
+      owner,
+      `${name}_tls_only`,
+    );
+    // After the public access block: S3 evaluates a new policy against it, and the two race otherwise.
+    nameElement(
+      new S3BucketPolicy(this, "Policy", { bucket, policy: tlsOnly.json, dependsOn: [publicAccessBlock] }),
+      owner,
+      name,
+    );
+  }
+}

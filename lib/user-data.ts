@@ -1,0 +1,73 @@
+import * as fs from "fs";
+import * as path from "path";
+import { Token } from "cdktf";
+
+/** EC2's limit on user data, in raw form before base64. */
+export const USER_DATA_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * Room reserved for each Terraform reference in the user data when its size is
+ * checked at synth time, before the values are known: bucket names are at most
+ * 63 characters, image URIs and ARNs about 150.
+ */
+export const TOKEN_ALLOWANCE_BYTES = 256;
+
+/** What the compile instance's user data needs. Values may be Terraform references. */
+export interface CompileUserDataInput {
+  /** Construct path, for the header comment. */
+  readonly constructPath: string;
+  /** Environment of the compile: bucket, prefix, image, code location, and the compile settings. */
+  readonly environment: Record<string, string>;
+  /** Minutes after boot at which the instance shuts itself down (terminates) whatever happens. */
+  readonly deadlineMinutes: number;
+}
+
+/** Rendered user data and its size bound. */
+export interface CompileUserData {
+  /** The script, with Terraform references still to be resolved. */
+  readonly script: string;
+  /** The most bytes it can take once the references are resolved. */
+  readonly maxBytes: number;
+}
+
+/**
+ * Renders the compile instance's user data: a bash script that exports the
+ * compile environment, then runs the fixed body below. The body is escaped for
+ * Terraform's template syntax, so shell `${VAR}` reaches the instance as written.
+ */
+export function renderCompileUserData(input: CompileUserDataInput): CompileUserData {
+  const exportLines = Object.entries({ ...input.environment, NEURONX_DEADLINE_MINUTES: String(input.deadlineMinutes) })
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => `export ${name}=${shellQuote(value)}`);
+  const script = [
+    "#!/bin/bash",
+    `# User data of ${input.constructPath} (cdktf-neuronx-patterns NeuronxCompile):`,
+    "# compiles the model inside the serving container and uploads it to S3, then terminates.",
+    ...exportLines,
+    "",
+    escapeTerraformTemplate(USER_DATA_BODY),
+  ].join("\n");
+  const tokens = script.match(/\$\{TfToken\[[^\]]+\]\}/g) ?? [];
+  const literalBytes = Buffer.byteLength(tokens.reduce((s, t) => s.replace(t, ""), script));
+  return { script, maxBytes: literalBytes + tokens.length * TOKEN_ALLOWANCE_BYTES };
+}
+
+/** Single-quotes a value for bash; Terraform references are quoted as they will resolve. */
+export function shellQuote(value: string): string {
+  if (Token.isUnresolved(value)) return `'${value}'`;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Escapes `${` and `%{` so Terraform passes them through instead of interpolating. */
+export function escapeTerraformTemplate(text: string): string {
+  // Replacer functions: in a replacement string, "$$" would mean one "$".
+  return text.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
+}
+
+/**
+ * The fixed part of the user data, a bash script kept in scripts/ so that
+ * shellcheck reads it; its header comment (up to the first blank line) stays out.
+ */
+export const USER_DATA_BODY_FILE = path.join(__dirname, "..", "scripts", "compile-user-data.sh");
+const source = fs.readFileSync(USER_DATA_BODY_FILE, "utf8");
+const USER_DATA_BODY = source.slice(source.indexOf("\n\n") + 2);

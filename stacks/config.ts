@@ -1,0 +1,130 @@
+import { Construct } from "constructs";
+import { ValidationError } from "../lib/errors";
+import { Amp } from "../lib/neuron-spec";
+import { CompileOptions, OptLevel, QuantDtype } from "../lib/model";
+
+/** Configuration of the example stacks, from environment variables or cdktf context. */
+export interface ExampleConfig {
+  /** AWS region of the stacks. */
+  readonly region: string;
+  /** Hugging Face model id. */
+  readonly modelId: string;
+  /** Hugging Face revision. */
+  readonly revision?: string;
+  /** Parameters in billions, where the model id does not say. */
+  readonly parametersBillion?: number;
+  /** Compile options. */
+  readonly compileOptions: CompileOptions;
+  /** Spot first. */
+  readonly spot?: boolean;
+  /** Existing bucket name. */
+  readonly bucket?: string;
+  /** Subnet of the compile instance. */
+  readonly subnetId?: string;
+  /** Compile instance type. */
+  readonly instanceType?: string;
+  /** Serving instance type. */
+  readonly servingInstanceType?: string;
+  /** AMI of the compile instance. */
+  readonly amiId?: string;
+  /** Secrets Manager ARN of a Hugging Face token. */
+  readonly huggingFaceTokenSecretArn?: string;
+  /** Compile deadline in minutes. */
+  readonly deadlineMinutes?: number;
+}
+
+/** Defaults of the example: a small chat model that compiles in minutes on inf2.xlarge. */
+export const EXAMPLE_DEFAULTS = {
+  region: "us-east-1",
+  modelId: "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
+  nPositions: 2048,
+} as const;
+
+/**
+ * Each setting: its environment variable, its cdktf context key (cdktf.json
+ * "context"), and its kind. The environment wins over the context.
+ */
+export const CONFIG_SOURCES = {
+  region: { env: "NEURONX_REGION", context: "region", kind: "string" },
+  modelId: { env: "NEURONX_MODEL_ID", context: "modelId", kind: "string" },
+  revision: { env: "NEURONX_REVISION", context: "revision", kind: "string" },
+  parametersBillion: { env: "NEURONX_PARAMETERS_BILLION", context: "parametersBillion", kind: "number" },
+  tpDegree: { env: "NEURONX_TP_DEGREE", context: "tpDegree", kind: "integer" },
+  nPositions: { env: "NEURONX_N_POSITIONS", context: "nPositions", kind: "integer" },
+  batchSize: { env: "NEURONX_BATCH_SIZE", context: "batchSize", kind: "integer" },
+  amp: { env: "NEURONX_AMP", context: "amp", kind: "string" },
+  quantDtype: { env: "NEURONX_QUANT_DTYPE", context: "quantDtype", kind: "string" },
+  optLevel: { env: "NEURONX_OPT_LEVEL", context: "optLevel", kind: "integer" },
+  spot: { env: "NEURONX_SPOT", context: "spot", kind: "boolean" },
+  bucket: { env: "NEURONX_BUCKET", context: "bucket", kind: "string" },
+  subnetId: { env: "NEURONX_SUBNET_ID", context: "subnetId", kind: "string" },
+  instanceType: { env: "NEURONX_INSTANCE_TYPE", context: "instanceType", kind: "string" },
+  servingInstanceType: { env: "NEURONX_SERVING_INSTANCE_TYPE", context: "servingInstanceType", kind: "string" },
+  amiId: { env: "NEURONX_AMI_ID", context: "amiId", kind: "string" },
+  huggingFaceTokenSecretArn: { env: "NEURONX_HF_TOKEN_SECRET_ARN", context: "huggingFaceTokenSecretArn", kind: "string" },
+  deadlineMinutes: { env: "NEURONX_DEADLINE_MINUTES", context: "deadlineMinutes", kind: "integer" },
+} as const;
+
+type Key = keyof typeof CONFIG_SOURCES;
+
+/**
+ * Reads the example configuration. Values that do not parse are a synth-time
+ * error naming the variable; the constructs then check what the values mean.
+ */
+export function loadConfig(scope: Construct, env: NodeJS.ProcessEnv = process.env): ExampleConfig {
+  const problems: string[] = [];
+  const read = (key: Key): string | number | boolean | undefined => {
+    const source = CONFIG_SOURCES[key];
+    const fromEnv = env[source.env];
+    const raw: unknown = fromEnv !== undefined && fromEnv !== "" ? fromEnv : scope.node.tryGetContext(source.context);
+    if (raw === undefined || raw === null || raw === "") return undefined;
+    const where = fromEnv ? source.env : `context "${source.context}"`;
+    const text = String(raw).trim();
+    switch (source.kind) {
+      case "string":
+        return text;
+      case "number":
+      case "integer": {
+        const n = Number(text);
+        if (!Number.isFinite(n) || (source.kind === "integer" && !Number.isInteger(n))) {
+          problems.push(`${where} must be a ${source.kind === "integer" ? "whole number" : "number"}, got ${JSON.stringify(text)}`);
+          return undefined;
+        }
+        return n;
+      }
+      case "boolean":
+        if (/^(true|1|yes)$/i.test(text)) return true;
+        if (/^(false|0|no)$/i.test(text)) return false;
+        problems.push(`${where} must be true or false, got ${JSON.stringify(text)}`);
+        return undefined;
+    }
+  };
+  const str = (k: Key) => read(k) as string | undefined;
+  const num = (k: Key) => read(k) as number | undefined;
+
+  const quant = str("quantDtype");
+  const config: ExampleConfig = {
+    region: str("region") ?? EXAMPLE_DEFAULTS.region,
+    modelId: str("modelId") ?? EXAMPLE_DEFAULTS.modelId,
+    revision: str("revision"),
+    parametersBillion: num("parametersBillion"),
+    compileOptions: {
+      tpDegree: num("tpDegree"),
+      nPositions: num("nPositions") ?? EXAMPLE_DEFAULTS.nPositions,
+      batchSize: num("batchSize"),
+      amp: str("amp") as Amp | undefined,
+      quantDtype: quant === undefined ? undefined : (quant.toLowerCase() as QuantDtype),
+      optLevel: num("optLevel") as OptLevel | undefined,
+    },
+    spot: read("spot") as boolean | undefined,
+    bucket: str("bucket"),
+    subnetId: str("subnetId"),
+    instanceType: str("instanceType"),
+    servingInstanceType: str("servingInstanceType"),
+    amiId: str("amiId"),
+    huggingFaceTokenSecretArn: str("huggingFaceTokenSecretArn"),
+    deadlineMinutes: num("deadlineMinutes"),
+  };
+  if (problems.length > 0) throw new ValidationError("example configuration", problems);
+  return config;
+}
