@@ -8,9 +8,10 @@ const settings = (o: CompileOptions = {}, tp = 2, sdk = "2.21.0", revision?: str
 describe("CompileSettings", () => {
   test("the cache key encodes model, revision, SDK and every option", () => {
     expect(settings({}).cacheKeyPrefix).toBe("meta-llama/Llama-2-7b-hf/main/neuronx-2.21.0/tp2-np4096-bs1-bf16-opt2/");
-    expect(settings({ quantDtype: QuantDtype.S8, optLevel: OptLevel.FAST_COMPILE, nPositions: 1024, batchSize: 4, amp: "f16" }, 8).cacheKeyPrefix).toBe(
-      "meta-llama/Llama-2-7b-hf/main/neuronx-2.21.0/tp8-np1024-bs4-f16-opt1-qs8/",
-    );
+    expect(
+      settings({ quantDtype: QuantDtype.S8, optLevel: OptLevel.FAST_COMPILE, nPositions: 1024, batchSize: 4, amp: "f16" }, 8)
+        .cacheKeyPrefix,
+    ).toBe("meta-llama/Llama-2-7b-hf/main/neuronx-2.21.0/tp8-np1024-bs4-f16-opt1-qs8/");
   });
 
   test("same model, options and SDK give the same prefix", () => {

@@ -1,8 +1,7 @@
 import { Testing } from "cdktf";
 import { CONFIG_SOURCES, EXAMPLE_DEFAULTS, loadConfig } from "../stacks/config";
 
-const load = (env: Record<string, string> = {}, context: Record<string, unknown> = {}) =>
-  loadConfig(Testing.app({ context }), env);
+const load = (env: Record<string, string> = {}, context: Record<string, unknown> = {}) => loadConfig(Testing.app({ context }), env);
 
 describe("loadConfig", () => {
   test("defaults to a small chat model in us-east-1", () => {

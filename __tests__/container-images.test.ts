@@ -8,20 +8,35 @@ describe("NeuronxContainerImage", () => {
   });
 
   test("the registry table covers the Inferentia2 regions", () => {
-    for (const region of ["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1", "ap-south-1", "sa-east-1"]) {
+    for (const region of [
+      "us-east-1",
+      "us-east-2",
+      "us-west-2",
+      "eu-west-1",
+      "eu-central-1",
+      "ap-northeast-1",
+      "ap-south-1",
+      "sa-east-1",
+    ]) {
       expect(DLC_REGISTRY_ACCOUNTS[region]).toMatch(/^\d{12}$/);
     }
   });
 
   test("fromEcrUri derives the repository ARN and registry", () => {
-    const config = NeuronxContainerImage.fromEcrUri("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/a/b@sha256:" + "0".repeat(64), "2.20.2").bind(testStack());
+    const config = NeuronxContainerImage.fromEcrUri(
+      "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/a/b@sha256:" + "0".repeat(64),
+      "2.20.2",
+    ).bind(testStack());
     expect(config.registry).toBe("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn");
     expect(config.repositoryArn).toMatch(/:ecr:cn-north-1:123456789012:repository\/a\/b$/);
     expect(config.regionCheck).toBeUndefined();
   });
 
   test.each([
-    ["public.ecr.aws/neuron/pytorch-inference-neuronx:2.1.2", /imageUri must be a private ECR image, .* because SageMaker pulls only from ECR; got "public\.ecr\.aws/],
+    [
+      "public.ecr.aws/neuron/pytorch-inference-neuronx:2.1.2",
+      /imageUri must be a private ECR image, .* because SageMaker pulls only from ECR; got "public\.ecr\.aws/,
+    ],
     ["123456789012.dkr.ecr.us-east-1.amazonaws.com/repo", /imageUri must be a private ECR image/],
   ])("fromEcrUri throws for %s", (uri, message) => {
     expect(() => NeuronxContainerImage.fromEcrUri(uri, "2.21.0")).toThrow(message);

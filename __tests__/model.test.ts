@@ -1,13 +1,5 @@
 import { Problems, ValidationError } from "../lib/errors";
-import {
-  COMPILE_DEFAULTS,
-  Model,
-  OptLevel,
-  Parameters,
-  QuantDtype,
-  parametersFromModelId,
-  resolveCompileOptions,
-} from "../lib/model";
+import { COMPILE_DEFAULTS, Model, OptLevel, Parameters, QuantDtype, parametersFromModelId, resolveCompileOptions } from "../lib/model";
 import { Token } from "cdktf";
 import { thrown } from "./helpers/thrown";
 
@@ -37,9 +29,9 @@ describe("Model.fromHuggingFace", () => {
   });
 
   test("takes a pinned revision", () => {
-    expect(Model.fromHuggingFace("gpt2", { parameters: Parameters.million(124), revision: "607a30d783dfa663caf39e06633721c8d4cfcd7e" }).revision).toBe(
-      "607a30d783dfa663caf39e06633721c8d4cfcd7e",
-    );
+    expect(
+      Model.fromHuggingFace("gpt2", { parameters: Parameters.million(124), revision: "607a30d783dfa663caf39e06633721c8d4cfcd7e" }).revision,
+    ).toBe("607a30d783dfa663caf39e06633721c8d4cfcd7e");
   });
 
   test("prefers explicit parameters over the id", () => {
@@ -65,7 +57,9 @@ describe("Model.fromHuggingFace", () => {
   });
 
   test.each(["", "a/b/c", "org/name with space", "org/-bad", "org/a--b", "x".repeat(97)])("throws for the model id %j", (id) => {
-    expect(() => Model.fromHuggingFace(id, { parameters: Parameters.billion(1) })).toThrow(/the model id must be a Hugging Face repository id/);
+    expect(() => Model.fromHuggingFace(id, { parameters: Parameters.billion(1) })).toThrow(
+      /the model id must be a Hugging Face repository id/,
+    );
   });
 
   test.each(["", "-main", "a..b", "has space"])("throws for the revision %j", (revision) => {
@@ -129,7 +123,13 @@ describe("resolveCompileOptions", () => {
   });
 
   test("keeps given values", () => {
-    const { resolved } = resolve({ nPositions: 1024, batchSize: 4, amp: "f16", quantDtype: QuantDtype.S8, optLevel: OptLevel.MODEL_EXECUTION_PERFORMANCE });
+    const { resolved } = resolve({
+      nPositions: 1024,
+      batchSize: 4,
+      amp: "f16",
+      quantDtype: QuantDtype.S8,
+      optLevel: OptLevel.MODEL_EXECUTION_PERFORMANCE,
+    });
     expect(resolved).toEqual({ nPositions: 1024, batchSize: 4, amp: "f16", quantDtype: "s8", optLevel: 3 });
   });
 

@@ -38,7 +38,10 @@ describe("NeuronxCompile", () => {
     });
 
     test("creates a private, encrypted, versioned, TLS-only bucket", () => {
-      expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_s3_bucket" }, { bucket_prefix: "neuronx-artifacts-", force_destroy: false });
+      expect(text).toHaveResourceWithProperties(
+        { tfResourceType: "aws_s3_bucket" },
+        { bucket_prefix: "neuronx-artifacts-", force_destroy: false },
+      );
       expect(text).toHaveResourceWithProperties(
         { tfResourceType: "aws_s3_bucket_public_access_block" },
         { block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true },
@@ -51,14 +54,19 @@ describe("NeuronxCompile", () => {
         { tfResourceType: "aws_s3_bucket_server_side_encryption_configuration" },
         { rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } }] },
       );
-      expect(text).toHaveResourceWithProperties({ tfResourceType: "aws_s3_bucket_versioning" }, { versioning_configuration: { status: "Enabled" } });
+      expect(text).toHaveResourceWithProperties(
+        { tfResourceType: "aws_s3_bucket_versioning" },
+        { versioning_configuration: { status: "Enabled" } },
+      );
       const tls = json.data.aws_iam_policy_document.compile_artifacts_tls_only.statement[0];
       expect(tls).toMatchObject({
         effect: "Deny",
         actions: ["s3:*"],
         condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
       });
-      expect(json.resource.aws_s3_bucket_policy.compile_artifacts.depends_on).toEqual(["aws_s3_bucket_public_access_block.compile_artifacts"]);
+      expect(json.resource.aws_s3_bucket_policy.compile_artifacts.depends_on).toEqual([
+        "aws_s3_bucket_public_access_block.compile_artifacts",
+      ]);
     });
 
     test("cleans up incomplete uploads and old versions", () => {
@@ -118,7 +126,9 @@ describe("NeuronxCompile", () => {
     test("instance role: S3 rights limited to its cache-key prefix and its script, pull of its image", () => {
       const byId = Object.fromEntries(policyStatements(json).map((s) => [s.sid, s]));
       expect(byId.ReadWriteOwnArtifacts.resources).toEqual([`\${aws_s3_bucket.compile_artifacts.arn}/${construct.artifactPrefix}*`]);
-      expect(byId.ReadCompileScript.resources[0]).toMatch(/^\$\{aws_s3_bucket\.compile_artifacts\.arn\}\/_neuronx\/bootstrap\/[0-9a-f]{16}\/\*$/);
+      expect(byId.ReadCompileScript.resources[0]).toMatch(
+        /^\$\{aws_s3_bucket\.compile_artifacts\.arn\}\/_neuronx\/bootstrap\/[0-9a-f]{16}\/\*$/,
+      );
       expect(byId.ListOwnPrefixes.condition[0].values[0]).toBe(`${construct.artifactPrefix}*`);
       expect(byId.PullServingImage.resources[0]).toMatch(/:repository\/pytorch-inference-neuronx$/);
       expect(byId.LogInToEcr).toMatchObject({ actions: ["ecr:GetAuthorizationToken"], resources: ["*"] });
@@ -243,7 +253,13 @@ describe("NeuronxCompile", () => {
   describe("props", () => {
     test("compileOptions reach the cache key and the user data", () => {
       const { construct, json } = compile({
-        compileOptions: { nPositions: 1024, batchSize: 2, amp: "f16", quantDtype: QuantDtype.S8, optLevel: OptLevel.MODEL_EXECUTION_PERFORMANCE },
+        compileOptions: {
+          nPositions: 1024,
+          batchSize: 2,
+          amp: "f16",
+          quantDtype: QuantDtype.S8,
+          optLevel: OptLevel.MODEL_EXECUTION_PERFORMANCE,
+        },
       });
       expect(construct.artifactPrefix).toBe("TinyLlama/TinyLlama-1.1B-Chat-v1.0/main/neuronx-2.21.0/tp2-np1024-bs2-f16-opt3-qs8/");
       expect(userData(json)).toContain("export NEURONX_QUANT_DTYPE='s8'");
@@ -259,7 +275,9 @@ describe("NeuronxCompile", () => {
       const { json, construct } = compile({ bucket: "my-models" });
       expect(json.resource.aws_s3_bucket).toBeUndefined();
       expect(construct.bucketName).toBe("my-models");
-      expect(policyStatements(json)[0].resources[0]).toBe(`arn:\${data.aws_partition.current.partition}:s3:::my-models/${construct.artifactPrefix}*`);
+      expect(policyStatements(json)[0].resources[0]).toBe(
+        `arn:\${data.aws_partition.current.partition}:s3:::my-models/${construct.artifactPrefix}*`,
+      );
       expect(waiter(json).triggers.bucket).toBe("my-models");
     });
 
@@ -380,13 +398,22 @@ describe("NeuronxCompile", () => {
       [{ huggingFaceTokenSecretArn: "hf_abc" }, /huggingFaceTokenSecretArn must be a Secrets Manager secret ARN .* got "hf_abc"/],
       [{ deadlineMinutes: 5 }, /deadlineMinutes must be a whole number from 10 to 2880, got 5/],
       [{ pollIntervalSeconds: 1 }, /pollIntervalSeconds must be a whole number from 5 to 600, got 1/],
-      [{ deadlineMinutes: 10, pollIntervalSeconds: 300 }, /pollIntervalSeconds must be at most a quarter of deadlineMinutes \(150 seconds\), got 300/],
+      [
+        { deadlineMinutes: 10, pollIntervalSeconds: 300 },
+        /pollIntervalSeconds must be at most a quarter of deadlineMinutes \(150 seconds\), got 300/,
+      ],
       [{ rootVolumeSizeGiB: 50 }, /rootVolumeSizeGiB must be a whole number from 100 to 16384, got 50/],
-      [{ rootVolumeSizeGiB: 100 }, /rootVolumeSizeGiB must hold the DLAMI, the container image and the checkpoint, about 140 GiB .* got 100/],
+      [
+        { rootVolumeSizeGiB: 100 },
+        /rootVolumeSizeGiB must hold the DLAMI, the container image and the checkpoint, about 140 GiB .* got 100/,
+      ],
       [{ tags: { "aws:owner": "x" } }, /tags keys must be 1 to 128 characters and not start with "aws:", got "aws:owner"/],
       [{ tags: { Note: "x".repeat(257) } }, /tags\["Note"\] must be at most 256 characters, got 257/],
       [{ instanceType: "inf2.large" }, /instanceType must be one of inf2\.xlarge, .* got "inf2\.large"/],
-      [{ compileOptions: { tpDegree: 8 }, instanceType: "inf2.8xlarge" }, /at most the 2 NeuronCores of inf2\.8xlarge, got 8; lower tpDegree or set instanceType to inf2\.24xlarge/],
+      [
+        { compileOptions: { tpDegree: 8 }, instanceType: "inf2.8xlarge" },
+        /at most the 2 NeuronCores of inf2\.8xlarge, got 8; lower tpDegree or set instanceType to inf2\.24xlarge/,
+      ],
       [{ compileOptions: { nPositions: 64 } }, /compileOptions\.nPositions must be a whole number from 128 to 131072, got 64/],
       [{ model: Model.fromHuggingFace("meta-llama/Llama-3.1-405B") }, /is too large for Inferentia2/],
     ])("throws for %j", (props, message) => {

@@ -123,7 +123,8 @@ class DlcImage extends NeuronxContainerImage {
   }
 }
 
-const ECR_URI = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9][a-z0-9._/-]*)(?::[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+const ECR_URI =
+  /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9][a-z0-9._/-]*)(?::[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
 const SDK_VERSION = /^2\.\d+(\.\d+)?$/;
 /** Neuron 2.18 (transformers-neuronx 0.10) is the first that loads Hub checkpoints without a split copy. */
 const MIN_SDK_MINOR = 18;

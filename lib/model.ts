@@ -108,8 +108,7 @@ const EXPERTS_TOKEN = /(?<![A-Za-z0-9.])(\d+)x(\d+(?:\.\d+)?)([bm])(?![A-Za-z0-9
  */
 export function parametersFromModelId(modelId: string): Parameters | string {
   const name = modelId.slice(modelId.lastIndexOf("/") + 1);
-  const fix = (example: string) =>
-    `pass it, e.g. Model.fromHuggingFace(${JSON.stringify(modelId)}, { parameters: ${example} })`;
+  const fix = (example: string) => `pass it, e.g. Model.fromHuggingFace(${JSON.stringify(modelId)}, { parameters: ${example} })`;
   const experts = EXPERTS_TOKEN.exec(name);
   if (experts) {
     return (
@@ -217,11 +216,7 @@ const list = (values: readonly unknown[]) => values.map((v) => (typeof v === "st
  * Validates compile options and applies the defaults, recording problems under `prop`.
  * The TP degree is validated here for membership only; sizing checks it against the instances.
  */
-export function resolveCompileOptions(
-  options: CompileOptions,
-  problems: Problems,
-  prop = "compileOptions",
-): ResolvedCompileOptions {
+export function resolveCompileOptions(options: CompileOptions, problems: Problems, prop = "compileOptions"): ResolvedCompileOptions {
   const resolved: ResolvedCompileOptions = {
     nPositions: options.nPositions ?? COMPILE_DEFAULTS.nPositions,
     batchSize: options.batchSize ?? COMPILE_DEFAULTS.batchSize,
@@ -260,7 +255,8 @@ export function resolveCompileOptions(
   );
   problems.when(
     !oneOf(resolved.optLevel, OPT_LEVELS),
-    () => `${prop}.optLevel must be one of ${list(OPT_LEVELS)} (OptLevel.FAST_COMPILE, BALANCED, MODEL_EXECUTION_PERFORMANCE), got ${resolved.optLevel}`,
+    () =>
+      `${prop}.optLevel must be one of ${list(OPT_LEVELS)} (OptLevel.FAST_COMPILE, BALANCED, MODEL_EXECUTION_PERFORMANCE), got ${resolved.optLevel}`,
   );
   return resolved;
 }

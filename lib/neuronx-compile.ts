@@ -491,7 +491,11 @@ export function hashPythonPackage(dir: string): string {
       const relPath = path.posix.join(rel, entry.name);
       if (entry.isDirectory() && entry.name !== "__pycache__") walk(relPath);
       else if (entry.isFile() && entry.name.endsWith(".py")) {
-        hash.update(relPath).update("\0").update(fs.readFileSync(path.join(dir, relPath))).update("\0");
+        hash
+          .update(relPath)
+          .update("\0")
+          .update(fs.readFileSync(path.join(dir, relPath)))
+          .update("\0");
       }
     }
   };

@@ -97,8 +97,7 @@ export function memoryNeeds(parameters: number, options: ResolvedCompileOptions)
 }
 
 const gib = (bytes: number) => `${Math.ceil(bytes / GiB)} GiB`;
-const fits = (t: Inf2InstanceType, cores: number, hostBytes: number) =>
-  t.neuronCores >= cores && t.memoryGiB * GiB >= hostBytes;
+const fits = (t: Inf2InstanceType, cores: number, hostBytes: number) => t.neuronCores >= cores && t.memoryGiB * GiB >= hostBytes;
 const smallest = (cores: number, hostBytes: number) => INF2_INSTANCE_TYPES.find((t) => fits(t, cores, hostBytes));
 const largestDegreeFor = (cores: number) => Math.max(...TP_DEGREES.filter((d) => d <= cores));
 

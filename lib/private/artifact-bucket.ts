@@ -60,11 +60,7 @@ export class ArtifactBucket extends Construct {
       owner,
       name,
     );
-    nameElement(
-      new S3BucketVersioningA(this, "Versioning", { bucket, versioningConfiguration: { status: "Enabled" } }),
-      owner,
-      name,
-    );
+    nameElement(new S3BucketVersioningA(this, "Versioning", { bucket, versioningConfiguration: { status: "Enabled" } }), owner, name);
     nameElement(
       new S3BucketLifecycleConfiguration(this, "Lifecycle", {
         bucket,
@@ -103,10 +99,6 @@ export class ArtifactBucket extends Construct {
       `${name}_tls_only`,
     );
     // After the public access block: S3 evaluates a new policy against it, and the two race otherwise.
-    nameElement(
-      new S3BucketPolicy(this, "Policy", { bucket, policy: tlsOnly.json, dependsOn: [publicAccessBlock] }),
-      owner,
-      name,
-    );
+    nameElement(new S3BucketPolicy(this, "Policy", { bucket, policy: tlsOnly.json, dependsOn: [publicAccessBlock] }), owner, name);
   }
 }

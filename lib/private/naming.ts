@@ -32,9 +32,7 @@ export function nameElement<T extends TerraformElement>(element: T, owner: Const
   if (!names) used.set(stack, (names = new Map()));
   const other = names.get(key);
   if (other !== undefined && other !== element.node.path) {
-    throw new ValidationError(owner.node.path, [
-      `the Terraform name ${key} is taken by ${other}; give one of the constructs another id`,
-    ]);
+    throw new ValidationError(owner.node.path, [`the Terraform name ${key} is taken by ${other}; give one of the constructs another id`]);
   }
   names.set(key, element.node.path);
   element.overrideLogicalId(name);

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Optional
 
 from . import constants as c
 from .errors import DownloadError
@@ -14,7 +13,7 @@ from .progress import Progress
 log = logging.getLogger(__name__)
 
 
-def read_hf_token(secret_arn: Optional[str], secrets_client) -> Optional[str]:
+def read_hf_token(secret_arn: str | None, secrets_client) -> str | None:
     """The token from Secrets Manager: the secret string itself, or its "token" / "HF_TOKEN" key if it is JSON."""
     if not secret_arn:
         return None
@@ -50,13 +49,15 @@ def choose_files(siblings: list[tuple[str, int]]) -> list[tuple[str, int]]:
     elif pickles:
         weights = pickles + [(n, s) for n, s in top.items() if n == "pytorch_model.bin.index.json"]
     else:
-        raise DownloadError("the repository has no model weights (*.safetensors or pytorch_model*.bin) at its top level")
+        raise DownloadError(
+            "the repository has no model weights (*.safetensors or pytorch_model*.bin) at its top level"
+        )
     if "config.json" not in top:
         raise DownloadError("the repository has no config.json; it is not a transformers model")
     return sorted(chosen + weights)
 
 
-def download(model_id: str, revision: str, dest: Path, token: Optional[str], progress: Progress) -> str:
+def download(model_id: str, revision: str, dest: Path, token: str | None, progress: Progress) -> str:
     """Downloads the model into ``dest`` and returns the commit it resolved to."""
     from huggingface_hub import HfApi, hf_hub_download
     from huggingface_hub.utils import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError

@@ -14,7 +14,6 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Optional
 
 from . import constants as c
 from .download import download, read_hf_token
@@ -68,7 +67,7 @@ def configure_logging(tail_lines: int = c.LOG_TAIL_LINES) -> tuple[TailHandler, 
     return tail, redact
 
 
-def run(settings: Settings, s3, secrets, progress: Progress, redact: Optional[Redact] = None) -> dict:
+def run(settings: Settings, s3, secrets, progress: Progress, redact: Redact | None = None) -> dict:
     """Runs every phase and returns the manifest. Raises on failure; the caller writes _FAILURE."""
     store = ArtifactStore(s3, settings.bucket, settings.prefix)
     store.clear_markers()
@@ -96,11 +95,17 @@ def run(settings: Settings, s3, secrets, progress: Progress, redact: Optional[Re
     progress.phase("publish")
     manifest = build_manifest(settings, commit, files, versions)
     store.publish(manifest, files)
-    log.info("published %d files (%d bytes) to s3://%s/%s", len(files), manifest["total_bytes"], settings.bucket, settings.prefix)
+    log.info(
+        "published %d files (%d bytes) to s3://%s/%s",
+        len(files),
+        manifest["total_bytes"],
+        settings.bucket,
+        settings.prefix,
+    )
     return manifest
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Runs the compile job from the environment; returns the process exit code."""
     import boto3
 
@@ -112,7 +117,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         log.error("%s", error)
         return 2
     s3 = boto3.client("s3")
-    progress = Progress(lambda body: ArtifactStore(s3, settings.bucket, settings.prefix).put_text(c.PROGRESS, body), settings.instance_id)
+    progress = Progress(
+        lambda body: ArtifactStore(s3, settings.bucket, settings.prefix).put_text(c.PROGRESS, body),
+        settings.instance_id,
+    )
     try:
         run(settings, s3, boto3.client("secretsmanager"), progress, redact)
         return 0
@@ -127,7 +135,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         for secret in redact.secrets:
             reason = reason.replace(secret, "***")
         try:
-            ArtifactStore(s3, settings.bucket, settings.prefix).write_failure(reason, phase, settings.instance_id, list(tail.lines))
-        except Exception as write_error:
+            ArtifactStore(s3, settings.bucket, settings.prefix).write_failure(
+                reason, phase, settings.instance_id, list(tail.lines)
+            )
+        except Exception as write_error:  # noqa: BLE001 - already failing; report and exit
             log.error("could not write _FAILURE: %s", write_error)
         return 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class Progress:
             body = self.body()
         try:
             self._write(body)
-        except Exception as error:  # progress is advisory: never fail the compile for it
+        except Exception as error:  # noqa: BLE001 - progress is advisory: never fail the compile for it
             log.warning("could not write _PROGRESS: %s", error)
 
 

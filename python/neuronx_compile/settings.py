@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional
 
 from . import constants as c
 from .errors import SettingsError
@@ -21,12 +21,12 @@ class Settings:
     n_positions: int
     batch_size: int
     amp: str
-    quant_dtype: Optional[str]
+    quant_dtype: str | None
     opt_level: int
     bucket: str
     prefix: str
     work_dir: str
-    hf_token_secret_arn: Optional[str]
+    hf_token_secret_arn: str | None
     instance_id: str
 
     @property
@@ -47,7 +47,7 @@ class Settings:
         }
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
         """Reads the settings, collecting every problem before raising one SettingsError."""
         problems: list[str] = []
 

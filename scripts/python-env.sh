@@ -1,0 +1,21 @@
+#!/bin/sh
+# Creates .venv with python/requirements-dev.txt, or reuses it when the requirements are unchanged.
+# Prints the venv's bin directory last, for callers to put first on PATH.
+set -eu
+cd "$(dirname "$0")/.."
+VENV=${NEURONX_VENV:-.venv}
+REQUIREMENTS=python/requirements-dev.txt
+STAMP="$VENV/.requirements.sha256"
+want=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
+if [ -x "$VENV/bin/python" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ]; then
+  echo "python env: reusing $VENV" >&2
+else
+  echo "python env: installing $REQUIREMENTS into $VENV" >&2
+  started=$(date +%s)
+  python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+  echo "$want" >"$STAMP"
+  echo "python env: ready in $(($(date +%s) - started)) s" >&2
+fi
+echo "$PWD/$VENV/bin"

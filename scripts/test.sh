@@ -1,0 +1,28 @@
+#!/bin/sh
+# The test command of the README (`npm test`): the unit tier, a few minutes at most.
+#   TypeScript: type check, prettier, jest on the synthesized JSON and pure functions
+#   Python:     ruff, pytest (the compile script and the waiter against a moto server on 127.0.0.1)
+#   Shell:      shellcheck on every script
+# Python tools come from python/requirements-dev.txt into .venv (created on first run).
+set -eu
+cd "$(dirname "$0")/.."
+step() { printf '\n== %s\n' "$*"; }
+
+step "TypeScript: type check"
+npx tsc --noEmit
+step "TypeScript: format (prettier)"
+npx prettier --check "**/*.ts"
+step "TypeScript: jest"
+npx jest
+
+step "Python: environment"
+PATH="$(scripts/python-env.sh):$PATH"
+export PATH
+step "Python: ruff"
+ruff check python
+ruff format --check python
+step "Python: pytest"
+pytest python
+
+step "Shell: shellcheck"
+shellcheck scripts/*.sh .ci/run
