@@ -79,8 +79,19 @@ human() { awk -v b="${1:-0}" 'BEGIN { split("B KiB MiB GiB TiB", u, " "); i = 1;
 
 elapsed_text() { awk -v s="$1" 'BEGIN { printf "%dm%02ds", s / 60, s % 60 }'; }
 
-# 0: complete artifacts; 1: no _SUCCESS; 2: a _SUCCESS that does not match what is in S3.
+# Lists everything under the prefix into $TMP/listing ("key<TAB>size" lines): one call a poll
+# tells which markers exist and what the artifacts hold.
+list_prefix() {
+  if ! awsr s3api list-objects-v2 --bucket "$BUCKET" --prefix "$PREFIX" --query 'Contents[].[Key, Size]' \
+    >"$TMP/listing" 2>"$TMP/err"; then
+    die 1 "cannot list $S3: $(tr '\n' ' ' <"$TMP/err")"
+  fi
+}
+has() { awk -F '\t' -v k="$PREFIX$1" '$1 == k { found = 1 } END { exit !found }' "$TMP/listing"; }
+
+# After list_prefix. 0: complete artifacts; 1: no _SUCCESS; 2: a _SUCCESS that does not match S3.
 check_success() {
+  has _SUCCESS || return 1
   fetch _SUCCESS || return 1
   key=$(kv cache_key "$TMP/_SUCCESS")
   want_files=$(kv files "$TMP/_SUCCESS")
@@ -89,16 +100,12 @@ check_success() {
     log "_SUCCESS names the cache key '$key', not '$PREFIX'; ignoring it"
     return 2
   fi
-  if ! awsr s3api list-objects-v2 --bucket "$BUCKET" --prefix "$PREFIX" \
-    --query "Contents[?starts_with(Key, '${PREFIX}model/') || starts_with(Key, '${PREFIX}compiled/') || Key == '${PREFIX}manifest.json'].[Key, Size]" \
-    >"$TMP/listing" 2>"$TMP/err"; then
-    die 1 "cannot list $S3: $(tr '\n' ' ' <"$TMP/err")"
-  fi
-  grep -q "manifest.json" "$TMP/listing" || {
+  if ! has manifest.json; then
     log "_SUCCESS exists but manifest.json does not; the artifacts are incomplete"
     return 2
-  }
-  have=$(awk -v m="${PREFIX}manifest.json" '$1 != m && $2 ~ /^[0-9]+$/ { n++; s += $2 } END { printf "%d %.0f", n, s }' "$TMP/listing")
+  fi
+  have=$(awk -F '\t' -v m="${PREFIX}model/" -v c="${PREFIX}compiled/" \
+    'index($1, m) == 1 || index($1, c) == 1 { n++; s += $2 } END { printf "%d %.0f", n, s }' "$TMP/listing")
   if [ "$have" != "$want_files $want_bytes" ]; then
     log "_SUCCESS lists $want_files files of $want_bytes bytes but S3 holds ${have% *} files of ${have#* } bytes; the artifacts are incomplete"
     return 2
@@ -143,6 +150,7 @@ print_console_tail() {
 }
 
 # ---- cache hit: nothing to launch -------------------------------------------------------------
+list_prefix
 check_success
 status=$?
 if [ "$status" -eq 0 ]; then
@@ -151,10 +159,15 @@ if [ "$status" -eq 0 ]; then
 fi
 
 log "no complete artifacts at $S3; launching the compile instance"
-aws --region "$NEURONX_REGION" s3 rm "${S3}_FAILURE" --quiet >/dev/null 2>&1
-aws --region "$NEURONX_REGION" s3 rm "${S3}_FAILURE.log" --quiet >/dev/null 2>&1
-aws --region "$NEURONX_REGION" s3 rm "${S3}_PROGRESS" --quiet >/dev/null 2>&1
-[ "$status" -eq 2 ] && aws --region "$NEURONX_REGION" s3 rm "${S3}_SUCCESS" --quiet >/dev/null 2>&1
+# Markers of an earlier attempt would be read as this one's.
+stale=""
+for marker in _SUCCESS _FAILURE _FAILURE.log _PROGRESS; do
+  has "$marker" && stale="$stale{Key=$PREFIX$marker},"
+done
+if [ -n "$stale" ]; then
+  awsr s3api delete-objects --bucket "$BUCKET" --delete "Objects=[${stale%,}],Quiet=true" >/dev/null 2>"$TMP/err" ||
+    die 1 "cannot remove the markers of an earlier attempt under $S3: $(tr '\n' ' ' <"$TMP/err")"
+fi
 
 # ---- launch ----------------------------------------------------------------------------------
 LAST_ERROR=""
@@ -215,12 +228,13 @@ done
 while :; do
   elapsed=$(($(date +%s) - START))
 
+  list_prefix
   if check_success; then
     log "done in $(elapsed_text "$elapsed"): $S3 holds $HAVE_FILES files, $(human "$HAVE_BYTES")"
     terminate
     exit 0
   fi
-  if fetch _FAILURE; then
+  if has _FAILURE && fetch _FAILURE; then
     print_failure
     terminate
     exit 1
@@ -236,11 +250,12 @@ while :; do
   case $state in
     shutting-down | terminated | stopping | stopped)
       # The markers are written before the instance shuts down; look once more.
+      list_prefix
       if check_success; then
         log "done in $(elapsed_text "$elapsed"): $S3 holds $HAVE_FILES files, $(human "$HAVE_BYTES")"
         exit 0
       fi
-      if fetch _FAILURE; then
+      if has _FAILURE && fetch _FAILURE; then
         print_failure
         exit 1
       fi
@@ -251,7 +266,7 @@ while :; do
   esac
 
   phase=unknown done_bytes=0 total_bytes=0
-  if fetch _PROGRESS; then
+  if has _PROGRESS && fetch _PROGRESS; then
     phase=$(kv phase "$TMP/_PROGRESS")
     done_bytes=$(kv bytes_done "$TMP/_PROGRESS")
     total_bytes=$(kv bytes_total "$TMP/_PROGRESS")

@@ -60,25 +60,12 @@ def choose_files(siblings: list[tuple[str, int]]) -> list[tuple[str, int]]:
 def download(model_id: str, revision: str, dest: Path, token: str | None, progress: Progress) -> str:
     """Downloads the model into ``dest`` and returns the commit it resolved to."""
     from huggingface_hub import HfApi, hf_hub_download
-    from huggingface_hub.utils import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
 
     api = HfApi(token=token)
     try:
         info = api.model_info(model_id, revision=revision, files_metadata=True)
-    except GatedRepoError:
-        raise DownloadError(
-            f"{model_id} is gated: accept its license on the Hub with your account, store a token of that account "
-            "in Secrets Manager and set huggingFaceTokenSecretArn"
-        ) from None
-    except RevisionNotFoundError:
-        raise DownloadError(f"{model_id} has no revision {revision!r}") from None
-    except RepositoryNotFoundError:
-        raise DownloadError(
-            f"{model_id} was not found on the Hub (or it is private and no token with access was given)"
-        ) from None
     except Exception as error:
-        raise DownloadError(f"could not read {model_id}@{revision} from the Hub: {error}") from error
-
+        raise _explain(error, model_id, revision, "read") from error
     files = choose_files([(s.rfilename, s.size or 0) for s in info.siblings])
     total = sum(size for _, size in files)
     log.info("downloading %d files of %s at commit %s", len(files), model_id, info.sha)
@@ -89,11 +76,29 @@ def download(model_id: str, revision: str, dest: Path, token: str | None, progre
             # The commit, not the branch: every file comes from the same snapshot.
             hf_hub_download(model_id, name, revision=info.sha, local_dir=str(dest), token=token)
         except Exception as error:
-            raise DownloadError(f"could not download {name} of {model_id}: {error}") from error
+            raise _explain(error, model_id, revision, f"download {name} of") from error
         progress.advance(size)
     # hf_hub_download keeps its bookkeeping in .cache/ under local_dir; it is not part of the model.
     _remove_tree(dest / ".cache")
     return info.sha
+
+
+def _explain(error: Exception, model_id: str, revision: str, action: str) -> DownloadError:
+    """A Hub error as a message that says what to do."""
+    from huggingface_hub.utils import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
+
+    if isinstance(error, GatedRepoError):
+        return DownloadError(
+            f"{model_id} is gated: accept its license on the Hub with your account, store a token of that account "
+            "in Secrets Manager and set huggingFaceTokenSecretArn (a token without access gets the same answer)"
+        )
+    if isinstance(error, RevisionNotFoundError):
+        return DownloadError(f"{model_id} has no revision {revision!r}")
+    if isinstance(error, RepositoryNotFoundError):
+        return DownloadError(
+            f"{model_id} was not found on the Hub (or it is private and no token with access was given)"
+        )
+    return DownloadError(f"could not {action} {model_id}@{revision} from the Hub: {type(error).__name__}: {error}")
 
 
 def _remove_tree(path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Test support: the AWS emulator, a Hugging Face Hub emulator, and the Neuron stand-in."""
