@@ -13,10 +13,13 @@
 # shellcheck disable=SC2154
 
 set -Eeuo pipefail
-LOG=/var/log/neuronx-compile.log
-WORK=/opt/neuronx
+# The paths can be moved for a rehearsal on a machine that is not the instance.
+LOG=${NEURONX_LOG:-/var/log/neuronx-compile.log}
+WORK=${NEURONX_ROOT:-/opt/neuronx}
+CONSOLE=${NEURONX_CONSOLE:-/dev/console}
+DEVICES=${NEURONX_DEVICES_DIR:-/dev}
 S3="s3://$NEURONX_BUCKET/$NEURONX_PREFIX"
-exec > >(tee -a "$LOG" | sed -u 's/^/neuronx-compile: /' > /dev/console) 2>&1
+exec > >(tee -a "$LOG" | sed -u 's/^/neuronx-compile: /' >"$CONSOLE") 2>&1
 
 # Watchdog: whatever happens below, the instance is gone at the deadline.
 shutdown -h "+$NEURONX_DEADLINE_MINUTES" "neuronx-compile deadline reached"
@@ -67,7 +70,13 @@ mkdir -p "$WORK/code" "$WORK/work"
 aws s3 cp --recursive --only-show-errors "s3://$NEURONX_BUCKET/$NEURONX_CODE_PREFIX" "$WORK/code"
 
 devices=()
-for device in /dev/neuron*; do devices+=("--device=$device"); done
+for device in "$DEVICES"/neuron*; do
+  [ -e "$device" ] && devices+=("--device=$device")
+done
+if [ "${#devices[@]}" -eq 0 ]; then
+  echo "no Neuron devices in $DEVICES: the AMI lacks the Neuron driver, or this is not an inf2 instance"
+  false
+fi
 echo "running the compile in $NEURONX_IMAGE with ${#devices[@]} Neuron devices"
 env | grep -E '^(NEURONX_|NEURON_CC_FLAGS=|AWS_DEFAULT_REGION=)' > "$WORK/compile.env"
 docker run --rm --network host "${devices[@]}" \

@@ -25,4 +25,5 @@ step "Python: pytest"
 pytest python
 
 step "Shell: shellcheck"
-shellcheck scripts/*.sh .ci/run
+shellcheck scripts/*.sh .ci/run python/tests/support/instance_host/shutdown python/tests/support/instance_host/curl \
+  python/tests/support/instance_host/systemctl

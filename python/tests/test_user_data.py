@@ -1,0 +1,94 @@
+"""The compile instance's user data, run as cloud-init would run it, against the emulators."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PREFIX, compile_env, objects
+from tests.support.instance import InstanceRun, render_user_data, ship_compile_script
+
+
+@pytest.fixture
+def boot(tmp_path, s3, bucket, tiny_model):
+    code_prefix = ship_compile_script(bucket)
+
+    def run(deadline_minutes: int = 180, **env: str) -> InstanceRun:
+        environment = {
+            **compile_env(tiny_model),
+            "NEURONX_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "NEURONX_IMAGE": "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference-neuronx:2.5.1-neuronx-py310-sdk2.21.0-ubuntu22.04",
+            "NEURONX_REGISTRY": "763104351884.dkr.ecr.us-east-1.amazonaws.com",
+            "NEURONX_CODE_PREFIX": code_prefix,
+        }
+        environment.pop("NEURONX_INSTANCE_ID")
+        return InstanceRun(tmp_path / "instance").boot(render_user_data(environment, deadline_minutes), env)
+
+    return run
+
+
+def test_compiles_in_the_serving_image_and_terminates(boot, s3, bucket):
+    instance = boot()
+    store = objects(s3, bucket, PREFIX)
+    assert instance.returncode == 0, instance.console_text()
+    assert PREFIX + "_SUCCESS" in store and PREFIX + "_FAILURE" not in store
+    calls = instance.calls()
+    assert calls[-1].startswith("shutdown -h now")
+    pulled = [c for c in calls if c.startswith("docker pull")]
+    ran = [c for c in calls if c.startswith("docker run")]
+    assert pulled == [
+        "docker pull --quiet 763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference-neuronx:2.5.1-neuronx-py310-sdk2.21.0-ubuntu22.04"
+    ]
+    assert "--device=" in ran[0] and "--network host" in ran[0]
+    assert ran[0].endswith("pytorch-inference-neuronx:2.5.1-neuronx-py310-sdk2.21.0-ubuntu22.04 -m neuronx_compile")
+
+
+def test_arms_the_deadline_watchdog_first(boot):
+    calls = boot(deadline_minutes=95).calls()
+    assert calls[0] == "shutdown -h +95 neuronx-compile deadline reached"
+
+
+def test_installs_nothing_when_the_ami_has_docker(boot):
+    assert not [c for c in boot().calls() if "apt-get" in c]
+
+
+def test_copies_its_log_to_the_console(boot):
+    console = boot().console_text()
+    assert "neuronx-compile: instance i-0123456789abcdef0 compiling test-org/tiny-llama@main" in console
+    assert "neuronx-compile: running the compile in " in console and "with 1 Neuron devices" in console
+    assert "phase publish" in console
+
+
+def test_the_instance_id_reaches_the_progress_marker(boot, s3, bucket):
+    boot(NEURONX_HOST_INSTANCE_ID="i-0fedcba9876543210")
+    progress = objects(s3, bucket, PREFIX)[PREFIX + "_PROGRESS"].decode()
+    assert "instance_id=i-0fedcba9876543210" in progress
+
+
+def test_a_bootstrap_failure_writes_the_failure_marker_and_the_log_then_shuts_down(boot, s3, bucket):
+    instance = boot(NEURONX_HOST_FAIL_PULL="1")
+    store = objects(s3, bucket, PREFIX)
+    assert instance.returncode != 0
+    failure = store[PREFIX + "_FAILURE"].decode()
+    assert failure.startswith("reason=bootstrap failed with exit status 1 at user data line ")
+    assert "manifest unknown" in failure.split("--- log tail ---")[1]
+    assert b"manifest unknown" in store[PREFIX + "_FAILURE.log"]
+    assert PREFIX + "_SUCCESS" not in store
+    assert instance.calls()[-1] == "shutdown -h now neuronx-compile failed"
+
+
+def test_a_compile_failure_keeps_the_compile_scripts_reason(boot, s3, bucket):
+    instance = boot(NEURONX_STAND_IN_FAIL="Too many instructions after unroll")
+    store = objects(s3, bucket, PREFIX)
+    assert instance.returncode != 0
+    failure = store[PREFIX + "_FAILURE"].decode()
+    assert "reason=the Neuron compile failed: RuntimeError: Too many instructions after unroll" in failure
+    assert b"Too many instructions after unroll" in store[PREFIX + "_FAILURE.log"]
+    assert instance.calls()[-1] == "shutdown -h now neuronx-compile failed"
+
+
+def test_no_neuron_device_fails_clearly(tmp_path, boot, s3, bucket):
+    instance = boot(NEURONX_DEVICES_DIR=str(tmp_path / "empty"))
+    failure = objects(s3, bucket, PREFIX)[PREFIX + "_FAILURE"].decode()
+    assert instance.returncode != 0
+    assert "no Neuron devices in" in failure and "lacks the Neuron driver" in failure
