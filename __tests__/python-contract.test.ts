@@ -3,7 +3,7 @@ import * as path from "path";
 import { SETTINGS_ENV } from "../lib/compile-settings";
 import { AMP_BYTES, OPT_LEVELS, QUANT_DTYPE_BYTES, TP_DEGREES } from "../lib/neuron-spec";
 
-// The compile script reads what the construct writes: the same variable names and allowed values.
+// The compile script and the inference code read what the constructs write: the same variable names and allowed values.
 const python = JSON.parse(
   execFileSync(
     "python3",
@@ -16,11 +16,19 @@ const python = JSON.parse(
   ),
 );
 
-describe("the Python compile script and the constructs", () => {
+const serving = JSON.parse(
+  execFileSync("python3", ["-c", "import json; from neuronx_inference import constants as c; print(json.dumps(c.SETTINGS_ENV))"], {
+    cwd: path.join(__dirname, "..", "python", "serving"),
+    encoding: "utf8",
+  }),
+);
+
+describe("the Python compile script, the inference code and the constructs", () => {
   test("name the compile settings' environment variables alike", () => {
     const camel = (snake: string) => snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
     const fromPython = Object.fromEntries(Object.entries(python.SETTINGS_ENV).map(([k, v]) => [camel(k), v]));
     expect(fromPython).toEqual(SETTINGS_ENV);
+    expect(serving).toEqual(python.SETTINGS_ENV);
   });
 
   test("allow the same TP degrees, amp types, quantization types and optimization levels", () => {

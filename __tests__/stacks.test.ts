@@ -1,7 +1,9 @@
 import * as path from "path";
 import { Testing } from "cdktf";
+import * as fs from "fs";
 import { CompileStack } from "../stacks/compile-stack";
 import { loadConfig } from "../stacks/config";
+import { EndpointStack } from "../stacks/endpoint-stack";
 
 function compileStack(env: Record<string, string> = {}) {
   const app = Testing.app();
@@ -59,5 +61,44 @@ describe("CompileStack", () => {
 
   test("fails at synth with the construct's message for an invalid model", () => {
     expect(() => compileStack({ NEURONX_MODEL_ID: "gpt2-xl" })).toThrow(/the model id does not say its size/);
+  });
+});
+
+describe("EndpointStack", () => {
+  const app = Testing.app();
+  const config = loadConfig(app, {});
+  const compile = new CompileStack(app, "compile", config);
+  new EndpointStack(app, "endpoint", config, compile.compile);
+  app.synth();
+  const json = JSON.parse(fs.readFileSync(path.join(app.outdir, "stacks", "endpoint", "cdk.tf.json"), "utf8"));
+
+  test("reads the compile stack's state for the artifacts", () => {
+    expect(json.data.terraform_remote_state["cross-stack-reference-input-compile"]).toMatchObject({
+      backend: "local",
+      config: { path: "../../../terraform.compile.tfstate" },
+    });
+  });
+
+  test("serves on the instance type the model was sized for", () => {
+    expect(json.resource.aws_sagemaker_endpoint_configuration.realtime_inference.production_variants[0].instance_type).toBe(
+      "ml.inf2.xlarge",
+    );
+  });
+
+  test("outputs the endpoint's name, ARN, instance type and invoke policy", () => {
+    expect(Object.keys(json.output).sort()).toEqual(["endpoint_arn", "endpoint_name", "instance_type", "invoke_policy_json"]);
+    expect(json.output.endpoint_name.value).toBe("endpoint-realtime-inference");
+  });
+
+  test("takes the endpoint name and instance count from the configuration", () => {
+    const app2 = Testing.app();
+    const config2 = loadConfig(app2, { NEURONX_ENDPOINT_NAME: "chat", NEURONX_INSTANCE_COUNT: "2" });
+    const compile2 = new CompileStack(app2, "compile", config2);
+    const stack = new EndpointStack(app2, "endpoint", config2, compile2.compile);
+    expect(stack.endpoint.endpointName).toBe("chat");
+    expect(
+      JSON.parse(Testing.synth(stack)).resource.aws_sagemaker_endpoint_configuration.realtime_inference.production_variants[0]
+        .initial_instance_count,
+    ).toBe(2);
   });
 });

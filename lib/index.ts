@@ -7,3 +7,5 @@ export * from "./container-images";
 export * from "./user-data";
 export * from "./s3-object-waiter";
 export * from "./neuronx-compile";
+export * from "./model-data";
+export * from "./realtime-endpoint";

@@ -1,7 +1,5 @@
-import * as crypto from "crypto";
-import * as fs from "fs";
 import * as path from "path";
-import { AssetType, Fn, TerraformAsset, TerraformIterator, TerraformLocal, Token } from "cdktf";
+import { Fn, TerraformLocal, Token } from "cdktf";
 import { Construct } from "constructs";
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
 import { DataAwsEc2InstanceTypeOfferings } from "@cdktf/provider-aws/lib/data-aws-ec2-instance-type-offerings";
@@ -25,6 +23,7 @@ import { CompileOptions, Model, resolveCompileOptions } from "./model";
 import { Inf2InstanceTypeName } from "./neuron-spec";
 import { ArtifactBucket } from "./private/artifact-bucket";
 import { nameElement } from "./private/naming";
+import { hashDirectory, uploadDirectory } from "./private/s3-directory";
 import { currentPartition, currentRegion } from "./private/stack-singletons";
 import { S3ObjectWaiter } from "./s3-object-waiter";
 import { Sizing, sizeModel } from "./sizing";
@@ -316,27 +315,17 @@ export class NeuronxCompile extends Construct {
 
   /** Uploads the compile script's package next to the artifacts, keyed by its content. */
   private shipCompileScript(tags: Record<string, string>): { prefix: string; objects: S3Object } {
-    const hash = hashPythonPackage(COMPILE_PACKAGE_DIR);
-    const asset = new TerraformAsset(this, "CompileScript", {
-      path: COMPILE_PACKAGE_DIR,
-      type: AssetType.DIRECTORY,
-      assetHash: hash,
+    const prefix = `${BOOTSTRAP_KEY_ROOT}${hashDirectory(COMPILE_PACKAGE_DIR)}/`;
+    const objects = uploadDirectory(this, "CompileScript", {
+      dir: COMPILE_PACKAGE_DIR,
+      bucket: this.bucketName,
+      keyPrefix: `${prefix}neuronx_compile/`,
+      pattern: "**/*.py",
+      contentType: "text/x-python",
+      tags,
+      owner: this,
+      suffix: "script",
     });
-    const prefix = `${BOOTSTRAP_KEY_ROOT}${hash}/`;
-    const files = TerraformIterator.fromList(Fn.fileset(asset.path, "**/*.py"));
-    const objects = nameElement(
-      new S3Object(this, "CompileScriptObjects", {
-        forEach: files,
-        bucket: this.bucketName,
-        key: `${prefix}neuronx_compile/${files.value}`,
-        source: `${asset.path}/${files.value}`,
-        sourceHash: Fn.filemd5(`${asset.path}/${files.value}`),
-        contentType: "text/x-python",
-        tags,
-      }),
-      this,
-      "script",
-    );
     return { prefix, objects };
   }
 
@@ -481,26 +470,6 @@ export class NeuronxCompile extends Construct {
     );
     return { role, policy: rolePolicy };
   }
-}
-
-/** A hash of the package's Python sources (names and contents), blind to caches such as `__pycache__`. */
-export function hashPythonPackage(dir: string): string {
-  const hash = crypto.createHash("sha256");
-  const walk = (rel: string): void => {
-    for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const relPath = path.posix.join(rel, entry.name);
-      if (entry.isDirectory() && entry.name !== "__pycache__") walk(relPath);
-      else if (entry.isFile() && entry.name.endsWith(".py")) {
-        hash
-          .update(relPath)
-          .update("\0")
-          .update(fs.readFileSync(path.join(dir, relPath)))
-          .update("\0");
-      }
-    }
-  };
-  walk("");
-  return hash.digest("hex").slice(0, 16);
 }
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;

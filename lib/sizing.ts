@@ -71,6 +71,8 @@ export interface Sizing {
   readonly kvCacheBytes: number;
   /** NeuronCore memory needed: weights, KV cache and the runtime margin. */
   readonly deviceBytes: number;
+  /** Bytes of the checkpoint as loaded on the host (16-bit, or 32-bit for amp f32): about the artifacts' size. */
+  readonly checkpointBytes: number;
   /** Host memory the serving instance needs. */
   readonly servingHostBytes: number;
   /** Host memory the compile instance needs. */
@@ -93,7 +95,7 @@ export function memoryNeeds(parameters: number, options: ResolvedCompileOptions)
   const compileHostBytes = 2 * checkpointBytes + m.compileHostOverheadGiB * GiB;
   const diskGiB = m.amiGiB + m.containerImageGiB + (m.checkpointCopiesOnDisk * checkpointBytes) / GiB;
   const rootVolumeGiB = Math.ceil(diskGiB / 10) * 10;
-  return { weightBytes, kvCacheBytes, deviceBytes, servingHostBytes, compileHostBytes, rootVolumeGiB };
+  return { weightBytes, kvCacheBytes, deviceBytes, checkpointBytes, servingHostBytes, compileHostBytes, rootVolumeGiB };
 }
 
 const gib = (bytes: number) => `${Math.ceil(bytes / GiB)} GiB`;

@@ -1,12 +1,18 @@
 #!/bin/sh
 # The test command of the README (`npm test`): the unit tier, a few minutes at most.
-#   TypeScript: type check, prettier, jest on the synthesized JSON and pure functions
-#   Python:     ruff, pytest (the compile script and the waiter against a moto server on 127.0.0.1)
+#   TypeScript: type check, prettier, jest on the synthesized JSON and pure functions, and the
+#               invoke client against a moto server on 127.0.0.1
+#   Python:     ruff, pytest (the compile job, its user data and the waiter against a moto server
+#               on 127.0.0.1; the inference handler behind the SageMaker inference toolkit)
 #   Shell:      shellcheck on every script
 # Python tools come from python/requirements-dev.txt into .venv (created on first run).
 set -eu
 cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
+
+step "Python: environment (jest's emulator tests use its moto server too)"
+PATH="$(scripts/python-env.sh):$PATH"
+export PATH
 
 step "TypeScript: type check"
 npx tsc --noEmit
@@ -15,9 +21,6 @@ npx prettier --check "**/*.ts"
 step "TypeScript: jest"
 npx jest
 
-step "Python: environment"
-PATH="$(scripts/python-env.sh):$PATH"
-export PATH
 step "Python: ruff"
 ruff check python
 ruff format --check python

@@ -31,6 +31,12 @@ export interface ExampleConfig {
   readonly huggingFaceTokenSecretArn?: string;
   /** Compile deadline in minutes. */
   readonly deadlineMinutes?: number;
+  /** Name of the SageMaker endpoint. */
+  readonly endpointName?: string;
+  /** Instances behind the endpoint. */
+  readonly instanceCount?: number;
+  /** Directory of custom inference code (with inference.py). */
+  readonly customCodeDir?: string;
 }
 
 /** Defaults of the example: a small chat model that compiles in minutes on inf2.xlarge. */
@@ -63,6 +69,9 @@ export const CONFIG_SOURCES = {
   amiId: { env: "NEURONX_AMI_ID", context: "amiId", kind: "string" },
   huggingFaceTokenSecretArn: { env: "NEURONX_HF_TOKEN_SECRET_ARN", context: "huggingFaceTokenSecretArn", kind: "string" },
   deadlineMinutes: { env: "NEURONX_DEADLINE_MINUTES", context: "deadlineMinutes", kind: "integer" },
+  endpointName: { env: "NEURONX_ENDPOINT_NAME", context: "endpointName", kind: "string" },
+  instanceCount: { env: "NEURONX_INSTANCE_COUNT", context: "instanceCount", kind: "integer" },
+  customCodeDir: { env: "NEURONX_CUSTOM_CODE_DIR", context: "customCodeDir", kind: "string" },
 } as const;
 
 type Key = keyof typeof CONFIG_SOURCES;
@@ -124,6 +133,9 @@ export function loadConfig(scope: Construct, env: NodeJS.ProcessEnv = process.en
     amiId: str("amiId"),
     huggingFaceTokenSecretArn: str("huggingFaceTokenSecretArn"),
     deadlineMinutes: num("deadlineMinutes"),
+    endpointName: str("endpointName"),
+    instanceCount: num("instanceCount"),
+    customCodeDir: str("customCodeDir"),
   };
   if (problems.length > 0) throw new ValidationError("example configuration", problems);
   return config;

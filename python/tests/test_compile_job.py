@@ -25,6 +25,12 @@ NEEDED = [
 TOKEN = "hf_standInToken0123456789abcdefXYZ"
 
 
+def stand_in_call(record, call: str) -> dict:
+    """The arguments of the Neuron stand-in's last call of that name."""
+    calls = [json.loads(line) for line in record.read_text().splitlines()]
+    return [c for c in calls if c["call"] == call][-1]
+
+
 def markers(store: dict[str, bytes]) -> dict[str, dict[str, str]]:
     """The key=value markers under the prefix, parsed."""
     out = {}
@@ -41,7 +47,7 @@ class TestSuccess:
     def result(self, tmp_path, s3, bucket, tiny_model, hub):
         record = tmp_path / "neuron-call.json"
         proc = run_compile(tmp_path, compile_env(tiny_model, NEURONX_STAND_IN_RECORD=str(record)))
-        return proc, objects(s3, bucket), json.loads(record.read_text()), hub
+        return proc, objects(s3, bucket), stand_in_call(record, "to_neuron"), hub
 
     def test_exits_zero(self, result):
         proc, *_ = result
@@ -131,7 +137,7 @@ def test_s8_quantization_dequantizes_to_amp(tmp_path, s3, bucket, tiny_model):
     record = tmp_path / "call.json"
     env = compile_env(tiny_model, NEURONX_QUANT_DTYPE="s8", NEURONX_AMP="f16", NEURONX_STAND_IN_RECORD=str(record))
     assert run_compile(tmp_path, env).returncode == 0
-    assert json.loads(record.read_text())["quant"] == {"quant_dtype": "s8", "dequant_dtype": "f16"}
+    assert stand_in_call(record, "to_neuron")["quant"] == {"quant_dtype": "s8", "dequant_dtype": "f16"}
 
 
 def test_compile_failure_writes_the_failure_marker_with_reason_and_log_tail(tmp_path, s3, bucket, tiny_model):

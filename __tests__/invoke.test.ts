@@ -1,0 +1,121 @@
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { ModelError } from "@aws-sdk/client-sagemaker-runtime";
+import { UsageError, describeError, parseCommandLine, requestBody } from "../scripts/invoke";
+import { Moto, startMoto } from "./helpers/moto";
+
+const ROOT = path.join(__dirname, "..");
+const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+
+function run(args: string[], env: Record<string, string>) {
+  // The SDK warns on stderr that its 2027 releases need Node 22; true, and not what these tests read.
+  const base = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+  const r = spawnSync(TSX, ["scripts/invoke.ts", ...args], { cwd: ROOT, env: { ...base, ...env }, encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("npm run invoke", () => {
+  let moto: Moto;
+  beforeAll(async () => {
+    moto = await startMoto();
+  }, 60_000);
+  afterAll(async () => moto?.stop());
+
+  // moto answers InvokeEndpoint with the results queued here, in order.
+  async function queue(...bodies: string[]) {
+    const results = bodies.map((Body) => ({ Body, ContentType: "application/json" }));
+    const r = await fetch(`${moto.url}/moto-api/static/sagemaker/endpoint-results`, {
+      method: "POST",
+      body: JSON.stringify({ results, region: "us-east-1", account_id: "123456789012" }),
+    });
+    expect(r.status).toBe(201);
+  }
+
+  test("prints the generated text", async () => {
+    await queue(JSON.stringify({ generated_text: "2" }));
+    const r = run(["--endpoint", "chat", "what is 1+1?"], moto.env);
+    expect(r).toEqual({ code: 0, stdout: "2\n", stderr: "" });
+  }, 30_000);
+
+  test("fails with what the endpoint answered when it is not the chat contract", async () => {
+    await queue("<html>oops</html>");
+    const r = run(["--endpoint", "chat2", "hello?"], moto.env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /invoke chat2 failed: Error: the endpoint did not answer \{"generated_text": \.\.\.\}; it answered "<html>oops<\/html>"/,
+    );
+  }, 30_000);
+
+  test("fails with the SDK's message when the service cannot be reached", () => {
+    const r = run(["--endpoint", "chat", "hello?"], { ...moto.env, AWS_ENDPOINT_URL: "http://127.0.0.1:9" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^invoke chat failed: \w+: .*ECONNREFUSED/s);
+  }, 30_000);
+
+  test("fails with the SDK's message without credentials", () => {
+    const { AWS_ACCESS_KEY_ID: _a, AWS_SECRET_ACCESS_KEY: _s, ...env } = moto.env;
+    const r = run(["--endpoint", "chat", "hello?"], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/invoke chat failed: CredentialsProviderError: /);
+  }, 30_000);
+
+  test.each([
+    [["hello?"], /--endpoint is required/],
+    [["--endpoint", "chat"], /give one question, in quotes/],
+    [["--endpoint", "chat", "--max-new-tokens", "many", "hi"], /--max-new-tokens must be a positive whole number, got "many"/],
+    [["--endpoint", "chat", "--bogus", "hi"], /Unknown option '--bogus'/],
+  ])(
+    "exits 2 with the usage for %j",
+    (args, message) => {
+      const r = run(args, moto.env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/usage: npm run invoke -- --endpoint NAME/);
+    },
+    30_000,
+  );
+});
+
+describe("the invoke client", () => {
+  test("sends the chat contract's request", () => {
+    const options = parseCommandLine([
+      "--endpoint",
+      "e",
+      "--system",
+      "be brief",
+      "--role",
+      "ai",
+      "--max-new-tokens",
+      "16",
+      "--temperature",
+      "0.5",
+      "hi",
+    ]);
+    expect(JSON.parse(requestBody(options))).toEqual({
+      role: "ai",
+      messages: [
+        { role: "system", content: "be brief" },
+        { role: "user", content: "hi" },
+      ],
+      parameters: { max_new_tokens: 16, temperature: 0.5, do_sample: true },
+    });
+    expect(JSON.parse(requestBody(parseCommandLine(["--endpoint", "e", "hi"])))).toEqual({ messages: [{ role: "user", content: "hi" }] });
+  });
+
+  test("reports a model error with the model's own status and message", () => {
+    const error = new ModelError({
+      $metadata: {},
+      message: "Received client error (400) from primary",
+      OriginalStatusCode: 400,
+      OriginalMessage: "messages[0].role must be one of system, user, assistant, got 'bot'\n",
+      LogStreamArn: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/chat",
+    });
+    expect(describeError(error)).toBe(
+      "the model answered 400: messages[0].role must be one of system, user, assistant, got 'bot' (log stream arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/chat)",
+    );
+  });
+
+  test("usage errors are UsageErrors", () => {
+    expect(() => parseCommandLine([])).toThrow(UsageError);
+  });
+});
