@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__"],
   testMatch: ["**/*.test.ts"],
+  // The Terraform tier has its own config (jest.terraform.config.js) and command.
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/__tests__/terraform/"],
   transform: {
     "^.+\\.ts$": ["ts-jest", { tsconfig: { isolatedModules: true, module: "commonjs" }, diagnostics: false }],
   },

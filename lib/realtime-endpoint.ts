@@ -14,6 +14,7 @@ import { NeuronxContainerImage } from "./container-images";
 import { Problems } from "./errors";
 import { ModelDataConfig, TransformersNeuronxSageMakerInferenceModelData } from "./model-data";
 import { INF2_INSTANCE_TYPES, Inf2InstanceType, findInf2InstanceType } from "./neuron-spec";
+import { justifyCheckovSkip } from "./private/checkov";
 import { nameElement, snakeCase } from "./private/naming";
 import { uploadDirectory } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
@@ -346,6 +347,14 @@ export class TransformersNeuronxSageMakerRealtimeInferenceEndpoint extends Const
       }),
       this,
     );
+
+    if (!props.kmsKeyArn) {
+      justifyCheckovSkip(
+        this.endpointConfiguration,
+        "CKV_AWS_98",
+        "Without kmsKeyArn SageMaker encrypts the ML storage volumes with an AWS managed key; set kmsKeyArn for a customer managed one.",
+      );
+    }
 
     this.endpoint = nameElement(
       new SagemakerEndpoint(this, "Endpoint", {

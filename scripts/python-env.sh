@@ -1,10 +1,11 @@
 #!/bin/sh
-# Creates .venv with python/requirements-dev.txt, or reuses it when the requirements are unchanged.
+# Creates a virtualenv from a requirements file, or reuses it when the requirements are unchanged:
+# by default .venv from python/requirements-dev.txt (NEURONX_VENV and NEURONX_REQUIREMENTS change them).
 # Prints the venv's bin directory last, for callers to put first on PATH.
 set -eu
 cd "$(dirname "$0")/.."
 VENV=${NEURONX_VENV:-.venv}
-REQUIREMENTS=python/requirements-dev.txt
+REQUIREMENTS=${NEURONX_REQUIREMENTS:-python/requirements-dev.txt}
 STAMP="$VENV/.requirements.sha256"
 want=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ]; then

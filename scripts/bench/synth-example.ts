@@ -3,10 +3,10 @@
 import { performance } from "perf_hooks";
 const started = performance.now();
 import { App } from "cdktf";
+import { buildExampleApp } from "../../stacks/app";
 import { loadConfig } from "../../stacks/config";
-import { CompileStack } from "../../stacks/compile-stack";
 
 const app = new App({ outdir: process.argv[2] });
-new CompileStack(app, "compile", loadConfig(app));
+buildExampleApp(app, loadConfig(app));
 app.synth();
 process.stdout.write(`${JSON.stringify({ ms: performance.now() - started })}\n`);

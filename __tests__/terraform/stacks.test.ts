@@ -1,0 +1,108 @@
+// The Terraform tier: every synthesized stack through the real terraform CLI (init, validate)
+// and checkov. Run by `npm run test:terraform`, which builds the toolchain and checkov first.
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { App } from "cdktf";
+import { buildExampleApp } from "../../stacks/app";
+import { loadConfig } from "../../stacks/config";
+
+const ROOT = path.join(__dirname, "..", "..");
+const CHECKOV = path.join(ROOT, ".venv-checkov", "bin", "checkov");
+
+/** Configurations of the example app that between them use every construct feature. */
+const VARIANTS: Record<string, Record<string, string>> = {
+  defaults: {},
+  "spot, subnet, existing bucket, S8, token, endpoint options": {
+    NEURONX_MODEL_ID: "meta-llama/Meta-Llama-3-8B-Instruct",
+    NEURONX_QUANT_DTYPE: "s8",
+    NEURONX_OPT_LEVEL: "3",
+    NEURONX_SPOT: "true",
+    NEURONX_BUCKET: "my-model-artifacts",
+    NEURONX_SUBNET_ID: "subnet-0123456789abcdef0",
+    NEURONX_AMI_ID: "ami-0123456789abcdef0",
+    NEURONX_HF_TOKEN_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-token-AbCdEf",
+    NEURONX_ENDPOINT_NAME: "llama3-chat",
+    NEURONX_INSTANCE_COUNT: "2",
+  },
+};
+
+function synthesize(env: Record<string, string>): string {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "neuronx-tf-"));
+  const app = new App({ outdir });
+  buildExampleApp(app, loadConfig(app, env));
+  app.synth();
+  return outdir;
+}
+
+function terraform(cwd: string, ...args: string[]) {
+  const r = spawnSync("terraform", args, { cwd, encoding: "utf8", env: { ...process.env, TF_IN_AUTOMATION: "1" } });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/** The resource block around a line of cdktf's pretty-printed JSON: checkov names it only by its name. */
+function resourceAt(text: string, line: number): { type: string; name: string; block: any } {
+  const lines = text.split("\n");
+  const name = /^ {6}"([^"]+)": \{/.exec(lines[line - 1])?.[1];
+  let type: string | undefined;
+  for (let i = line - 2; i >= 0 && !type; i--) type = /^ {4}"([^"]+)": \{/.exec(lines[i])?.[1];
+  const json = JSON.parse(text);
+  const block = json.resource?.[type as string]?.[name as string] ?? json.data?.[type as string]?.[name as string];
+  if (!type || !name || !block) throw new Error(`no resource starts at line ${line}: ${lines[line - 1]}`);
+  return { type, name, block };
+}
+
+describe.each(Object.entries(VARIANTS))("the example stacks, %s", (_variant, env) => {
+  const outdir = synthesize(env);
+  const stacks = fs.readdirSync(path.join(outdir, "stacks"));
+
+  test("are the compile and endpoint stacks", () => {
+    expect(stacks.sort()).toEqual(["compile", "endpoint"]);
+  });
+
+  describe.each(stacks)("%s", (stack) => {
+    const dir = path.join(outdir, "stacks", stack);
+
+    test("passes terraform init and validate", () => {
+      const init = terraform(dir, "init", "-backend=false", "-input=false", "-no-color");
+      expect(init.out).toContain("Terraform has been successfully initialized");
+      expect(init.code).toBe(0);
+      const validate = terraform(dir, "validate", "-json", "-no-color");
+      const result = JSON.parse(validate.out);
+      expect(result.diagnostics).toEqual([]);
+      expect(result.valid).toBe(true);
+    });
+
+    test("passes checkov, each failed check justified on its resource", () => {
+      expect(fs.existsSync(CHECKOV)).toBe(true);
+      const run = spawnSync(CHECKOV, ["-d", dir, "--framework", "terraform_json", "-o", "json", "--skip-download", "--quiet"], {
+        encoding: "utf8",
+        env: { ...process.env, BC_SKIP_MAPPING: "TRUE", LOG_LEVEL: "ERROR" },
+      });
+      const report = JSON.parse(run.stdout);
+      const results = (Array.isArray(report) ? report : [report]).flatMap((r: any) => r.results?.failed_checks ?? []);
+      const text = fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8");
+      const unjustified: string[] = [];
+      const justified = new Set<string>();
+      for (const failure of results) {
+        const { type, name, block } = resourceAt(text, failure.file_line_range[0]);
+        const reason = block["//"]?.checkov?.skip?.[failure.check_id];
+        if (typeof reason === "string" && reason.length > 20) justified.add(`${type}.${name} ${failure.check_id}`);
+        else unjustified.push(`${type}.${name}: ${failure.check_id} ${failure.check_name}`);
+      }
+      expect(unjustified).toEqual([]);
+      // A justification for a check that passes is stale.
+      const json = JSON.parse(text);
+      for (const [type, blocks] of Object.entries<Record<string, any>>(json.resource ?? {})) {
+        for (const [name, block] of Object.entries(blocks)) {
+          for (const id of Object.keys(block["//"]?.checkov?.skip ?? {})) expect(justified).toContain(`${type}.${name} ${id}`);
+        }
+      }
+    });
+  });
+});
+
+test("the CLI is the toolchain's terraform", () => {
+  expect(execFileSync("terraform", ["version"], { encoding: "utf8" })).toMatch(/^Terraform v1\.\d+\.\d+/);
+});
