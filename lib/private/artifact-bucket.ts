@@ -38,8 +38,14 @@ export class ArtifactBucket extends Construct {
     );
     const reasons: [string, string][] = [
       ["CKV_AWS_18", "Access logs need a log bucket the platform team owns; this bucket holds a rebuildable cache, private and TLS-only."],
-      ["CKV_AWS_144", "The artifacts are a cache keyed by model and options; a lost region recompiles them, so replication adds cost, not safety."],
-      ["CKV_AWS_145", "SSE-S3 encrypts every object; the readers (compile instance, SageMaker) would need grants on a customer managed key for no gain in this default."],
+      [
+        "CKV_AWS_144",
+        "The artifacts are a cache keyed by model and options; a lost region recompiles them, so replication adds cost, not safety.",
+      ],
+      [
+        "CKV_AWS_145",
+        "SSE-S3 encrypts every object; the readers (compile instance, SageMaker) would need grants on a customer managed key for no gain in this default.",
+      ],
       ["CKV2_AWS_62", "Nothing consumes object events: the waiter polls the markers."],
     ];
     for (const [id, reason] of reasons) justifyCheckovSkip(this.bucket, id, reason);
