@@ -47,6 +47,7 @@ describe("loadConfig", () => {
       amiId: "ami-0123456789abcdef0",
       huggingFaceTokenSecretArn: "arn:aws:secretsmanager:us-west-2:123456789012:secret:hf-AbCdEf",
       deadlineMinutes: 240,
+      layout: "two-stacks",
     });
   });
 
@@ -68,6 +69,7 @@ describe("loadConfig", () => {
     [{ NEURONX_TP_DEGREE: "2.5" }, /NEURONX_TP_DEGREE must be a whole number, got "2\.5"/],
     [{ NEURONX_PARAMETERS_BILLION: "seven" }, /NEURONX_PARAMETERS_BILLION must be a number, got "seven"/],
     [{ NEURONX_SPOT: "maybe" }, /NEURONX_SPOT must be true or false, got "maybe"/],
+    [{ NEURONX_STACK_LAYOUT: "three" }, /NEURONX_STACK_LAYOUT must be "two-stacks" or "one-stack", got "three"/],
   ])("throws for %j, naming the variable", (env, message) => {
     expect(() => load(env)).toThrow(message);
   });

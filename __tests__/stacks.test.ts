@@ -4,6 +4,7 @@ import * as fs from "fs";
 import { CompileStack } from "../stacks/compile-stack";
 import { loadConfig } from "../stacks/config";
 import { EndpointStack } from "../stacks/endpoint-stack";
+import { buildExampleApp } from "../stacks/app";
 
 function compileStack(env: Record<string, string> = {}) {
   const app = Testing.app();
@@ -100,5 +101,42 @@ describe("EndpointStack", () => {
       JSON.parse(Testing.synth(stack)).resource.aws_sagemaker_endpoint_configuration.realtime_inference.production_variants[0]
         .initial_instance_count,
     ).toBe(2);
+  });
+});
+
+describe("the example app", () => {
+  const synthApp = (env: Record<string, string>) => {
+    const app = Testing.app();
+    const stacks = buildExampleApp(app, loadConfig(app, env));
+    app.synth();
+    const read = (id: string) => JSON.parse(fs.readFileSync(path.join(app.outdir, "stacks", id, "cdk.tf.json"), "utf8"));
+    return { ids: stacks.map((s) => s.node.id), read };
+  };
+
+  test("is a compile and an endpoint stack by default", () => {
+    expect(synthApp({}).ids).toEqual(["compile", "endpoint"]);
+  });
+
+  test("the one-stack layout puts both in one stack, where the model waits for the waiter", () => {
+    const { ids, read } = synthApp({ NEURONX_STACK_LAYOUT: "one-stack" });
+    expect(ids).toEqual(["serving"]);
+    const json = read("serving");
+    expect(json.resource.aws_sagemaker_model.realtime_inference.depends_on).toContain("null_resource.compile_waiter");
+    expect(json.data.terraform_remote_state).toBeUndefined();
+    expect(json.terraform.backend.local.path).toBe("../../../terraform.serving.tfstate");
+  });
+
+  test("points every AWS call at an emulator when NEURONX_AWS_ENDPOINT_URL is set", () => {
+    const provider = synthApp({ NEURONX_AWS_ENDPOINT_URL: "http://127.0.0.1:5000" }).read("compile").provider.aws[0];
+    expect(provider.endpoints[0]).toMatchObject({
+      s3: "http://127.0.0.1:5000",
+      ec2: "http://127.0.0.1:5000",
+      sagemaker: "http://127.0.0.1:5000",
+    });
+    expect(provider.s3_use_path_style).toBe(true);
+  });
+
+  test("without it, the provider has only the region and default tags", () => {
+    expect(Object.keys(synthApp({}).read("compile").provider.aws[0]).sort()).toEqual(["default_tags", "region"]);
   });
 });

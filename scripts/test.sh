@@ -22,8 +22,8 @@ step "TypeScript: jest"
 npx jest
 
 step "Python: ruff"
-ruff check python
-ruff format --check python
+ruff check python scripts
+ruff format --check python scripts
 step "Python: pytest"
 pytest python
 

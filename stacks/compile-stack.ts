@@ -1,14 +1,44 @@
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { Model, Parameters } from "../lib/model";
 import { NeuronxCompile } from "../lib/neuronx-compile";
 import { useLocalBackend } from "./backend";
 import { ExampleConfig } from "./config";
+import { exampleAwsProvider } from "./provider";
 
-/** Tags on everything the example stacks create, through the provider's default_tags. */
-export const EXAMPLE_TAGS = { Project: "cdktf-neuronx-patterns" };
+/** Adds the configured NeuronxCompile and its outputs to a stack. */
+export function addCompile(stack: TerraformStack, config: ExampleConfig): NeuronxCompile {
+  const compile = new NeuronxCompile(stack, "Compile", {
+    model: Model.fromHuggingFace(config.modelId, {
+      revision: config.revision,
+      parameters: config.parametersBillion === undefined ? undefined : Parameters.billion(config.parametersBillion),
+    }),
+    compileOptions: config.compileOptions,
+    spot: config.spot,
+    bucket: config.bucket,
+    subnetId: config.subnetId,
+    instanceType: config.instanceType,
+    servingInstanceType: config.servingInstanceType,
+    amiId: config.amiId,
+    huggingFaceTokenSecretArn: config.huggingFaceTokenSecretArn,
+    deadlineMinutes: config.deadlineMinutes,
+    pollIntervalSeconds: config.pollIntervalSeconds,
+    bucketForceDestroy: config.bucketForceDestroy,
+  });
+  const outputs: Record<string, [string | number, string]> = {
+    compiled_artifact_s3_url: [compile.compiledArtifactS3Url, "S3 URL of the compiled artifacts (model/, compiled/, manifest.json)"],
+    artifact_bucket: [compile.bucketName, "Bucket of the artifacts"],
+    artifact_prefix: [compile.artifactPrefix, "Cache-key prefix of the artifacts in the bucket"],
+    compile_instance_type: [compile.compileInstanceType, "EC2 instance type that compiles the model"],
+    serving_instance_type: [compile.servingInstanceType, "Instance type the model is compiled to be served on (EC2 name)"],
+    tp_degree: [compile.tpDegree, "Tensor parallel degree the model is compiled for"],
+  };
+  for (const [name, [value, description]] of Object.entries(outputs)) {
+    new TerraformOutput(stack, name, { value, description });
+  }
+  return compile;
+}
 
 /** The compile stack: a NeuronxCompile of the configured model, and its outputs. */
 export class CompileStack extends TerraformStack {
@@ -17,36 +47,9 @@ export class CompileStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, config: ExampleConfig) {
     super(scope, id);
-    new AwsProvider(this, "aws", { region: config.region, defaultTags: [{ tags: { ...EXAMPLE_TAGS, Stack: id } }] });
+    exampleAwsProvider(this, config);
     new NullProvider(this, "null");
     useLocalBackend(this);
-
-    this.compile = new NeuronxCompile(this, "Compile", {
-      model: Model.fromHuggingFace(config.modelId, {
-        revision: config.revision,
-        parameters: config.parametersBillion === undefined ? undefined : Parameters.billion(config.parametersBillion),
-      }),
-      compileOptions: config.compileOptions,
-      spot: config.spot,
-      bucket: config.bucket,
-      subnetId: config.subnetId,
-      instanceType: config.instanceType,
-      servingInstanceType: config.servingInstanceType,
-      amiId: config.amiId,
-      huggingFaceTokenSecretArn: config.huggingFaceTokenSecretArn,
-      deadlineMinutes: config.deadlineMinutes,
-    });
-
-    const outputs: Record<string, [string | number, string]> = {
-      compiled_artifact_s3_url: [this.compile.compiledArtifactS3Url, "S3 URL of the compiled artifacts (model/, compiled/, manifest.json)"],
-      artifact_bucket: [this.compile.bucketName, "Bucket of the artifacts"],
-      artifact_prefix: [this.compile.artifactPrefix, "Cache-key prefix of the artifacts in the bucket"],
-      compile_instance_type: [this.compile.compileInstanceType, "EC2 instance type that compiles the model"],
-      serving_instance_type: [this.compile.servingInstanceType, "Instance type the model is compiled to be served on (EC2 name)"],
-      tp_degree: [this.compile.tpDegree, "Tensor parallel degree the model is compiled for"],
-    };
-    for (const [name, [value, description]] of Object.entries(outputs)) {
-      new TerraformOutput(this, name, { value, description });
-    }
+    this.compile = addCompile(this, config);
   }
 }

@@ -37,6 +37,14 @@ export interface ExampleConfig {
   readonly instanceCount?: number;
   /** Directory of custom inference code (with inference.py). */
   readonly customCodeDir?: string;
+  /** Seconds between the waiter's polls. */
+  readonly pollIntervalSeconds?: number;
+  /** Empty the created bucket on destroy. */
+  readonly bucketForceDestroy?: boolean;
+  /** An AWS emulator's URL (the rehearsal): every AWS call goes there. */
+  readonly awsEndpointUrl?: string;
+  /** "two-stacks" (compile, endpoint) or "one-stack" (serving). */
+  readonly layout: "two-stacks" | "one-stack";
 }
 
 /** Defaults of the example: a small chat model that compiles in minutes on inf2.xlarge. */
@@ -72,6 +80,10 @@ export const CONFIG_SOURCES = {
   endpointName: { env: "NEURONX_ENDPOINT_NAME", context: "endpointName", kind: "string" },
   instanceCount: { env: "NEURONX_INSTANCE_COUNT", context: "instanceCount", kind: "integer" },
   customCodeDir: { env: "NEURONX_CUSTOM_CODE_DIR", context: "customCodeDir", kind: "string" },
+  pollIntervalSeconds: { env: "NEURONX_POLL_SECONDS", context: "pollIntervalSeconds", kind: "integer" },
+  bucketForceDestroy: { env: "NEURONX_BUCKET_FORCE_DESTROY", context: "bucketForceDestroy", kind: "boolean" },
+  awsEndpointUrl: { env: "NEURONX_AWS_ENDPOINT_URL", context: "awsEndpointUrl", kind: "string" },
+  layout: { env: "NEURONX_STACK_LAYOUT", context: "layout", kind: "string" },
 } as const;
 
 type Key = keyof typeof CONFIG_SOURCES;
@@ -136,7 +148,14 @@ export function loadConfig(scope: Construct, env: NodeJS.ProcessEnv = process.en
     endpointName: str("endpointName"),
     instanceCount: num("instanceCount"),
     customCodeDir: str("customCodeDir"),
+    pollIntervalSeconds: num("pollIntervalSeconds"),
+    bucketForceDestroy: read("bucketForceDestroy") as boolean | undefined,
+    awsEndpointUrl: str("awsEndpointUrl"),
+    layout: (str("layout") ?? "two-stacks") as ExampleConfig["layout"],
   };
+  if (!["two-stacks", "one-stack"].includes(config.layout)) {
+    problems.push(`${CONFIG_SOURCES.layout.env} must be "two-stacks" or "one-stack", got ${JSON.stringify(config.layout)}`);
+  }
   if (problems.length > 0) throw new ValidationError("example configuration", problems);
   return config;
 }

@@ -26,6 +26,12 @@ const VARIANTS: Record<string, Record<string, string>> = {
     NEURONX_ENDPOINT_NAME: "llama3-chat",
     NEURONX_INSTANCE_COUNT: "2",
   },
+  "one stack, pointed at an emulator (the rehearsal's)": {
+    NEURONX_STACK_LAYOUT: "one-stack",
+    NEURONX_AWS_ENDPOINT_URL: "http://127.0.0.1:5000",
+    NEURONX_BUCKET_FORCE_DESTROY: "true",
+    NEURONX_POLL_SECONDS: "5",
+  },
 };
 
 function synthesize(env: Record<string, string>): string {
@@ -57,8 +63,8 @@ describe.each(Object.entries(VARIANTS))("the example stacks, %s", (_variant, env
   const outdir = synthesize(env);
   const stacks = fs.readdirSync(path.join(outdir, "stacks"));
 
-  test("are the compile and endpoint stacks", () => {
-    expect(stacks.sort()).toEqual(["compile", "endpoint"]);
+  test("are the example's stacks", () => {
+    expect([["compile", "endpoint"], ["serving"]]).toContainEqual(stacks.sort());
   });
 
   describe.each(stacks)("%s", (stack) => {

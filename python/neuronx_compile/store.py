@@ -44,12 +44,18 @@ class ArtifactStore:
 
     def delete(self, names: Iterable[str]) -> None:
         keys = [{"Key": self.key(n)} for n in names]
+        if not keys:
+            return
         for start in range(0, len(keys), 1000):
             self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start : start + 1000], "Quiet": True})
 
     def clear_markers(self) -> None:
-        """Removes the markers of an earlier attempt, so nothing reads a stale result while this one runs."""
-        self.delete([c.SUCCESS, c.FAILURE, c.FAILURE_LOG])
+        """Removes the markers of an earlier attempt, so nothing reads a stale result while this one runs.
+
+        Only those that exist: in a versioned bucket, deleting a missing key still adds a delete marker.
+        """
+        present = self.list("_")
+        self.delete([m for m in (c.SUCCESS, c.FAILURE, c.FAILURE_LOG) if m in present])
 
     def list(self, folder: str) -> dict[str, int]:
         """Relative path -> size of every object under ``prefix + folder``."""

@@ -1,19 +1,50 @@
 """The AWS emulator for the tests: moto server on 127.0.0.1, with the behaviours moto lacks.
 
-moto never refuses capacity, so `refuse_spot` makes RunInstances with spot market options
-fail with EC2's InsufficientInstanceCapacity, the way a region without spot capacity does.
+- moto never refuses capacity, so `Faults.refuse_spot` makes RunInstances with spot market
+  options fail with EC2's InsufficientInstanceCapacity, as a region without spot capacity does.
+- moto's endpoint configurations accept no Inferentia2 instance type, which SageMaker offers
+  (ml.inf2.xlarge to ml.inf2.48xlarge); they are accepted here.
+- S3 Control puts the account id in front of the endpoint's host (123456789012.127.0.0.1),
+  which no resolver knows; `Emulator.proxy_url` is an HTTP proxy that takes those requests
+  to moto under the host name moto routes to S3 Control. The AWS provider (6.x reads bucket
+  tags through S3 Control) reaches it through HTTP_PROXY; direct loopback calls bypass it.
+- moto evaluates policy conditions with StringEquals only, knows no aws:SecureTransport, and
+  reads a Deny statement whose condition does not hold as a denial, so a TLS-only bucket policy
+  (Deny when aws:SecureTransport is false) would deny every request. Here Bool is evaluated, a
+  Deny whose condition does not hold does not apply, and requests count as secure: every client
+  of the stacks uses HTTPS on AWS; the emulator is plain HTTP only because it is on loopback.
+- Where moto's answers differ from AWS's in what Terraform reads back (which would make a
+  second plan show changes that AWS would not): tags sent with CreateBucket are kept; a launch
+  template's own tags stay out of its versions' data; an endpoint configuration without data
+  capture has none (moto answers an empty one); a model keeps its network isolation (moto
+  forgets it) and has no VPC configuration unless it was given one.
+- moto fails (500) to delete a delete marker of a versioned bucket, which emptying the bucket
+  (force_destroy) does; a delete marker has nothing to dispose of.
 Everything else is moto as published.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
+import re
 import socket
+import threading
 from contextlib import closing
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import requests
+import xmltodict
+from moto.core.responses import ActionResult
 from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.models.instances import InstanceBackend
+from moto.ec2.models.launch_templates import LaunchTemplateBackend
+from moto.iam import access_control, policy_conditions
+from moto.s3.models import FakeDeleteMarker
+from moto.s3.responses import S3Response
+from moto.sagemaker.models import FakeEndpointConfig, Model, SageMakerModelBackend
+from moto.sagemaker.responses import SageMakerResponse
 from moto.server import ThreadedMotoServer
 
 
@@ -36,6 +67,82 @@ def _run_instances_with_capacity(self, *args, **kwargs):
 
 
 InstanceBackend.run_instances = _run_instances_with_capacity
+
+_validate_instance_type = FakeEndpointConfig.validate_instance_type
+INF2_TYPES = {"ml.inf2.xlarge", "ml.inf2.8xlarge", "ml.inf2.24xlarge", "ml.inf2.48xlarge"}
+
+
+def _validate_instance_type_with_inf2(self, instance_type):
+    if instance_type not in INF2_TYPES:
+        _validate_instance_type(self, instance_type)
+
+
+FakeEndpointConfig.validate_instance_type = _validate_instance_type_with_inf2
+
+policy_conditions.CONDITION_OPERATIONS.setdefault(
+    "Bool",
+    lambda expected, actual: (
+        str(actual).lower() in [str(e).lower() for e in (expected if isinstance(expected, list) else [expected])]
+    ),
+)
+_statement_permits = access_control.IAMPolicyStatement.is_action_permitted
+
+
+def _statement_permits_over_tls(self, action, resource="*", principal=None, incoming_condition_values=None):
+    incoming = {"aws:SecureTransport": "true", **(incoming_condition_values or {})}
+    statement = self._statement
+    if statement.get("Effect") == "Deny" and statement.get("Condition") and not self._check_conditions(incoming):
+        return access_control.PermissionResult.NEUTRAL
+    return _statement_permits(self, action, resource, principal, incoming)
+
+
+access_control.IAMPolicyStatement.is_action_permitted = _statement_permits_over_tls
+
+_bucket_put = S3Response._bucket_response_put
+
+
+def _bucket_put_keeping_tags(self, request, bucket_name, querystring):
+    result = _bucket_put(self, request, bucket_name, querystring)
+    if not querystring and self.body:
+        try:
+            config = xmltodict.parse(self.body).get("CreateBucketConfiguration") or {}
+        except Exception:  # noqa: BLE001 - no configuration, no tags
+            config = {}
+        tags = (config.get("Tags") or {}).get("Tag")
+        if tags:
+            tags = tags if isinstance(tags, list) else [tags]
+            self.backend.put_bucket_tagging(bucket_name, {t["Key"]: t.get("Value") or "" for t in tags})
+    return result
+
+
+S3Response._bucket_response_put = _bucket_put_keeping_tags
+
+_create_launch_template = LaunchTemplateBackend.create_launch_template
+
+
+def _create_launch_template_without_own_tags(self, name, description, template_data, tag_spec=None):
+    specs = template_data.get("TagSpecifications")
+    if specs:
+        template_data["TagSpecifications"] = [s for s in specs if s.get("ResourceType") != "launch-template"]
+    return _create_launch_template(self, name, description, template_data, tag_spec)
+
+
+LaunchTemplateBackend.create_launch_template = _create_launch_template_without_own_tags
+
+_describe_endpoint_config = SageMakerModelBackend.describe_endpoint_config
+
+
+def _describe_endpoint_config_without_empty_capture(self, endpoint_config_name):
+    response = dict(_describe_endpoint_config(self, endpoint_config_name))
+    # Only the answer changes: moto's own CreateEndpoint reads the key from the model.
+    if not response.get("DataCaptureConfig"):
+        response.pop("DataCaptureConfig", None)
+    return response
+
+
+SageMakerResponse.describe_endpoint_config = lambda self: ActionResult(
+    _describe_endpoint_config_without_empty_capture(self.sagemaker_backend, self._get_param("EndpointConfigName"))
+)
 # One line a request would bury a failing test's output.
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
@@ -46,19 +153,61 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+ACCOUNT_HOST = re.compile(r"^(\d{12})\.127\.0\.0\.1(?::\d+)?$")
+
+
+def _proxy_handler(moto_port: int, region: str):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):  # quiet
+            pass
+
+        def _forward(self):
+            target = urlsplit(self.path)
+            account = ACCOUNT_HOST.match(target.netloc)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
+            if account:
+                headers["Host"] = f"{account.group(1)}.s3-control.{region}.amazonaws.com"
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            path = target.path + (f"?{target.query}" if target.query else "")
+            upstream = http.client.HTTPConnection("127.0.0.1", moto_port, timeout=60)
+            upstream.request(self.command, path, body=body, headers=headers)
+            response = upstream.getresponse()
+            payload = response.read()
+            self.send_response(response.status, response.reason)
+            for k, v in response.getheaders():
+                if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
+
+    return Handler
+
+
 class Emulator:
     """A moto server in this process, reachable by subprocesses (the AWS CLI) too."""
 
-    def __init__(self) -> None:
+    def __init__(self, region: str = "us-east-1") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.region = region
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._proxy = ThreadingHTTPServer(("127.0.0.1", 0), _proxy_handler(self.port, region))
+        self.proxy_url = f"http://127.0.0.1:{self._proxy.server_address[1]}"
 
     def start(self) -> Emulator:
         self._server.start()
+        threading.Thread(target=self._proxy.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
+        self._proxy.shutdown()
         self._server.stop()
 
     def reset(self) -> None:
@@ -77,3 +226,29 @@ class Emulator:
             "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
             "AWS_EC2_METADATA_DISABLED": "true",
         }
+
+
+_create_model = SageMakerResponse.create_model
+
+
+def _create_model_keeping_isolation(self):
+    result = _create_model(self)
+    model = self.sagemaker_backend.describe_model(self._get_param("ModelName"))
+    model.enable_network_isolation = bool(self._get_param("EnableNetworkIsolation", False))
+    return result
+
+
+SageMakerResponse.create_model = _create_model_keeping_isolation
+_model_response = Model.response_object.fget
+Model.response_object = property(lambda self: {k: v for k, v in _model_response(self).items() if k != "VpcConfig" or v})
+
+FakeDeleteMarker.dispose = lambda self, garbage=False: None
+
+if __name__ == "__main__":
+    # Standalone, for trying a stack by hand: python -m tests.support.emulator (from python/).
+    import time
+
+    emulator = Emulator().start()
+    print(f"AWS emulator on {emulator.url}", flush=True)
+    while True:
+        time.sleep(3600)

@@ -1,0 +1,444 @@
+"""`npm run rehearse`: the whole flow, rehearsed against an AWS emulator on 127.0.0.1.
+
+Nothing but loopback is contacted. The example stacks are synthesized with every AWS call
+pointed at the emulator (moto server, tests/support/emulator.py), and the real terraform CLI
+applies them. A simulated compile worker plays EC2: when the waiter launches an instance, it
+boots it with the launch template's real user data (the compile script inside, the Neuron
+compile replaced by a stand-in, the model from a Hub emulator) and terminates it when the
+user data shuts down. Then:
+
+  happy path (two stacks): apply compile -> the waiter sees _SUCCESS -> apply endpoint (model,
+  endpoint configuration, endpoint) -> plan shows no changes -> the waiter again: a cache hit,
+  no instance -> destroy -> nothing left behind
+  failure paths (one stack): a compile error, and an instance that dies, each fail the apply
+  with the reason within two poll intervals, and no SageMaker model is created
+
+It prints a summary table of the phases and their timings, and exits non-zero if any check fails.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "python"))
+
+import boto3
+
+from tests.support.chat_model import build_tokenizer
+from tests.support.emulator import Emulator
+from tests.support.hub import Hub, Repo
+from tests.support.instance import InstanceRun
+
+MODEL_ID = "rehearsal/tiny-chat-1m"
+POLL_SECONDS = 5
+# An Ubuntu image that moto serves; the real stacks resolve the Neuron DLAMI from SSM.
+AMI_ID = "ami-785db401"
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class Rehearsal:
+    root: Path
+    emulator: Emulator
+    phases: list[Phase] = field(default_factory=list)
+
+    def check(self, name: str, started: float, ok: bool, detail: str = "") -> bool:
+        phase = Phase(name, time.monotonic() - started, ok, detail)
+        self.phases.append(phase)
+        mark = "ok  " if ok else "FAIL"
+        print(
+            f"[{mark}] {name} ({phase.seconds:.1f} s){': ' + detail if detail else ''}",
+            flush=True,
+        )
+        return ok
+
+
+class Worker(threading.Thread):
+    """Plays EC2 for the compile instances the waiter launches.
+
+    mode "boot": run the instance's user data (from its launch template) as cloud-init would;
+    mode "fail": the same, with the Neuron compile failing; mode "die": terminate the instance
+    without running anything, as a spot interruption or a crash would.
+    """
+
+    def __init__(self, root: Path, mode: str) -> None:
+        super().__init__(daemon=True)
+        self.root, self.mode = root, mode
+        self.ec2 = boto3.client("ec2")
+        self.seen: set[str] = {i["InstanceId"] for i in self._instances()}
+        self.stopping = threading.Event()
+        self.booted: list[str] = []
+        self.event_at: datetime | None = None  # when the failure became visible
+        self.errors: list[str] = []
+
+    def _instances(self):
+        return [i for r in self.ec2.describe_instances()["Reservations"] for i in r["Instances"]]
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            for instance in self._instances():
+                if instance["InstanceId"] in self.seen or instance["State"]["Name"] != "running":
+                    continue
+                self.seen.add(instance["InstanceId"])
+                try:
+                    self._handle(instance)
+                except Exception as error:  # noqa: BLE001 - reported in the summary
+                    self.errors.append(f"{instance['InstanceId']}: {error}")
+            self.stopping.wait(0.5)
+
+    def _handle(self, instance: dict) -> None:
+        instance_id = instance["InstanceId"]
+        self.booted.append(instance_id)
+        if self.mode == "die":
+            time.sleep(POLL_SECONDS * 1.5)
+            self.event_at = datetime.now(UTC)
+            self.ec2.terminate_instances(InstanceIds=[instance_id])
+            return
+        tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+        version = self.ec2.describe_launch_template_versions(
+            LaunchTemplateId=tags["aws:ec2launchtemplate:id"],
+            Versions=[tags["aws:ec2launchtemplate:version"]],
+        )["LaunchTemplateVersions"][0]
+        user_data = base64.b64decode(version["LaunchTemplateData"]["UserData"]).decode()
+        env = {
+            "NEURONX_HOST_INSTANCE_ID": instance_id,
+            # shutdown -h now terminates the instance (instance-initiated shutdown behaviour: terminate).
+            "NEURONX_HOST_ON_SHUTDOWN": f"aws ec2 terminate-instances --instance-ids {instance_id} >/dev/null",
+        }
+        if self.mode == "fail":
+            env["NEURONX_STAND_IN_FAIL"] = "[XCG815] Estimated peak HBM usage (18.2 GB) exceeds 16GB"
+        run = InstanceRun(self.root / instance_id).boot(user_data, env)
+        if self.mode == "fail":
+            self.event_at = datetime.now(UTC)
+        (self.root / f"{instance_id}.console.log").write_text(run.console_text())
+
+
+def hub_with_tiny_chat_model() -> Hub:
+    files = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tokenizer = build_tokenizer(Path(tmp))
+        for path in Path(tmp).iterdir():
+            files[path.name] = path.read_bytes()
+        config = {
+            "model_type": "llama",
+            "eos_token_id": tokenizer.eos_token_id,
+            "max_position_embeddings": 2048,
+        }
+        files["config.json"] = json.dumps(config).encode()
+    files["model.safetensors"] = os.urandom(2 * 2**20)
+    files["README.md"] = b"# A tiny chat model for the rehearsal"
+    hub = Hub()
+    # The failure paths compile other revisions, so that their cache keys are new.
+    hub.repos[MODEL_ID] = Repo(files=files, branches=("main", "rehearsal-fail", "rehearsal-die"))
+    return hub
+
+
+class Terraform:
+    def __init__(self, rehearsal: Rehearsal, outdir: Path, env: dict[str, str]) -> None:
+        self.rehearsal, self.outdir, self.env = rehearsal, outdir, env
+
+    def __call__(self, stack: str, *args: str) -> subprocess.CompletedProcess:
+        cwd = self.outdir / "stacks" / stack
+        env = dict(self.env)
+        if os.environ.get("NEURONX_REHEARSAL_TF_LOG"):  # e.g. DEBUG: the provider's calls, for debugging
+            env.update(
+                TF_LOG=os.environ["NEURONX_REHEARSAL_TF_LOG"],
+                TF_LOG_PATH=str(self.rehearsal.root / "tf-debug.log"),
+            )
+        proc = subprocess.run(["terraform", *args], cwd=cwd, env=env, capture_output=True, text=True)
+        log = self.rehearsal.root / "terraform.log"
+        with log.open("a") as f:
+            f.write(f"\n$ (cd {cwd} && terraform {' '.join(args)})  -> {proc.returncode}\n{proc.stdout}{proc.stderr}")
+        return proc
+
+
+def synthesize(outdir: Path, env: dict[str, str], **config: str) -> subprocess.CompletedProcess:
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    full = {
+        **env,
+        "CDKTF_OUTDIR": str(outdir),
+        "NEURONX_MODEL_ID": MODEL_ID,
+        "NEURONX_AMI_ID": AMI_ID,
+        "NEURONX_POLL_SECONDS": str(POLL_SECONDS),
+        "NEURONX_DEADLINE_MINUTES": "15",
+        "NEURONX_BUCKET_FORCE_DESTROY": "true",
+        **config,
+    }
+    return subprocess.run(
+        [str(REPO / "node_modules" / ".bin" / "tsx"), "main.ts"],
+        cwd=REPO,
+        env=full,
+        capture_output=True,
+        text=True,
+    )
+
+
+def waiter_lines_after(output: str, moment: datetime) -> int:
+    """Progress lines the waiter printed at or after a moment (its lines carry the UTC time)."""
+    count = 0
+    for hms in re.findall(r"(\d\d:\d\d:\d\d) neuronx-compile: \S+ elapsed, ", output):
+        t = datetime.strptime(hms, "%H:%M:%S").time()
+        if t >= moment.time().replace(microsecond=0):
+            count += 1
+    return count
+
+
+def leftovers() -> list[str]:
+    """What an apply left in the emulator: anything but AWS's own defaults."""
+    ec2, s3, iam, sm = (
+        boto3.client("ec2"),
+        boto3.client("s3"),
+        boto3.client("iam"),
+        boto3.client("sagemaker"),
+    )
+    left = [
+        f"instance {i['InstanceId']} {i['State']['Name']}"
+        for r in ec2.describe_instances()["Reservations"]
+        for i in r["Instances"]
+        if i["State"]["Name"] not in ("terminated", "shutting-down")
+    ]
+    left += [f"bucket {b['Name']}" for b in s3.list_buckets().get("Buckets", [])]
+    left += [f"launch template {t['LaunchTemplateName']}" for t in ec2.describe_launch_templates()["LaunchTemplates"]]
+    left += [
+        f"security group {g['GroupName']}"
+        for g in ec2.describe_security_groups()["SecurityGroups"]
+        if g["GroupName"] != "default"
+    ]
+    left += [f"role {r['RoleName']}" for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("neuronx-")]
+    left += [f"instance profile {p['InstanceProfileName']}" for p in iam.list_instance_profiles()["InstanceProfiles"]]
+    left += [f"model {m['ModelName']}" for m in sm.list_models()["Models"]]
+    left += [f"endpoint config {c['EndpointConfigName']}" for c in sm.list_endpoint_configs()["EndpointConfigs"]]
+    left += [f"endpoint {e['EndpointName']}" for e in sm.list_endpoints()["Endpoints"]]
+    return left
+
+
+def sagemaker_models() -> list[str]:
+    return [m["ModelName"] for m in boto3.client("sagemaker").list_models()["Models"]]
+
+
+def happy_path(r: Rehearsal, tf_env: dict[str, str]) -> None:
+    outdir = r.root / "two-stacks" / "cdktf.out"
+    t = time.monotonic()
+    proc = synthesize(outdir, tf_env)
+    if not r.check(
+        "synthesize the example stacks (compile, endpoint) for the emulator",
+        t,
+        proc.returncode == 0,
+        proc.stderr[-500:],
+    ):
+        return
+    tf = Terraform(r, outdir, tf_env)
+
+    worker = Worker(r.root / "instances", "boot")
+    worker.start()
+    t = time.monotonic()
+    init = tf("compile", "init", "-input=false", "-no-color")
+    apply = tf("compile", "apply", "-auto-approve", "-input=false", "-no-color")
+    worker.stopping.set()
+    ok = init.returncode == 0 and apply.returncode == 0 and len(worker.booted) == 1 and not worker.errors
+    r.check(
+        "apply compile: waiter launches an instance, the worker runs its user data, _SUCCESS",
+        t,
+        ok,
+        f"{len(worker.booted)} instance(s) booted; {(apply.stdout + apply.stderr)[-800:] if not ok else ''}{worker.errors}",
+    )
+    prefix = json.loads(tf("compile", "output", "-json").stdout or "{}")
+    bucket = prefix.get("artifact_bucket", {}).get("value")
+    key = prefix.get("artifact_prefix", {}).get("value", "")
+    t = time.monotonic()
+    listing = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", []) if bucket else []
+    names = {o["Key"][len(key) :] for o in listing}
+    r.check(
+        "the artifacts are complete: model/, compiled/, manifest.json, _SUCCESS",
+        t,
+        {"_SUCCESS", "manifest.json"} <= names
+        and any(n.startswith("compiled/") for n in names)
+        and any(n.startswith("model/") for n in names),
+        f"{len(names)} objects under s3://{bucket}/{key}",
+    )
+
+    t = time.monotonic()
+    init = tf("endpoint", "init", "-input=false", "-no-color")
+    apply = tf("endpoint", "apply", "-auto-approve", "-input=false", "-no-color")
+    sm = boto3.client("sagemaker")
+    endpoints = sm.list_endpoints()["Endpoints"]
+    ok = apply.returncode == 0 and len(sagemaker_models()) == 1 and len(endpoints) == 1
+    model = sm.describe_model(ModelName=sagemaker_models()[0]) if sagemaker_models() else {}
+    source = model.get("PrimaryContainer", {}).get("ModelDataSource", {}).get("S3DataSource", {})
+    ok = ok and source.get("S3Uri") == f"s3://{bucket}/{key}" and source.get("S3DataType") == "S3Prefix"
+    r.check(
+        "apply endpoint: SageMaker model (the prefix, uncompressed), endpoint configuration, endpoint",
+        t,
+        ok,
+        (apply.stdout + apply.stderr)[-800:] if not ok else f"endpoint {endpoints[0]['EndpointName']}",
+    )
+
+    t = time.monotonic()
+    plans = [tf(stack, "plan", "-detailed-exitcode", "-input=false", "-no-color") for stack in ("compile", "endpoint")]
+    r.check(
+        "plan again: no changes in either stack",
+        t,
+        [p.returncode for p in plans] == [0, 0],
+        "; ".join(p.stdout[-300:] for p in plans if p.returncode != 0),
+    )
+
+    t = time.monotonic()
+    before = len(worker.booted)
+    worker = Worker(r.root / "instances-again", "boot")
+    worker.start()
+    again = tf(
+        "compile",
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-replace=null_resource.compile_waiter",
+    )
+    worker.stopping.set()
+    r.check(
+        "apply again with the same model (waiter replaced): a cache hit, no instance",
+        t,
+        again.returncode == 0 and "cache hit" in again.stdout and not worker.booted and before == 1,
+        again.stdout[-400:] if again.returncode else "",
+    )
+
+    t = time.monotonic()
+    destroyed = [
+        tf(stack, "destroy", "-auto-approve", "-input=false", "-no-color") for stack in ("endpoint", "compile")
+    ]
+    left = leftovers()
+    r.check(
+        "destroy both stacks: nothing left behind",
+        t,
+        [d.returncode for d in destroyed] == [0, 0] and not left,
+        f"left: {left}" if left else "",
+    )
+
+
+def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, reason: str) -> None:
+    outdir = r.root / f"one-stack-{mode}" / "cdktf.out"
+    t = time.monotonic()
+    # Another revision, so the cache key is new: the compile must run.
+    proc = synthesize(
+        outdir,
+        tf_env,
+        NEURONX_STACK_LAYOUT="one-stack",
+        NEURONX_REVISION=f"rehearsal-{mode}",
+    )
+    if not r.check(
+        f"{title}: synthesize the one-stack layout",
+        t,
+        proc.returncode == 0,
+        proc.stderr[-500:],
+    ):
+        return
+    t = time.monotonic()
+    tf = Terraform(r, outdir, tf_env)
+    tf("serving", "init", "-input=false", "-no-color")
+    worker = Worker(r.root / f"instances-{mode}", mode)
+    worker.start()
+    apply = tf("serving", "apply", "-auto-approve", "-input=false", "-no-color")
+    worker.stopping.set()
+    output = apply.stdout + apply.stderr
+    late = waiter_lines_after(output, worker.event_at) if worker.event_at else 99
+    models = sagemaker_models()
+    running = [i for i in leftovers() if i.startswith("instance i-")]
+    ok = (
+        proc.returncode == 0 and apply.returncode != 0 and reason in output and late <= 1 and not models and not running
+    )
+    r.check(
+        f"{title}: the apply fails with the reason within two polls, no SageMaker model",
+        t,
+        ok,
+        f"polls after the failure: {late}; models: {models}; running: {running}"
+        + ("" if reason in output else f"; reason missing from: {output[-600:]}"),
+    )
+    t = time.monotonic()
+    destroy = tf("serving", "destroy", "-auto-approve", "-input=false", "-no-color")
+    left = leftovers()
+    r.check(
+        f"{title}: destroy leaves nothing behind",
+        t,
+        destroy.returncode == 0 and not left,
+        f"left: {left}" if left else "",
+    )
+
+
+def main() -> int:
+    started = time.monotonic()
+    root = Path(tempfile.mkdtemp(prefix="neuronx-rehearsal-"))
+    emulator = Emulator().start()
+    hub = hub_with_tiny_chat_model()
+    hub_url = hub.start()
+    for name, value in emulator.env().items():
+        os.environ[name] = value
+    os.environ["HF_ENDPOINT"] = hub_url
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    r = Rehearsal(root, emulator)
+    print(
+        f"rehearsal in {root}; AWS emulator {emulator.url}; Hub emulator {hub_url}",
+        flush=True,
+    )
+
+    if not shutil.which("terraform"):
+        print(
+            "terraform is not on PATH: run through `npm run rehearse`, which installs it",
+            file=sys.stderr,
+        )
+        return 2
+    tf_env = {
+        **os.environ,
+        "NEURONX_AWS_ENDPOINT_URL": emulator.url,
+        # S3 Control calls (account-prefixed hosts) go through the emulator's proxy; loopback ones go direct.
+        "HTTP_PROXY": emulator.proxy_url,
+        "NO_PROXY": "127.0.0.1,localhost",
+        "TF_IN_AUTOMATION": "1",
+        "CHECKPOINT_DISABLE": "1",
+    }
+    try:
+        happy_path(r, tf_env)
+        failure_path(
+            r,
+            tf_env,
+            "fail",
+            "a compile error",
+            "the Neuron compile failed: RuntimeError: [XCG815]",
+        )
+        failure_path(r, tf_env, "die", "an instance that dies", "without a result")
+    finally:
+        emulator.stop()
+        hub.stop()
+
+    print("\nphase" + " " * 99 + "seconds  result")
+    for p in r.phases:
+        print(f"{p.name:<104}{p.seconds:7.1f}  {'ok' if p.ok else 'FAILED'}")
+    failed = [p for p in r.phases if not p.ok]
+    print(
+        f"\n{len(r.phases) - len(failed)} of {len(r.phases)} checks passed in {time.monotonic() - started:.0f} s; "
+        f"logs in {root} (terraform.log, instances*/)"
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
