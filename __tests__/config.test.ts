@@ -48,6 +48,7 @@ describe("loadConfig", () => {
       huggingFaceTokenSecretArn: "arn:aws:secretsmanager:us-west-2:123456789012:secret:hf-AbCdEf",
       deadlineMinutes: 240,
       layout: "two-stacks",
+      backend: { type: "local" },
     });
   });
 

@@ -38,6 +38,7 @@ describe("CompileStack", () => {
   test("outputs the artifacts, the instance types and the TP degree", () => {
     expect(Object.keys(json.output).sort()).toEqual([
       "artifact_bucket",
+      "artifact_bucket_arn",
       "artifact_prefix",
       "compile_instance_type",
       "compiled_artifact_s3_url",
@@ -73,11 +74,21 @@ describe("EndpointStack", () => {
   app.synth();
   const json = JSON.parse(fs.readFileSync(path.join(app.outdir, "stacks", "endpoint", "cdk.tf.json"), "utf8"));
 
-  test("reads the compile stack's state for the artifacts", () => {
-    expect(json.data.terraform_remote_state["cross-stack-reference-input-compile"]).toMatchObject({
+  test("reads the compile stack's named outputs from its state", () => {
+    expect(json.data.terraform_remote_state.compile).toMatchObject({
       backend: "local",
       config: { path: "../../../terraform.compile.tfstate" },
     });
+    const model = json.resource.aws_sagemaker_model.realtime_inference;
+    expect(model.primary_container.model_data_source.s3_data_source[0].s3_uri).toBe(
+      "${data.terraform_remote_state.compile.outputs.compiled_artifact_s3_url}",
+    );
+    expect(JSON.stringify(json)).not.toContain("cross-stack");
+  });
+
+  test("the compile stack has no generated cross-stack outputs", () => {
+    const compile = JSON.parse(fs.readFileSync(path.join(app.outdir, "stacks", "compile", "cdk.tf.json"), "utf8"));
+    expect(Object.keys(compile.output).filter((name) => name.startsWith("cross-stack"))).toEqual([]);
   });
 
   test("serves on the instance type the model was sized for", () => {
@@ -138,5 +149,55 @@ describe("the example app", () => {
 
   test("without it, the provider has only the region and default tags", () => {
     expect(Object.keys(synthApp({}).read("compile").provider.aws[0]).sort()).toEqual(["default_tags", "region"]);
+  });
+});
+
+describe("backends", () => {
+  const synthBoth = (env: Record<string, string>) => {
+    const app = Testing.app();
+    buildExampleApp(app, loadConfig(app, env));
+    app.synth();
+    const read = (id: string) => JSON.parse(fs.readFileSync(path.join(app.outdir, "stacks", id, "cdk.tf.json"), "utf8"));
+    return { compile: read("compile"), endpoint: read("endpoint") };
+  };
+
+  test("s3: a key per stack, encrypted, with S3's lock file, and the endpoint reads the compile key", () => {
+    const { compile, endpoint } = synthBoth({ NEURONX_BACKEND: "s3", NEURONX_STATE_BUCKET: "team-state" });
+    expect(compile.terraform.backend.s3).toEqual({
+      bucket: "team-state",
+      key: "cdktf-neuronx-patterns/compile.tfstate",
+      region: "us-east-1",
+      encrypt: true,
+      use_lockfile: true,
+    });
+    expect(endpoint.terraform.backend.s3.key).toBe("cdktf-neuronx-patterns/endpoint.tfstate");
+    expect(endpoint.data.terraform_remote_state.compile).toMatchObject({
+      backend: "s3",
+      config: { bucket: "team-state", key: "cdktf-neuronx-patterns/compile.tfstate", region: "us-east-1" },
+    });
+  });
+
+  test("cloud: a workspace per stack in the organization, no token in any file", () => {
+    const { compile, endpoint } = synthBoth({
+      NEURONX_BACKEND: "cloud",
+      NEURONX_TFC_ORGANIZATION: "acme",
+      NEURONX_TFC_WORKSPACE_PREFIX: "llm-",
+    });
+    expect(compile.terraform.cloud).toEqual({ organization: "acme", workspaces: { name: "llm-compile" } });
+    expect(endpoint.terraform.cloud.workspaces.name).toBe("llm-endpoint");
+    expect(endpoint.data.terraform_remote_state.compile).toMatchObject({
+      backend: "remote",
+      config: { organization: "acme", workspaces: { name: "llm-compile" } },
+    });
+    const keys = JSON.stringify([compile.terraform, endpoint.terraform, endpoint.data.terraform_remote_state]);
+    expect(keys).not.toMatch(/"token"/);
+  });
+
+  test.each([
+    [{ NEURONX_BACKEND: "s3" }, /NEURONX_STATE_BUCKET is required with NEURONX_BACKEND=s3/],
+    [{ NEURONX_BACKEND: "cloud" }, /NEURONX_TFC_ORGANIZATION is required with NEURONX_BACKEND=cloud/],
+    [{ NEURONX_BACKEND: "consul" }, /NEURONX_BACKEND must be "local", "s3" or "cloud", got "consul"/],
+  ])("throws for %j", (env, message) => {
+    expect(() => loadConfig(Testing.app(), env)).toThrow(message);
   });
 });

@@ -86,6 +86,37 @@ export abstract class TransformersNeuronxSageMakerInferenceModelData {
     })();
   }
 
+  /**
+   * The artifacts of a NeuronxCompile of another stack, located through values read from that stack's
+   * state (e.g. `terraform_remote_state` outputs), with the compile settings from the construct.
+   * Unlike {@link fromNeuronxCompile} across stacks, no output is generated: you choose the names.
+   * @param compile the compile (its settings, sizing and image; none of its resources is referenced)
+   * @param outputs the compile's bucket name, bucket ARN and `compiledArtifactS3Url`, as read from its state
+   * @param customCodeDir your inference code: a directory with inference.py; default: the default inference code
+   */
+  public static fromNeuronxCompileOutputs(
+    compile: NeuronxCompile,
+    outputs: { readonly bucketName: string; readonly bucketArn: string; readonly compiledArtifactS3Url: string },
+    customCodeDir?: string,
+  ): TransformersNeuronxSageMakerInferenceModelData {
+    const codeDir = checkCodeDir("fromNeuronxCompileOutputs", customCodeDir);
+    return new (class extends TransformersNeuronxSageMakerInferenceModelData {
+      public bind(): ModelDataConfig {
+        return {
+          bucketName: outputs.bucketName,
+          bucketArn: outputs.bucketArn,
+          prefix: compile.artifactPrefix,
+          s3Uri: outputs.compiledArtifactS3Url,
+          settings: compile.settings,
+          containerImage: compile.containerImage,
+          sizing: compile.sizing,
+          codeDir,
+          dependsOn: [],
+        };
+      }
+    })();
+  }
+
   /** Artifacts compiled elsewhere: a bucket and prefix, and the options they were compiled with. */
   public static fromS3(props: S3ModelDataProps): TransformersNeuronxSageMakerInferenceModelData {
     const problems = new Problems();

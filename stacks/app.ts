@@ -10,5 +10,8 @@ import { EndpointStack, ServingStack } from "./endpoint-stack";
 export function buildExampleApp(app: App, config: ExampleConfig): TerraformStack[] {
   if (config.layout === "one-stack") return [new ServingStack(app, "serving", config)];
   const compile = new CompileStack(app, "compile", config);
-  return [compile, new EndpointStack(app, "endpoint", config, compile.compile)];
+  const endpoint = new EndpointStack(app, "endpoint", config, compile.compile);
+  // The endpoint reads the compile stack's state: cdktf deploy applies the compile stack first.
+  endpoint.addDependency(compile);
+  return [compile, endpoint];
 }

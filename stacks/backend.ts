@@ -1,16 +1,86 @@
 import * as path from "path";
-import { LocalBackend, TerraformStack } from "cdktf";
+import {
+  CloudBackend,
+  DataTerraformRemoteState,
+  DataTerraformRemoteStateLocal,
+  DataTerraformRemoteStateS3,
+  LocalBackend,
+  NamedCloudWorkspace,
+  NamedRemoteWorkspace,
+  S3Backend,
+  TerraformRemoteState,
+  TerraformStack,
+} from "cdktf";
+import { ExampleConfig } from "./config";
 
 /** The project root, where cdktf.json is. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
+/** Where the example stacks keep their state. */
+export type BackendConfig =
+  | { readonly type: "local" }
+  | { readonly type: "s3"; readonly bucket: string; readonly keyPrefix: string; readonly region: string }
+  | { readonly type: "cloud"; readonly organization: string; readonly workspacePrefix: string; readonly hostname?: string };
+
+/** State at the project root, as a path relative to the stack's folder in the output directory. */
+function localStatePath(stackId: string): string {
+  const stackDir = path.join(PROJECT_ROOT, "cdktf.out", "stacks", stackId);
+  return path.relative(stackDir, path.join(PROJECT_ROOT, `terraform.${stackId}.tfstate`));
+}
+
 /**
- * Local state at the project root, `terraform.<stack>.tfstate`, written as a path
- * relative to the stack's folder in cdktf.out so that the synthesized Terraform
- * holds no machine-absolute path and state survives a fresh synth.
+ * Configures a stack's backend:
+ * - local: `terraform.<stack>.tfstate` at the project root, through a relative path, so that the
+ *   synthesized Terraform holds no machine-absolute path and state survives a fresh synth;
+ * - s3: `<keyPrefix><stack>.tfstate` in a bucket, encrypted, locked with S3's own lock file (Terraform 1.10+);
+ * - cloud: the Terraform Cloud workspace `<workspacePrefix><stack>` of an organization. No token is
+ *   written anywhere: `terraform login` or TF_TOKEN_<hostname> gives it.
  */
-export function useLocalBackend(stack: TerraformStack, outdir = "cdktf.out"): void {
-  const stackDir = path.join(PROJECT_ROOT, outdir, "stacks", stack.node.id);
-  const statePath = path.join(PROJECT_ROOT, `terraform.${stack.node.id}.tfstate`);
-  new LocalBackend(stack, { path: path.relative(stackDir, statePath) });
+export function useBackend(stack: TerraformStack, config: ExampleConfig): void {
+  const id = stack.node.id;
+  const backend = config.backend;
+  switch (backend.type) {
+    case "local":
+      new LocalBackend(stack, { path: localStatePath(id) });
+      return;
+    case "s3": {
+      const s3 = new S3Backend(stack, {
+        bucket: backend.bucket,
+        key: `${backend.keyPrefix}${id}.tfstate`,
+        region: backend.region,
+        encrypt: true,
+      });
+      s3.addOverride("use_lockfile", true);
+      return;
+    }
+    case "cloud":
+      new CloudBackend(stack, {
+        organization: backend.organization,
+        hostname: backend.hostname,
+        workspaces: new NamedCloudWorkspace(`${backend.workspacePrefix}${id}`),
+      });
+      return;
+  }
+}
+
+/** Reads another example stack's outputs from its state, wherever the backend keeps it. */
+export function readStackState(stack: TerraformStack, config: ExampleConfig, otherStackId: string): TerraformRemoteState {
+  const backend = config.backend;
+  const id = otherStackId;
+  switch (backend.type) {
+    case "local":
+      return new DataTerraformRemoteStateLocal(stack, id, { path: localStatePath(id) });
+    case "s3":
+      return new DataTerraformRemoteStateS3(stack, id, {
+        bucket: backend.bucket,
+        key: `${backend.keyPrefix}${id}.tfstate`,
+        region: backend.region,
+      });
+    case "cloud":
+      return new DataTerraformRemoteState(stack, id, {
+        organization: backend.organization,
+        hostname: backend.hostname,
+        workspaces: new NamedRemoteWorkspace(`${backend.workspacePrefix}${id}`),
+      });
+  }
 }

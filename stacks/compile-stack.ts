@@ -3,7 +3,7 @@ import { Construct } from "constructs";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { Model, Parameters } from "../lib/model";
 import { NeuronxCompile } from "../lib/neuronx-compile";
-import { useLocalBackend } from "./backend";
+import { useBackend } from "./backend";
 import { ExampleConfig } from "./config";
 import { exampleAwsProvider } from "./provider";
 
@@ -29,6 +29,7 @@ export function addCompile(stack: TerraformStack, config: ExampleConfig): Neuron
   const outputs: Record<string, [string | number, string]> = {
     compiled_artifact_s3_url: [compile.compiledArtifactS3Url, "S3 URL of the compiled artifacts (model/, compiled/, manifest.json)"],
     artifact_bucket: [compile.bucketName, "Bucket of the artifacts"],
+    artifact_bucket_arn: [compile.bucketArn, "ARN of the bucket of the artifacts"],
     artifact_prefix: [compile.artifactPrefix, "Cache-key prefix of the artifacts in the bucket"],
     compile_instance_type: [compile.compileInstanceType, "EC2 instance type that compiles the model"],
     serving_instance_type: [compile.servingInstanceType, "Instance type the model is compiled to be served on (EC2 name)"],
@@ -49,7 +50,7 @@ export class CompileStack extends TerraformStack {
     super(scope, id);
     exampleAwsProvider(this, config);
     new NullProvider(this, "null");
-    useLocalBackend(this);
+    useBackend(this, config);
     this.compile = addCompile(this, config);
   }
 }

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { ValidationError } from "../lib/errors";
 import { Amp } from "../lib/neuron-spec";
 import { CompileOptions, OptLevel, QuantDtype } from "../lib/model";
+import type { BackendConfig } from "./backend";
 
 /** Configuration of the example stacks, from environment variables or cdktf context. */
 export interface ExampleConfig {
@@ -45,6 +46,8 @@ export interface ExampleConfig {
   readonly awsEndpointUrl?: string;
   /** "two-stacks" (compile, endpoint) or "one-stack" (serving). */
   readonly layout: "two-stacks" | "one-stack";
+  /** Where the stacks keep their state. */
+  readonly backend: BackendConfig;
 }
 
 /** Defaults of the example: a small chat model that compiles in minutes on inf2.xlarge. */
@@ -84,6 +87,13 @@ export const CONFIG_SOURCES = {
   bucketForceDestroy: { env: "NEURONX_BUCKET_FORCE_DESTROY", context: "bucketForceDestroy", kind: "boolean" },
   awsEndpointUrl: { env: "NEURONX_AWS_ENDPOINT_URL", context: "awsEndpointUrl", kind: "string" },
   layout: { env: "NEURONX_STACK_LAYOUT", context: "layout", kind: "string" },
+  backend: { env: "NEURONX_BACKEND", context: "backend", kind: "string" },
+  stateBucket: { env: "NEURONX_STATE_BUCKET", context: "stateBucket", kind: "string" },
+  stateKeyPrefix: { env: "NEURONX_STATE_KEY_PREFIX", context: "stateKeyPrefix", kind: "string" },
+  stateRegion: { env: "NEURONX_STATE_REGION", context: "stateRegion", kind: "string" },
+  tfcOrganization: { env: "NEURONX_TFC_ORGANIZATION", context: "tfcOrganization", kind: "string" },
+  tfcWorkspacePrefix: { env: "NEURONX_TFC_WORKSPACE_PREFIX", context: "tfcWorkspacePrefix", kind: "string" },
+  tfcHostname: { env: "NEURONX_TFC_HOSTNAME", context: "tfcHostname", kind: "string" },
 } as const;
 
 type Key = keyof typeof CONFIG_SOURCES;
@@ -124,6 +134,8 @@ export function loadConfig(scope: Construct, env: NodeJS.ProcessEnv = process.en
   const num = (k: Key) => read(k) as number | undefined;
 
   const quant = str("quantDtype");
+  const backend = readBackend(str, str("region") ?? EXAMPLE_DEFAULTS.region, problems);
+
   const config: ExampleConfig = {
     region: str("region") ?? EXAMPLE_DEFAULTS.region,
     modelId: str("modelId") ?? EXAMPLE_DEFAULTS.modelId,
@@ -152,10 +164,42 @@ export function loadConfig(scope: Construct, env: NodeJS.ProcessEnv = process.en
     bucketForceDestroy: read("bucketForceDestroy") as boolean | undefined,
     awsEndpointUrl: str("awsEndpointUrl"),
     layout: (str("layout") ?? "two-stacks") as ExampleConfig["layout"],
+    backend,
   };
   if (!["two-stacks", "one-stack"].includes(config.layout)) {
     problems.push(`${CONFIG_SOURCES.layout.env} must be "two-stacks" or "one-stack", got ${JSON.stringify(config.layout)}`);
   }
   if (problems.length > 0) throw new ValidationError("example configuration", problems);
   return config;
+}
+
+/** The backend settings: local by default, s3 or cloud with their required values. */
+function readBackend(str: (k: Key) => string | undefined, region: string, problems: string[]): BackendConfig {
+  const required = (key: Key, why: string) => {
+    const value = str(key);
+    if (!value) problems.push(`${CONFIG_SOURCES[key].env} is required ${why}`);
+    return value ?? "";
+  };
+  const type = str("backend") ?? "local";
+  switch (type) {
+    case "local":
+      return { type: "local" };
+    case "s3":
+      return {
+        type: "s3",
+        bucket: required("stateBucket", "with NEURONX_BACKEND=s3: the bucket that keeps the state"),
+        keyPrefix: str("stateKeyPrefix") ?? "cdktf-neuronx-patterns/",
+        region: str("stateRegion") ?? region,
+      };
+    case "cloud":
+      return {
+        type: "cloud",
+        organization: required("tfcOrganization", "with NEURONX_BACKEND=cloud: the Terraform Cloud organization"),
+        workspacePrefix: str("tfcWorkspacePrefix") ?? "neuronx-",
+        hostname: str("tfcHostname"),
+      };
+    default:
+      problems.push(`${CONFIG_SOURCES.backend.env} must be "local", "s3" or "cloud", got ${JSON.stringify(type)}`);
+      return { type: "local" };
+  }
 }

@@ -4,7 +4,7 @@ import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { TransformersNeuronxSageMakerInferenceModelData } from "../lib/model-data";
 import { NeuronxCompile } from "../lib/neuronx-compile";
 import { TransformersNeuronxSageMakerRealtimeInferenceEndpoint } from "../lib/realtime-endpoint";
-import { useLocalBackend } from "./backend";
+import { readStackState, useBackend } from "./backend";
 import { addCompile } from "./compile-stack";
 import { ExampleConfig } from "./config";
 import { exampleAwsProvider } from "./provider";
@@ -13,10 +13,10 @@ import { exampleAwsProvider } from "./provider";
 export function addEndpoint(
   stack: TerraformStack,
   config: ExampleConfig,
-  compile: NeuronxCompile,
+  modelData: TransformersNeuronxSageMakerInferenceModelData,
 ): TransformersNeuronxSageMakerRealtimeInferenceEndpoint {
   const endpoint = new TransformersNeuronxSageMakerRealtimeInferenceEndpoint(stack, "RealtimeInference", {
-    modelData: TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompile(compile, config.customCodeDir),
+    modelData,
     endpointName: config.endpointName,
     instanceCount: config.instanceCount,
   });
@@ -33,8 +33,9 @@ export function addEndpoint(
 }
 
 /**
- * The endpoint stack: serves the compile stack's artifacts (a cross-stack reference,
- * read from the compile stack's state) on a SageMaker real-time endpoint.
+ * The endpoint stack: serves the compile stack's artifacts on a SageMaker real-time endpoint. It
+ * reads the compile stack's named outputs from its state (data "terraform_remote_state" "compile"),
+ * with the same backend, and takes the compile settings from the compile construct.
  */
 export class EndpointStack extends TerraformStack {
   /** The endpoint. */
@@ -43,8 +44,18 @@ export class EndpointStack extends TerraformStack {
   constructor(scope: Construct, id: string, config: ExampleConfig, compile: NeuronxCompile) {
     super(scope, id);
     exampleAwsProvider(this, config);
-    useLocalBackend(this);
-    this.endpoint = addEndpoint(this, config, compile);
+    useBackend(this, config);
+    const state = readStackState(this, config, "compile");
+    const modelData = TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompileOutputs(
+      compile,
+      {
+        bucketName: state.getString("artifact_bucket"),
+        bucketArn: state.getString("artifact_bucket_arn"),
+        compiledArtifactS3Url: state.getString("compiled_artifact_s3_url"),
+      },
+      config.customCodeDir,
+    );
+    this.endpoint = addEndpoint(this, config, modelData);
   }
 }
 
@@ -59,8 +70,9 @@ export class ServingStack extends TerraformStack {
     super(scope, id);
     exampleAwsProvider(this, config);
     new NullProvider(this, "null");
-    useLocalBackend(this);
+    useBackend(this, config);
     this.compile = addCompile(this, config);
-    this.endpoint = addEndpoint(this, config, this.compile);
+    const modelData = TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompile(this.compile, config.customCodeDir);
+    this.endpoint = addEndpoint(this, config, modelData);
   }
 }

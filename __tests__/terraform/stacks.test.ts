@@ -7,6 +7,7 @@ import * as path from "path";
 import { App } from "cdktf";
 import { buildExampleApp } from "../../stacks/app";
 import { loadConfig } from "../../stacks/config";
+import { synthHcl } from "../../scripts/synth-hcl";
 
 const ROOT = path.join(__dirname, "..", "..");
 const CHECKOV = path.join(ROOT, ".venv-checkov", "bin", "checkov");
@@ -26,6 +27,8 @@ const VARIANTS: Record<string, Record<string, string>> = {
     NEURONX_ENDPOINT_NAME: "llama3-chat",
     NEURONX_INSTANCE_COUNT: "2",
   },
+  "S3 backend": { NEURONX_BACKEND: "s3", NEURONX_STATE_BUCKET: "team-terraform-state" },
+  "Terraform Cloud backend": { NEURONX_BACKEND: "cloud", NEURONX_TFC_ORGANIZATION: "acme" },
   "one stack, pointed at an emulator (the rehearsal's)": {
     NEURONX_STACK_LAYOUT: "one-stack",
     NEURONX_AWS_ENDPOINT_URL: "http://127.0.0.1:5000",
@@ -111,4 +114,44 @@ describe.each(Object.entries(VARIANTS))("the example stacks, %s", (_variant, env
 
 test("the CLI is the toolchain's terraform", () => {
   expect(execFileSync("terraform", ["version"], { encoding: "utf8" })).toMatch(/^Terraform v1\.\d+\.\d+/);
+});
+
+describe.each(Object.entries(VARIANTS))("the generated HCL of the example stacks, %s", (_variant, env) => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "neuronx-hcl-"));
+  const dirs = synthHcl(outdir, { ...env });
+
+  describe.each(dirs.map((d) => [path.basename(d), d]))("%s", (_stack, dir) => {
+    test("is formatted (terraform fmt -check)", () => {
+      const fmt = terraform(dir, "fmt", "-check", "-diff", "-no-color");
+      expect(fmt.out).toBe("");
+      expect(fmt.code).toBe(0);
+    });
+
+    test("passes terraform init and validate", () => {
+      expect(terraform(dir, "init", "-backend=false", "-input=false", "-no-color").code).toBe(0);
+      const result = JSON.parse(terraform(dir, "validate", "-json", "-no-color").out);
+      expect(result.diagnostics).toEqual([]);
+      expect(result.valid).toBe(true);
+    });
+
+    test("passes checkov, its skips inline with their reasons", () => {
+      const run = spawnSync(CHECKOV, ["-d", dir, "--framework", "terraform", "-o", "json", "--skip-download", "--quiet"], {
+        encoding: "utf8",
+        env: { ...process.env, BC_SKIP_MAPPING: "TRUE", LOG_LEVEL: "ERROR" },
+      });
+      const report = JSON.parse(run.stdout);
+      const reports = Array.isArray(report) ? report : [report];
+      const failed = reports.flatMap((r: any) => r.results?.failed_checks ?? []).map((f: any) => `${f.resource}: ${f.check_id}`);
+      expect(failed).toEqual([]);
+      const main = fs.readFileSync(path.join(dir, "main.tf"), "utf8");
+      for (const skip of main.match(/#checkov:skip=[^\n]*/g) ?? []) expect(skip).toMatch(/^#checkov:skip=CKV2?_AWS_\d+:.{20,}/);
+    });
+
+    test("holds no machine-absolute path, and names providers by their full source", () => {
+      const main = fs.readFileSync(path.join(dir, "main.tf"), "utf8");
+      expect(main).not.toContain(outdir);
+      expect(main).not.toContain(path.resolve(__dirname, "..", ".."));
+      expect(main).toMatch(/source {2}= "hashicorp\/aws"/);
+    });
+  });
 });
