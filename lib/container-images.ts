@@ -2,6 +2,7 @@ import { Fn, TerraformLocal } from "cdktf";
 import { Construct } from "constructs";
 import { ValidationError } from "./errors";
 import { currentPartition, currentRegion, stackSingleton } from "./private/stack-singletons";
+import { PATTERNS } from "./patterns";
 
 /**
  * Accounts of the AWS Deep Learning Containers registries, by region.
@@ -123,8 +124,7 @@ class DlcImage extends NeuronxContainerImage {
   }
 }
 
-const ECR_URI =
-  /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9][a-z0-9._/-]*)(?::[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+const ECR_URI = PATTERNS.ecrImageUri;
 const SDK_VERSION = /^2\.\d+(\.\d+)?$/;
 /** Neuron 2.18 (transformers-neuronx 0.10) is the first that loads Hub checkpoints without a split copy. */
 const MIN_SDK_MINOR = 18;

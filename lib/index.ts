@@ -1,4 +1,5 @@
 export * from "./errors";
+export * from "./patterns";
 export * from "./neuron-spec";
 export * from "./model";
 export * from "./sizing";

@@ -1,6 +1,7 @@
 import { Token } from "cdktf";
 import { Problems, ValidationError } from "./errors";
 import { AMP_BYTES, Amp, OPT_LEVELS, QUANT_DTYPE_BYTES, TP_DEGREES } from "./neuron-spec";
+import { PATTERNS } from "./patterns";
 
 /** The number of weights of a model. */
 export class Parameters {
@@ -90,8 +91,8 @@ export class Model {
   ) {}
 }
 
-const HF_MODEL_ID = /^(?:[A-Za-z0-9][A-Za-z0-9._-]*\/)?[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const HF_REVISION = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
+const HF_MODEL_ID = PATTERNS.huggingFaceModelId;
+const HF_REVISION = PATTERNS.huggingFaceRevision;
 
 // A size token is a number with a b/m suffix standing alone between separators:
 // "7b" in "Llama-2-7b-hf", "1.5B" in "Qwen2-1.5B-Instruct". The digits must not

@@ -28,6 +28,7 @@ import { currentPartition, currentRegion } from "./private/stack-singletons";
 import { S3ObjectWaiter } from "./s3-object-waiter";
 import { Sizing, sizeModel } from "./sizing";
 import { USER_DATA_LIMIT_BYTES, renderCompileUserData } from "./user-data";
+import { PATTERNS } from "./patterns";
 
 /** Props of {@link NeuronxCompile}. */
 export interface NeuronxCompileProps {
@@ -472,10 +473,7 @@ export class NeuronxCompile extends Construct {
   }
 }
 
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
-const AMI_ID = /^ami-[0-9a-f]{8,17}$/;
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+const { bucketName: BUCKET_NAME, subnetId: SUBNET_ID, amiId: AMI_ID, secretArn: SECRET_ARN } = PATTERNS;
 const literal = (v: unknown) => v !== undefined && !Token.isUnresolved(v);
 
 /** Checks every prop, collects every problem, sizes the model, and throws once. */

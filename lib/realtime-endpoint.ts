@@ -18,6 +18,7 @@ import { justifyCheckovSkip } from "./private/checkov";
 import { nameElement, snakeCase } from "./private/naming";
 import { uploadDirectory } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
+import { PATTERNS } from "./patterns";
 
 const GiB = 2 ** 30;
 
@@ -47,9 +48,7 @@ export const ENDPOINT_SCALING = {
 } as const;
 
 /** SageMaker's endpoint name rule. */
-const ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
-const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
-const S3_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/;
+const { endpointName: ENDPOINT_NAME, kmsKeyArn: KMS_KEY_ARN, s3Uri: S3_URI } = PATTERNS;
 
 /** Data capture of requests and responses to S3. */
 export interface DataCaptureOptions {
