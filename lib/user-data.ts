@@ -37,7 +37,8 @@ export interface CompileUserData {
  */
 export function renderCompileUserData(input: CompileUserDataInput): CompileUserData {
   const exportLines = Object.entries({ ...input.environment, NEURONX_DEADLINE_MINUTES: String(input.deadlineMinutes) })
-    .sort(([a], [b]) => a.localeCompare(b))
+    // Byte order, as Terraform's sort() in the HCL module: the same names give the same script.
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => `export ${name}=${shellQuote(value)}`);
   const script = [
     "#!/bin/bash",

@@ -1,0 +1,62 @@
+"""Names and defaults shared with the TypeScript constructs (lib/compile-settings.ts).
+
+A test (python/tests/test_contract.py) keeps these equal to the TypeScript side.
+"""
+
+# Environment variables that carry the compile settings, to the compile and to the serving container.
+SETTINGS_ENV = {
+    "model_id": "NEURONX_MODEL_ID",
+    "revision": "NEURONX_REVISION",
+    "neuron_sdk_version": "NEURONX_SDK_VERSION",
+    "tp_degree": "NEURONX_TP_DEGREE",
+    "n_positions": "NEURONX_N_POSITIONS",
+    "batch_size": "NEURONX_BATCH_SIZE",
+    "amp": "NEURONX_AMP",
+    "quant_dtype": "NEURONX_QUANT_DTYPE",
+    "opt_level": "NEURONX_OPT_LEVEL",
+}
+
+# Environment of the compile job itself (set by the user data).
+BUCKET_ENV = "NEURONX_BUCKET"
+PREFIX_ENV = "NEURONX_PREFIX"
+WORK_DIR_ENV = "NEURONX_WORK_DIR"
+HF_TOKEN_SECRET_ENV = "NEURONX_HF_TOKEN_SECRET_ARN"  # noqa: S105 - the name of the variable holding an ARN
+INSTANCE_ID_ENV = "NEURONX_INSTANCE_ID"
+NEURON_CC_FLAGS_ENV = "NEURON_CC_FLAGS"
+
+# Allowed values, as in lib/neuron-spec.ts.
+TP_DEGREES = (1, 2, 4, 8, 24)
+AMP_TYPES = ("bf16", "f16", "f32")
+QUANT_DTYPES = ("s8",)
+OPT_LEVELS = (1, 2, 3)
+
+# Layout under the cache-key prefix. The markers sit beside the folders; _SUCCESS is written last.
+MODEL_DIR = "model/"
+COMPILED_DIR = "compiled/"
+MANIFEST = "manifest.json"
+SUCCESS = "_SUCCESS"
+FAILURE = "_FAILURE"
+FAILURE_LOG = "_FAILURE.log"
+PROGRESS = "_PROGRESS"
+
+# Phases reported in _PROGRESS, in order.
+PHASES = ("bootstrap", "pull-image", "download", "split", "compile", "upload", "publish")
+
+# Files of a Hub repository that a causal LM needs besides its weights.
+MODEL_FILES = (
+    "config.json",
+    "generation_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "tokenizer.model",
+    "vocab.json",
+    "vocab.txt",
+    "merges.txt",
+    "chat_template.json",
+    "chat_template.jinja",
+)
+
+# Lines of log kept for _FAILURE.
+LOG_TAIL_LINES = 80

@@ -1,0 +1,30 @@
+"""Errors of the compile. Each carries the phase it happened in, for _FAILURE."""
+
+
+class CompileError(ValueError):
+    """A failure with a message meant for the person running ``terraform apply``."""
+
+    def __init__(self, message: str, phase: str = "") -> None:
+        super().__init__(message)
+        self.phase = phase
+
+
+class SettingsError(CompileError):
+    """The compile environment is missing a value or has an invalid one."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "bootstrap")
+
+
+class DownloadError(CompileError):
+    """The model could not be fetched from the Hugging Face Hub."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "download")
+
+
+class UploadError(CompileError):
+    """The artifacts could not be written to S3."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "upload")

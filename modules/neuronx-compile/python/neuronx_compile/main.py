@@ -1,0 +1,143 @@
+"""The compile job: download, compile, upload, publish; on any error, _FAILURE with the log tail.
+
+Phases and their order are the contract with the waiter: ``_PROGRESS`` names the
+phase, ``_SUCCESS`` is written last (after every upload and the manifest), and
+``_FAILURE`` carries the reason and the log tail.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from . import constants as c
+from .download import download, read_hf_token
+from .errors import CompileError
+from .neuron import compile_model
+from .progress import Progress
+from .settings import Settings
+from .store import ArtifactStore, build_manifest
+
+log = logging.getLogger("neuronx_compile")
+
+
+class TailHandler(logging.Handler):
+    """Keeps the last lines of the log for _FAILURE."""
+
+    def __init__(self, lines: int) -> None:
+        super().__init__()
+        self.lines: collections.deque[str] = collections.deque(maxlen=lines)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+class Redact(logging.Filter):
+    """Replaces a secret with *** in every record, whatever library logs it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            for secret in self.secrets:
+                message = message.replace(secret, "***")
+            record.msg, record.args = message, None
+        return True
+
+
+def configure_logging(tail_lines: int = c.LOG_TAIL_LINES) -> tuple[TailHandler, Redact]:
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
+    redact = Redact()
+    tail = TailHandler(tail_lines)
+    stream = logging.StreamHandler(sys.stderr)
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    for handler in (stream, tail):
+        handler.setFormatter(fmt)
+        handler.addFilter(redact)
+        root.addHandler(handler)
+    return tail, redact
+
+
+def run(settings: Settings, s3, secrets, progress: Progress, redact: Redact | None = None) -> dict:
+    """Runs every phase and returns the manifest. Raises on failure; the caller writes _FAILURE."""
+    store = ArtifactStore(s3, settings.bucket, settings.prefix)
+    store.clear_markers()
+    token = read_hf_token(settings.hf_token_secret_arn, secrets)
+    if token and redact is not None:
+        redact.secrets.append(token)
+
+    work = Path(settings.work_dir)
+    checkpoint_dir, compiled_dir = work / "model", work / "compiled"
+    commit = download(settings.model_id, settings.revision, checkpoint_dir, token, progress)
+
+    progress.phase("compile")
+    started = time.monotonic()
+    versions = compile_model(checkpoint_dir, compiled_dir, settings)
+    log.info("compiled in %.0f seconds", time.monotonic() - started)
+
+    total = sum(p.stat().st_size for d in (checkpoint_dir, compiled_dir) for p in d.rglob("*") if p.is_file())
+    progress.phase("upload", total)
+    files = store.upload_tree(checkpoint_dir, c.MODEL_DIR, progress)
+    files += store.upload_tree(compiled_dir, c.COMPILED_DIR, progress)
+    stale = store.delete_stale(files)
+    if stale:
+        log.info("deleted %d objects left by an earlier attempt", len(stale))
+
+    progress.phase("publish")
+    manifest = build_manifest(settings, commit, files, versions)
+    store.publish(manifest, files)
+    log.info(
+        "published %d files (%d bytes) to s3://%s/%s",
+        len(files),
+        manifest["total_bytes"],
+        settings.bucket,
+        settings.prefix,
+    )
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the compile job from the environment; returns the process exit code."""
+    import boto3
+
+    tail, redact = configure_logging()
+    try:
+        settings = Settings.from_env(os.environ)
+    except CompileError as error:
+        # Without settings there is no bucket to write _FAILURE to; the user data reports it.
+        log.error("%s", error)
+        return 2
+    s3 = boto3.client("s3")
+    progress = Progress(
+        lambda body: ArtifactStore(s3, settings.bucket, settings.prefix).put_text(c.PROGRESS, body),
+        settings.instance_id,
+    )
+    try:
+        run(settings, s3, boto3.client("secretsmanager"), progress, redact)
+        return 0
+    except BaseException as error:  # noqa: BLE001 - every failure must leave _FAILURE behind
+        phase = getattr(error, "phase", "") or progress.phase_name
+        if isinstance(error, CompileError):
+            reason = str(error)
+            log.error("failed in phase %s: %s", phase, reason)
+        else:
+            reason = f"{type(error).__name__}: {error}"
+            log.error("failed in phase %s: %s\n%s", phase, reason, traceback.format_exc())
+        for secret in redact.secrets:
+            reason = reason.replace(secret, "***")
+        try:
+            ArtifactStore(s3, settings.bucket, settings.prefix).write_failure(
+                reason, phase, settings.instance_id, list(tail.lines)
+            )
+        except Exception as write_error:  # noqa: BLE001 - already failing; report and exit
+            log.error("could not write _FAILURE: %s", write_error)
+        return 1

@@ -1,0 +1,133 @@
+"""The artifacts in S3: uploads with sha256, stale-object cleanup, the manifest and the markers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from boto3.s3.transfer import TransferConfig
+
+from . import constants as c
+from .errors import UploadError
+from .progress import Progress
+
+TRANSFER = TransferConfig(multipart_threshold=64 * 2**20, multipart_chunksize=64 * 2**20, max_concurrency=8)
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One uploaded file: its key relative to the prefix, size and sha256."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+class ArtifactStore:
+    """Reads and writes under ``s3://bucket/prefix`` only (the instance role allows nothing else)."""
+
+    def __init__(self, s3, bucket: str, prefix: str) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+        self.prefix = prefix
+
+    def key(self, name: str) -> str:
+        return self.prefix + name
+
+    def put_text(self, name: str, text: str, content_type: str = "text/plain; charset=utf-8") -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=self.key(name), Body=text.encode(), ContentType=content_type)
+
+    def delete(self, names: Iterable[str]) -> None:
+        keys = [{"Key": self.key(n)} for n in names]
+        if not keys:
+            return
+        for start in range(0, len(keys), 1000):
+            self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start : start + 1000], "Quiet": True})
+
+    def clear_markers(self) -> None:
+        """Removes the markers of an earlier attempt, so nothing reads a stale result while this one runs.
+
+        Only those that exist: in a versioned bucket, deleting a missing key still adds a delete marker.
+        """
+        present = self.list("_")
+        self.delete([m for m in (c.SUCCESS, c.FAILURE, c.FAILURE_LOG) if m in present])
+
+    def list(self, folder: str) -> dict[str, int]:
+        """Relative path -> size of every object under ``prefix + folder``."""
+        found: dict[str, int] = {}
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.key(folder))
+        for page in pages:
+            for obj in page.get("Contents", []):
+                found[obj["Key"][len(self.prefix) :]] = obj["Size"]
+        return found
+
+    def upload_tree(self, local_dir: Path, folder: str, progress: Progress) -> list[FileEntry]:
+        """Uploads every file below ``local_dir`` to ``prefix + folder``, reporting bytes to ``progress``."""
+        entries = []
+        for path in sorted(p for p in local_dir.rglob("*") if p.is_file()):
+            rel = folder + path.relative_to(local_dir).as_posix()
+            entries.append(FileEntry(rel, path.stat().st_size, sha256_of(path)))
+            try:
+                self.s3.upload_file(str(path), self.bucket, self.key(rel), Callback=progress.advance, Config=TRANSFER)
+            except Exception as error:
+                raise UploadError(f"could not upload {rel} to s3://{self.bucket}/{self.key(rel)}: {error}") from error
+        return entries
+
+    def delete_stale(self, keep: Iterable[FileEntry]) -> list[str]:
+        """Deletes objects of an earlier attempt under model/ and compiled/ that this one did not write."""
+        wanted = {e.path for e in keep}
+        stale = [p for folder in (c.MODEL_DIR, c.COMPILED_DIR) for p in self.list(folder) if p not in wanted]
+        self.delete(stale)
+        return stale
+
+    def publish(self, manifest: dict, files: list[FileEntry]) -> None:
+        """Writes manifest.json, then _SUCCESS last: nothing reads the artifacts before both exist."""
+        body = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+        self.put_text(c.MANIFEST, body, "application/json")
+        success = (
+            f"cache_key={self.prefix}\n"
+            f"files={len(files)}\n"
+            f"bytes={sum(f.size for f in files)}\n"
+            f"manifest_sha256={hashlib.sha256(body.encode()).hexdigest()}\n"
+            f"neuron_sdk_version={manifest['neuron_sdk_version']}\n"
+            f"completed_at={manifest['created_at']}\n"
+        )
+        self.put_text(c.SUCCESS, success)
+
+    def write_failure(self, reason: str, phase: str, instance_id: str, log_tail: list[str]) -> None:
+        body = (
+            f"reason={reason}\nphase={phase}\ninstance_id={instance_id}\n--- log tail ---\n"
+            + "\n".join(log_tail)
+            + "\n"
+        )
+        self.put_text(c.FAILURE, body)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(8 * 2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def build_manifest(settings, commit: str, files: list[FileEntry], versions: dict) -> dict:
+    """manifest.json: what was compiled, how, with which SDK, and every file with its size and sha256."""
+    return {
+        "cache_key": settings.prefix,
+        "model_id": settings.model_id,
+        "revision": settings.revision,
+        "commit": commit,
+        "neuron_sdk_version": settings.neuron_sdk_version,
+        "versions": versions,
+        "options": settings.options(),
+        "files": [asdict(f) for f in files],
+        "total_bytes": sum(f.size for f in files),
+        "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "instance_id": settings.instance_id or os.environ.get("HOSTNAME", ""),
+    }

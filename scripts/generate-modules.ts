@@ -1,0 +1,326 @@
+// `npm run generate:modules`: the reusable HCL modules in modules/, for teams that do not use CDKTF.
+// The structure comes from the templates in scripts/modules/templates; every rule, default, limit
+// and table comes from lib/ (the constructs' own constants), and the scripts and Python code that run
+// on AWS are copied from scripts/ and python/. A test (__tests__/modules.test.ts) fails when the
+// committed modules differ from what this renders.
+import * as fs from "fs";
+import * as path from "path";
+import { SETTINGS_ENV } from "../lib/compile-settings";
+import { DLC_REGISTRY_ACCOUNTS, NEURONX_DLC } from "../lib/container-images";
+import { COMPILE_DEFAULTS, COMPILE_LIMITS } from "../lib/model";
+import { AMP_BYTES, INF2_INSTANCE_TYPES, NEURON_CORE_MEMORY_GIB, OPT_LEVELS, QUANT_DTYPE_BYTES, TP_DEGREES } from "../lib/neuron-spec";
+import { BOOTSTRAP_KEY_ROOT, COMPILE_PACKAGE_DIR, NEURONX_COMPILE_DEFAULTS, NEURONX_COMPILE_LIMITS } from "../lib/neuronx-compile";
+import { DEFAULT_INFERENCE_CODE_DIR } from "../lib/model-data";
+import { PATTERNS } from "../lib/patterns";
+import { hashDirectory, shippedFiles } from "../lib/private/s3-directory";
+import { ENDPOINT_SCALING, SAGEMAKER_LIMITS } from "../lib/realtime-endpoint";
+import { SIZING_MODEL } from "../lib/sizing";
+import { USER_DATA_BODY_FILE } from "../lib/user-data";
+import { WAITER_SCRIPT } from "../lib/s3-object-waiter";
+import { EXAMPLE_DEFAULTS } from "../stacks/config";
+
+const ROOT = path.resolve(__dirname, "..");
+const TEMPLATES = path.join(__dirname, "modules", "templates");
+export const MODULES_DIR = path.join(ROOT, "modules");
+
+const hclList = (values: readonly (string | number)[]) =>
+  `[${values.map((v) => (typeof v === "string" ? JSON.stringify(v) : v)).join(", ")}]`;
+const text = (values: readonly (string | number)[]) => values.join(", ");
+const pattern = (re: RegExp) => JSON.stringify(re.source);
+const providerVersion = (pkg: string) =>
+  JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", pkg, "package.json"), "utf8")).cdktf.provider.version as string;
+const minor = (version: string) => version.split(".").slice(0, 2).join(".");
+
+/** The value of each `@@NAME@@` of the templates. */
+function replacements(): Record<string, string> {
+  const aws = providerVersion("@cdktf/provider-aws");
+  const nul = providerVersion("@cdktf/provider-null");
+  const types = INF2_INSTANCE_TYPES.map((t) => t.name);
+  const settingsExpressions: Record<keyof typeof SETTINGS_ENV, string | undefined> = {
+    modelId: "var.model_id",
+    revision: "var.revision",
+    neuronSdkVersion: "var.neuron_sdk_version",
+    tpDegree: "tostring(local.tp_degree)",
+    nPositions: "tostring(var.n_positions)",
+    batchSize: "tostring(var.batch_size)",
+    amp: "var.amp",
+    quantDtype: undefined, // only when set
+    optLevel: "tostring(var.opt_level)",
+  };
+  const settingsEntries = Object.entries(settingsExpressions)
+    .filter(([, expr]) => expr !== undefined)
+    .map(([key, expr]) => `${SETTINGS_ENV[key as keyof typeof SETTINGS_ENV]} = ${expr}`)
+    .concat('NEURON_CC_FLAGS = "--model-type=transformer -O${var.opt_level}"');
+  const width = Math.max(...settingsEntries.map((e) => e.indexOf(" =")));
+  const aligned = settingsEntries.map((e) => {
+    const at = e.indexOf(" = ");
+    return `${e.slice(0, at).padEnd(width)}${e.slice(at)}`;
+  });
+  const required = Object.values(SETTINGS_ENV).filter((n) => n !== SETTINGS_ENV.quantDtype);
+  const settingsNames = [...Object.values(SETTINGS_ENV), "NEURON_CC_FLAGS"];
+  const nameWidth = Math.max(...Object.keys(DLC_REGISTRY_ACCOUNTS).map((r) => r.length + 2));
+  return {
+    PATTERN_MODEL_ID: pattern(PATTERNS.huggingFaceModelId),
+    PATTERN_REVISION: pattern(PATTERNS.huggingFaceRevision),
+    PATTERN_BUCKET: pattern(PATTERNS.bucketName),
+    PATTERN_SUBNET: pattern(PATTERNS.subnetId),
+    PATTERN_AMI: pattern(PATTERNS.amiId),
+    PATTERN_SECRET_ARN: pattern(PATTERNS.secretArn),
+    PATTERN_ECR_URI: pattern(PATTERNS.ecrImageUri),
+    PATTERN_ENDPOINT_NAME: pattern(PATTERNS.endpointName),
+    PATTERN_KMS: pattern(PATTERNS.kmsKeyArn),
+    PATTERN_S3_URI: pattern(PATTERNS.s3Uri),
+    TP_DEGREES: hclList(TP_DEGREES),
+    TP_DEGREES_TEXT: text(TP_DEGREES),
+    AMP_TYPES: hclList(Object.keys(AMP_BYTES)),
+    AMP_TYPES_TEXT: text(Object.keys(AMP_BYTES).map((a) => `\\"${a}\\"`)),
+    AMP_DEFAULT: COMPILE_DEFAULTS.amp,
+    AMP_BYTES: `{ ${Object.entries(AMP_BYTES)
+      .map(([k, v]) => `${k} = ${v}`)
+      .join(", ")} }`,
+    QUANT_DTYPES: hclList(Object.keys(QUANT_DTYPE_BYTES)),
+    OPT_LEVELS: hclList(OPT_LEVELS),
+    OPT_LEVELS_TEXT: text(OPT_LEVELS),
+    OPT_LEVEL_DEFAULT: String(COMPILE_DEFAULTS.optLevel),
+    N_POSITIONS_DEFAULT: String(COMPILE_DEFAULTS.nPositions),
+    N_POSITIONS_MIN: String(COMPILE_LIMITS.nPositions.min),
+    N_POSITIONS_MAX: String(COMPILE_LIMITS.nPositions.max),
+    BATCH_SIZE_DEFAULT: String(COMPILE_DEFAULTS.batchSize),
+    BATCH_SIZE_MIN: String(COMPILE_LIMITS.batchSize.min),
+    BATCH_SIZE_MAX: String(COMPILE_LIMITS.batchSize.max),
+    INSTANCE_TYPES: hclList(types),
+    INSTANCE_TYPES_TEXT: text(types),
+    ML_INSTANCE_TYPES: hclList(types.map((t) => `ml.${t}`)),
+    ML_INSTANCE_TYPES_TEXT: text(types.map((t) => `ml.${t}`)),
+    INSTANCE_TABLE: `[\n${INF2_INSTANCE_TYPES.map(
+      (t) => `    { name = ${JSON.stringify(t.name)}, cores = ${t.neuronCores}, memory_gib = ${t.memoryGiB} },`,
+    ).join("\n")}\n  ]`,
+    CORE_MEMORY_GIB: String(NEURON_CORE_MEMORY_GIB),
+    KV_SCALE: String(SIZING_MODEL.kvScale),
+    KV_EXPONENT: String(SIZING_MODEL.kvExponent),
+    DEVICE_MARGIN: String(SIZING_MODEL.deviceMargin),
+    SERVING_OVERHEAD_GIB: String(SIZING_MODEL.servingHostOverheadGiB),
+    COMPILE_OVERHEAD_GIB: String(SIZING_MODEL.compileHostOverheadGiB),
+    AMI_GIB: String(SIZING_MODEL.amiGiB),
+    IMAGE_GIB: String(SIZING_MODEL.containerImageGiB),
+    CHECKPOINT_COPIES: String(SIZING_MODEL.checkpointCopiesOnDisk),
+    AMI_SSM_PARAMETER: NEURONX_COMPILE_DEFAULTS.amiSsmParameter,
+    DEADLINE_DEFAULT: String(NEURONX_COMPILE_DEFAULTS.deadlineMinutes),
+    DEADLINE_MIN: String(NEURONX_COMPILE_LIMITS.deadlineMinutes.min),
+    DEADLINE_MAX: String(NEURONX_COMPILE_LIMITS.deadlineMinutes.max),
+    POLL_DEFAULT: String(NEURONX_COMPILE_DEFAULTS.pollIntervalSeconds),
+    POLL_MIN: String(NEURONX_COMPILE_LIMITS.pollIntervalSeconds.min),
+    POLL_MAX: String(NEURONX_COMPILE_LIMITS.pollIntervalSeconds.max),
+    ROOT_MIN: String(NEURONX_COMPILE_LIMITS.rootVolumeSizeGiB.min),
+    ROOT_MAX: String(NEURONX_COMPILE_LIMITS.rootVolumeSizeGiB.max),
+    SDK_VERSION: NEURONX_DLC.neuronSdkVersion,
+    DLC_REPOSITORY: NEURONX_DLC.repository,
+    DLC_TAG: NEURONX_DLC.tag,
+    DLC_ACCOUNTS: `{\n${Object.entries(DLC_REGISTRY_ACCOUNTS)
+      .map(([region, account]) => `    ${JSON.stringify(region).padEnd(nameWidth)} = ${JSON.stringify(account)}`)
+      .join("\n")}\n  }`,
+    SETTINGS_ENV_ENTRIES: aligned.join("\n    "),
+    QUANT_ENV: SETTINGS_ENV.quantDtype,
+    MODEL_ID_ENV: SETTINGS_ENV.modelId,
+    REQUIRED_SETTINGS: hclList(required),
+    REQUIRED_SETTINGS_TEXT: text(required),
+    SETTINGS_NAMES: hclList(settingsNames),
+    SETTINGS_NAMES_TEXT: text(settingsNames),
+    BOOTSTRAP_ROOT: BOOTSTRAP_KEY_ROOT,
+    CODE_HASH: hashDirectory(COMPILE_PACKAGE_DIR),
+    COUNT_MIN: String(SAGEMAKER_LIMITS.instanceCount.min),
+    COUNT_MAX: String(SAGEMAKER_LIMITS.instanceCount.max),
+    VOLUME_MIN: String(SAGEMAKER_LIMITS.volumeSizeGiB.min),
+    VOLUME_MAX: String(SAGEMAKER_LIMITS.volumeSizeGiB.max),
+    TIMEOUT_MIN: String(SAGEMAKER_LIMITS.timeoutSeconds.min),
+    TIMEOUT_MAX: String(SAGEMAKER_LIMITS.timeoutSeconds.max),
+    VOLUME_MIN_GIB: String(ENDPOINT_SCALING.volumeMinGiB),
+    VOLUME_COPIES: String(ENDPOINT_SCALING.volumeCopies),
+    VOLUME_HEADROOM: String(ENDPOINT_SCALING.volumeHeadroomGiB),
+    DOWNLOAD_BASE: String(ENDPOINT_SCALING.downloadBaseSeconds),
+    DOWNLOAD_PER_GIB: String(ENDPOINT_SCALING.downloadSecondsPerGiB),
+    STARTUP_BASE: String(ENDPOINT_SCALING.startupBaseSeconds),
+    STARTUP_PER_GIB: String(ENDPOINT_SCALING.startupSecondsPerGiB),
+    AWS_PROVIDER_CONSTRAINT: `>= ${minor(aws)}`,
+    NULL_PROVIDER_CONSTRAINT: `>= ${minor(nul)}`,
+    AWS_PROVIDER_PIN: `~> ${minor(aws)}`,
+    NULL_PROVIDER_PIN: `~> ${minor(nul)}`,
+    EXAMPLE_MODEL: EXAMPLE_DEFAULTS.modelId,
+    EXAMPLE_PARAMETERS: "1.1",
+    EXAMPLE_N_POSITIONS: String(EXAMPLE_DEFAULTS.nPositions),
+  };
+}
+
+function fill(template: string, values: Record<string, string>, source: string): string {
+  return template.replace(/@@([A-Z0-9_]+)@@/g, (_, name: string) => {
+    if (!(name in values)) throw new Error(`${source}: no value for @@${name}@@`);
+    return values[name];
+  });
+}
+
+const MODULES = {
+  "neuronx-compile": {
+    title: "neuronx-compile",
+    summary:
+      "Compiles a Hugging Face causal LM with the AWS Neuron SDK (transformers-neuronx) on a temporary inf2 instance and uploads the artifacts to S3; `terraform apply` waits until they are complete. The HCL twin of the `NeuronxCompile` construct.",
+    notes: [
+      "The machine that runs `terraform apply` needs the AWS CLI (v1 or v2) and a POSIX shell: the waiter (`scripts/wait-for-compile.sh`, run by `null_resource.waiter`) calls them, with the same credentials as the provider. Without the CLI it fails at once and says so.",
+      "The instance is not a resource: the launch template describes it and the waiter runs it as a job, so a second plan after success is empty, and a cache hit (same model, options and SDK) launches nothing.",
+      "`parameters_billion` is required here (the construct reads it from ids such as `Llama-2-7b-hf`); the sizing of the TP degree and the instances is the construct's, in `locals`.",
+    ],
+  },
+  "sagemaker-endpoint": {
+    title: "sagemaker-endpoint",
+    summary:
+      "A SageMaker real-time endpoint on Inferentia2 that serves the artifacts of the neuronx-compile module with the default inference code (a chat API) or yours. The HCL twin of the `TransformersNeuronxSageMakerRealtimeInferenceEndpoint` construct.",
+    notes: [
+      "Pass the neuronx-compile module's outputs: the container's environment is its `settings_environment`, so compile and serving cannot disagree.",
+      "The default inference code ships in `code/`; `code_dir` uploads yours (a directory with `inference.py`) to `<prefix>code/` instead.",
+    ],
+  },
+} as const;
+
+/** Renders every file of modules/: relative path -> content. */
+export function renderModules(): Map<string, string> {
+  const values = replacements();
+  const files = new Map<string, string>();
+  const header = (source: string) => `# Generated by npm run generate:modules from ${source} and lib/. Do not edit.\n\n`;
+
+  for (const dir of ["neuronx-compile", "sagemaker-endpoint", "example"]) {
+    const target = dir === "example" ? "examples/compile-and-serve" : dir;
+    for (const file of ["main.tf", "variables.tf", "outputs.tf", "versions.tf"]) {
+      const source = `scripts/modules/templates/${dir}/${file}`;
+      files.set(`${target}/${file}`, header(source) + fill(fs.readFileSync(path.join(TEMPLATES, dir, file), "utf8"), values, source));
+    }
+  }
+
+  // What runs on AWS, copied from where the constructs take it.
+  const body = fs.readFileSync(USER_DATA_BODY_FILE, "utf8");
+  files.set("neuronx-compile/templates/compile-user-data.sh", body.slice(body.indexOf("\n\n") + 2));
+  files.set("neuronx-compile/scripts/wait-for-compile.sh", fs.readFileSync(WAITER_SCRIPT, "utf8"));
+  for (const rel of shippedFiles(COMPILE_PACKAGE_DIR)) {
+    files.set(`neuronx-compile/python/neuronx_compile/${rel}`, fs.readFileSync(path.join(COMPILE_PACKAGE_DIR, rel), "utf8"));
+  }
+  for (const rel of shippedFiles(DEFAULT_INFERENCE_CODE_DIR)) {
+    files.set(`sagemaker-endpoint/code/${rel}`, fs.readFileSync(path.join(DEFAULT_INFERENCE_CODE_DIR, rel), "utf8"));
+  }
+
+  for (const [name, info] of Object.entries(MODULES)) {
+    files.set(`${name}/README.md`, moduleReadme(name, info, files));
+  }
+  files.set("examples/compile-and-serve/README.md", exampleReadme(files));
+  files.set("README.md", indexReadme());
+  return files;
+}
+
+interface Variable {
+  name: string;
+  type: string;
+  default?: string;
+  description: string;
+}
+
+/** The variables (or outputs) of a rendered .tf file, for the README tables. */
+export function parseBlocks(tf: string, keyword: "variable" | "output"): Variable[] {
+  const blocks: Variable[] = [];
+  const re = new RegExp(`^${keyword} "([^"]+)" \\{\\n([\\s\\S]*?)\\n\\}`, "gm");
+  for (const [, name, body] of tf.matchAll(re)) {
+    const description = /^ {2}description = "((?:[^"\\]|\\.)*)"/m.exec(body)?.[1].replace(/\\"/g, '"') ?? "";
+    const typeLine = /^ {2}type\s+= (.*)$/m.exec(body)?.[1] ?? "any";
+    const type = typeLine.startsWith("object(") ? "object" : typeLine;
+    const defaultLine = /^ {2}default\s+= (.*)$/m.exec(body)?.[1];
+    blocks.push({ name, type, default: defaultLine, description });
+  }
+  return blocks;
+}
+
+const cell = (s: string) => s.replace(/\|/g, "\\|");
+
+function moduleReadme(name: string, info: (typeof MODULES)[keyof typeof MODULES], files: Map<string, string>): string {
+  const variables = parseBlocks(files.get(`${name}/variables.tf`) as string, "variable");
+  const outputs = parseBlocks(files.get(`${name}/outputs.tf`) as string, "output");
+  const lines = [
+    `<!-- Generated by npm run generate:modules from scripts/generate-modules.ts and lib/. Do not edit. -->`,
+    `# ${info.title}`,
+    "",
+    info.summary,
+    "",
+    ...info.notes.map((n) => `- ${n}`),
+    "",
+    "See `../examples/compile-and-serve` for both modules together.",
+    "",
+    "## Inputs",
+    "",
+    "| Name | Description | Type | Default | Required |",
+    "| --- | --- | --- | --- | --- |",
+    ...variables.map(
+      (v) =>
+        `| \`${v.name}\` | ${cell(v.description)} | \`${cell(v.type)}\` | ${v.default === undefined ? "n/a" : `\`${cell(v.default)}\``} | ${v.default === undefined ? "yes" : "no"} |`,
+    ),
+    "",
+    "## Outputs",
+    "",
+    "| Name | Description |",
+    "| --- | --- |",
+    ...outputs.map((o) => `| \`${o.name}\` | ${cell(o.description)} |`),
+    "",
+  ];
+  return lines.join("\n");
+}
+
+function exampleReadme(files: Map<string, string>): string {
+  const variables = parseBlocks(files.get("examples/compile-and-serve/variables.tf") as string, "variable");
+  return [
+    "<!-- Generated by npm run generate:modules from scripts/generate-modules.ts and lib/. Do not edit. -->",
+    "# Example: compile and serve",
+    "",
+    "A root module that compiles a model with `../../neuronx-compile` and serves it with `../../sagemaker-endpoint`:",
+    "the same infrastructure as the CDKTF example stacks, with no Node.js.",
+    "",
+    "```sh",
+    "terraform init",
+    "terraform apply -var model_id=meta-llama/Meta-Llama-3-8B-Instruct -var parameters_billion=8 -var n_positions=4096",
+    "```",
+    "",
+    "The machine that runs `terraform apply` needs the AWS CLI and a POSIX shell (the compile's waiter).",
+    "",
+    "| Name | Description | Default |",
+    "| --- | --- | --- |",
+    ...variables.map((v) => `| \`${v.name}\` | ${cell(v.description)} | \`${cell(v.default ?? "")}\` |`),
+    "",
+  ].join("\n");
+}
+
+function indexReadme(): string {
+  return [
+    "<!-- Generated by npm run generate:modules from scripts/generate-modules.ts and lib/. Do not edit. -->",
+    "# HCL modules",
+    "",
+    "For teams that do not use CDKTF: the constructs as Terraform modules, generated from their code so that",
+    "the rules, defaults and limits are the same (`npm run generate:modules`; a test fails when these files are stale).",
+    "",
+    "| Module | What it is |",
+    "| --- | --- |",
+    ...Object.entries(MODULES).map(([name, info]) => `| [\`${name}\`](${name}/README.md) | ${info.summary} |`),
+    "| [`examples/compile-and-serve`](examples/compile-and-serve/README.md) | A root module using both. |",
+    "",
+  ].join("\n");
+}
+
+/** Writes modules/ from scratch. */
+export function writeModules(dir = MODULES_DIR): string[] {
+  fs.rmSync(dir, { recursive: true, force: true });
+  const files = renderModules();
+  for (const [rel, content] of files) {
+    const target = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, content);
+    if (rel.endsWith(".sh")) fs.chmodSync(target, 0o755);
+  }
+  return [...files.keys()];
+}
+
+if (require.main === module) {
+  const written = writeModules();
+  process.stdout.write(`wrote ${written.length} files to modules/\n`);
+}

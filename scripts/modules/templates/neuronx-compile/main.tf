@@ -1,0 +1,474 @@
+# Compiles a Hugging Face model with the AWS Neuron SDK on a temporary inf2 instance and uploads
+# the artifacts to S3; terraform apply waits until they are complete. The instance is not a
+# resource: the launch template describes it and the waiter (null_resource) runs it as a job, so
+# that a second plan after success is empty and a cache hit launches nothing.
+
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  # Inferentia2 instance types, smallest first: NeuronCores and host memory (GiB).
+  instance_types = @@INSTANCE_TABLE@@
+
+  tp_degrees = @@TP_DEGREES@@
+  amp_bytes  = @@AMP_BYTES@@
+  gib        = 1073741824
+
+  # Sizing, as lib/sizing.ts: NeuronCore memory for weights, KV cache and the runtime margin;
+  # host memory for the checkpoint (serving) or two of it and the compiler (compiling).
+  parameters         = var.parameters_billion * 1e9
+  amp_size           = local.amp_bytes[var.amp]
+  weight_bytes       = local.parameters * (var.quant_dtype == null ? local.amp_size : 1)
+  kv_cache_bytes     = 2 * @@KV_SCALE@@ * pow(local.parameters, @@KV_EXPONENT@@) * var.n_positions * var.batch_size * local.amp_size
+  device_bytes       = (local.weight_bytes + local.kv_cache_bytes) * (1 + @@DEVICE_MARGIN@@)
+  checkpoint_bytes   = local.parameters * max(2, local.amp_size)
+  serving_host_bytes = local.checkpoint_bytes + @@SERVING_OVERHEAD_GIB@@ * local.gib
+  compile_host_bytes = 2 * local.checkpoint_bytes + @@COMPILE_OVERHEAD_GIB@@ * local.gib
+  root_volume_gib    = ceil((@@AMI_GIB@@ + @@IMAGE_GIB@@ + @@CHECKPOINT_COPIES@@ * local.checkpoint_bytes / local.gib) / 10) * 10
+
+  fitting_degrees = [for d in local.tp_degrees : d if d * @@CORE_MEMORY_GIB@@ * local.gib >= local.device_bytes]
+  min_degree      = length(local.fitting_degrees) > 0 ? local.fitting_degrees[0] : 0
+  serving_degree  = coalesce(var.tp_degree, local.min_degree)
+  serving_fits    = [for t in local.instance_types : t.name if t.cores >= local.serving_degree && t.memory_gib * local.gib >= local.serving_host_bytes]
+  serving_type    = coalesce(var.serving_instance_type, try(local.serving_fits[0], "none"))
+  compile_cores   = var.instance_type == null ? 24 : one([for t in local.instance_types : t.cores if t.name == var.instance_type])
+  serving_cores   = try(one([for t in local.instance_types : t.cores if t.name == local.serving_type]), 0)
+  tp_degree       = coalesce(var.tp_degree, max(0, [for d in local.tp_degrees : d if d <= min(local.serving_cores, local.compile_cores)]...))
+  compile_fits    = [for t in local.instance_types : t.name if t.cores >= local.tp_degree && t.memory_gib * local.gib >= local.compile_host_bytes]
+  compile_type    = coalesce(var.instance_type, try(local.compile_fits[0], "none"))
+  compile_table   = one([for t in local.instance_types : t if t.name == local.compile_type])
+  serving_table   = try(one([for t in local.instance_types : t if t.name == local.serving_type]), null)
+
+  # The cache key: same model, options and SDK give the same prefix.
+  artifact_prefix = "${var.model_id}/${replace(var.revision, "/", "--")}/neuronx-${var.neuron_sdk_version}/tp${local.tp_degree}-np${var.n_positions}-bs${var.batch_size}-${var.amp}-opt${var.opt_level}${var.quant_dtype == null ? "" : "-q${var.quant_dtype}"}/"
+
+  # The compile settings, one map for the compile and the serving container.
+  settings_environment = merge({
+    @@SETTINGS_ENV_ENTRIES@@
+  }, var.quant_dtype == null ? {} : { @@QUANT_ENV@@ = var.quant_dtype })
+
+  dlc_registry_accounts = @@DLC_ACCOUNTS@@
+  region         = data.aws_region.current.region
+  dlc_account    = lookup(local.dlc_registry_accounts, local.region, "unsupported-region")
+  dlc_registry   = "${local.dlc_account}.dkr.ecr.${local.region}.${data.aws_partition.current.dns_suffix}"
+  image_uri      = coalesce(var.container_image_uri, "${local.dlc_registry}/@@DLC_REPOSITORY@@:@@DLC_TAG@@")
+  image_parts    = regex(@@PATTERN_ECR_URI@@, local.image_uri)
+  registry       = "${local.image_parts[0]}.dkr.ecr.${local.image_parts[1]}.amazonaws.com${local.image_parts[2] == null ? "" : local.image_parts[2]}"
+  repository_arn = "arn:${data.aws_partition.current.partition}:ecr:${local.image_parts[1]}:${local.image_parts[0]}:repository/${local.image_parts[3]}"
+
+  bucket_name = var.bucket_name == null ? aws_s3_bucket.artifacts[0].bucket : var.bucket_name
+  bucket_arn  = var.bucket_name == null ? aws_s3_bucket.artifacts[0].arn : "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
+  code_prefix = "@@BOOTSTRAP_ROOT@@@@CODE_HASH@@/"
+
+  tags          = merge({ "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }, var.tags)
+  instance_tags = merge(local.tags, { Name = "neuronx-compile ${var.model_id}" })
+
+  environment = merge(local.settings_environment, {
+    NEURONX_BUCKET      = local.bucket_name
+    NEURONX_PREFIX      = local.artifact_prefix
+    NEURONX_REGION      = local.region
+    AWS_DEFAULT_REGION  = local.region
+    NEURONX_IMAGE       = local.image_uri
+    NEURONX_REGISTRY    = local.registry
+    NEURONX_CODE_PREFIX = local.code_prefix
+  }, var.hugging_face_token_secret_arn == null ? {} : { NEURONX_HF_TOKEN_SECRET_ARN = var.hugging_face_token_secret_arn })
+
+  # The user data: the environment as exports, then the fixed body (templates/compile-user-data.sh).
+  exports = merge(local.environment, { NEURONX_DEADLINE_MINUTES = tostring(var.deadline_minutes) })
+  user_data = join("\n", concat(
+    ["#!/bin/bash", "# User data of the neuronx-compile module (cdktf-neuronx-patterns):", "# compiles the model inside the serving container and uploads it to S3, then terminates."],
+    [for k in sort(keys(local.exports)) : "export ${k}='${replace(local.exports[k], "'", "'\\''")}'"],
+    ["", file("${path.module}/templates/compile-user-data.sh")],
+  ))
+}
+
+# ---- the bucket, when none is given ---------------------------------------------------------------
+
+resource "aws_s3_bucket" "artifacts" {
+  #checkov:skip=CKV_AWS_18:Access logs need a log bucket the platform team owns; this bucket holds a rebuildable cache, private and TLS-only.
+  #checkov:skip=CKV_AWS_144:The artifacts are a cache keyed by model and options; a lost region recompiles them, so replication adds cost, not safety.
+  #checkov:skip=CKV_AWS_145:SSE-S3 encrypts every object; the readers (compile instance, SageMaker) would need grants on a customer managed key for no gain in this default.
+  #checkov:skip=CKV2_AWS_62:Nothing consumes object events: the waiter polls the markers.
+  count = var.bucket_name == null ? 1 : 0
+
+  bucket_prefix = "neuronx-artifacts-"
+  force_destroy = var.bucket_force_destroy
+  tags          = local.tags
+}
+
+resource "aws_s3_bucket_public_access_block" "artifacts" {
+  count = var.bucket_name == null ? 1 : 0
+
+  bucket                  = aws_s3_bucket.artifacts[0].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "artifacts" {
+  count = var.bucket_name == null ? 1 : 0
+
+  bucket = aws_s3_bucket.artifacts[0].id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "artifacts" {
+  count = var.bucket_name == null ? 1 : 0
+
+  bucket = aws_s3_bucket.artifacts[0].id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_versioning" "artifacts" {
+  count = var.bucket_name == null ? 1 : 0
+
+  bucket = aws_s3_bucket.artifacts[0].id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
+  count = var.bucket_name == null ? 1 : 0
+
+  bucket = aws_s3_bucket.artifacts[0].id
+  rule {
+    id     = "abort-incomplete-multipart-uploads"
+    status = "Enabled"
+    filter {}
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+  rule {
+    id     = "expire-noncurrent-versions"
+    status = "Enabled"
+    filter {}
+    noncurrent_version_expiration {
+      noncurrent_days = 30
+    }
+  }
+}
+
+data "aws_iam_policy_document" "artifacts_tls_only" {
+  count = var.bucket_name == null ? 1 : 0
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.artifacts[0].arn, "${aws_s3_bucket.artifacts[0].arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "artifacts" {
+  count = var.bucket_name == null ? 1 : 0
+
+  bucket = aws_s3_bucket.artifacts[0].id
+  policy = data.aws_iam_policy_document.artifacts_tls_only[0].json
+  # After the public access block: S3 evaluates a new policy against it, and the two race otherwise.
+  depends_on = [aws_s3_bucket_public_access_block.artifacts]
+}
+
+# ---- the compile script, next to the artifacts, keyed by its content -------------------------------
+
+resource "aws_s3_object" "script" {
+  for_each = fileset("${path.module}/python/neuronx_compile", "*.py")
+
+  bucket       = local.bucket_name
+  key          = "${local.code_prefix}neuronx_compile/${each.value}"
+  source       = "${path.module}/python/neuronx_compile/${each.value}"
+  source_hash  = filemd5("${path.module}/python/neuronx_compile/${each.value}")
+  content_type = "text/x-python"
+  tags         = local.tags
+}
+
+# ---- network: the subnets to try and a security group without ingress ------------------------------
+
+data "aws_ec2_instance_type_offerings" "this" {
+  location_type = "availability-zone"
+  filter {
+    name   = "instance-type"
+    values = [local.compile_type]
+  }
+}
+
+data "aws_vpc" "default" {
+  count   = var.subnet_id == null ? 1 : 0
+  default = true
+}
+
+data "aws_subnets" "default" {
+  count = var.subnet_id == null ? 1 : 0
+
+  filter {
+    name   = "vpc-id"
+    values = [data.aws_vpc.default[0].id]
+  }
+  filter {
+    name   = "default-for-az"
+    values = ["true"]
+  }
+  filter {
+    name   = "availability-zone"
+    values = data.aws_ec2_instance_type_offerings.this.locations
+  }
+}
+
+data "aws_subnet" "given" {
+  count = var.subnet_id == null ? 0 : 1
+  id    = var.subnet_id
+}
+
+resource "aws_security_group" "this" {
+  name_prefix = "neuronx-compile-"
+  description = "NeuronxCompile instance: no ingress; egress to the Hugging Face Hub, ECR, S3 and OS packages"
+  vpc_id      = var.subnet_id == null ? data.aws_vpc.default[0].id : data.aws_subnet.given[0].vpc_id
+  tags        = local.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_egress_rule" "https" {
+  security_group_id = aws_security_group.this.id
+  description       = "HTTPS to the Hugging Face Hub, ECR and S3"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+  tags              = local.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "http" {
+  security_group_id = aws_security_group.this.id
+  description       = "HTTP to the OS package mirrors, used only if Docker must be installed"
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+  cidr_ipv4         = "0.0.0.0/0"
+  tags              = local.tags
+}
+
+# ---- the instance role: S3 rights on its own prefix only, pull of its image -------------------------
+
+data "aws_iam_policy_document" "assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name_prefix        = "neuronx-compile-"
+  description        = "Compile instance of the neuronx-compile module: writes ${local.artifact_prefix} only"
+  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+  tags               = local.tags
+}
+
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid       = "ReadWriteOwnArtifacts"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = ["${local.bucket_arn}/${local.artifact_prefix}*"]
+  }
+  statement {
+    sid       = "ReadCompileScript"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.bucket_arn}/${local.code_prefix}*"]
+  }
+  statement {
+    sid       = "ListOwnPrefixes"
+    actions   = ["s3:ListBucket"]
+    resources = [local.bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.artifact_prefix}*", "${local.code_prefix}*"]
+    }
+  }
+  statement {
+    sid       = "PullServingImage"
+    actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+    resources = [local.repository_arn]
+  }
+  # GetAuthorizationToken has no resource-level permissions.
+  statement {
+    sid       = "LogInToEcr"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+  dynamic "statement" {
+    for_each = var.hugging_face_token_secret_arn == null ? [] : [var.hugging_face_token_secret_arn]
+    content {
+      sid       = "ReadHuggingFaceToken"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  name_prefix = "neuronx-compile-"
+  role        = aws_iam_role.this.id
+  policy      = data.aws_iam_policy_document.this.json
+}
+
+resource "aws_iam_instance_profile" "this" {
+  name_prefix = "neuronx-compile-"
+  role        = aws_iam_role.this.name
+  tags        = local.tags
+}
+
+# ---- the launch template ----------------------------------------------------------------------------
+
+data "aws_ssm_parameter" "ami" {
+  count = var.ami_id == null ? 1 : 0
+  name  = var.ami_ssm_parameter
+}
+
+data "aws_ami" "this" {
+  filter {
+    name = "image-id"
+    # An AMI id is not a secret; `value` would mark every plan line that uses it sensitive.
+    values = [var.ami_id == null ? data.aws_ssm_parameter.ami[0].insecure_value : var.ami_id]
+  }
+}
+
+resource "aws_launch_template" "this" {
+  name_prefix   = "neuronx-compile-"
+  description   = "Compiles ${var.model_id}@${var.revision} with the Neuron SDK ${var.neuron_sdk_version} (neuronx-compile module)"
+  image_id      = data.aws_ami.this.id
+  instance_type = local.compile_type
+  # The user data ends with `shutdown -h now`: the instance goes away by itself.
+  instance_initiated_shutdown_behavior = "terminate"
+  vpc_security_group_ids               = [aws_security_group.this.id]
+  update_default_version               = true
+  user_data                            = base64encode(local.user_data)
+  tags                                 = local.tags
+
+  iam_instance_profile {
+    arn = aws_iam_instance_profile.this.arn
+  }
+
+  metadata_options {
+    http_endpoint = "enabled"
+    http_tokens   = "required"
+    # The container runs with host networking, so one hop reaches IMDS.
+    http_put_response_hop_limit = 1
+    instance_metadata_tags      = "disabled"
+  }
+
+  block_device_mappings {
+    device_name = data.aws_ami.this.root_device_name
+    ebs {
+      volume_size           = coalesce(var.root_volume_size_gib, local.root_volume_gib)
+      volume_type           = "gp3"
+      encrypted             = "true"
+      delete_on_termination = "true"
+    }
+  }
+
+  tag_specifications {
+    resource_type = "instance"
+    tags          = local.instance_tags
+  }
+
+  tag_specifications {
+    resource_type = "volume"
+    tags          = local.instance_tags
+  }
+
+  lifecycle {
+    precondition {
+      condition     = local.min_degree > 0
+      error_message = "The model (${var.parameters_billion}B parameters, ${var.amp}) needs about ${ceil(local.device_bytes / local.gib)} GiB of NeuronCore memory, more than the 384 GiB of the 24 NeuronCores of inf2.48xlarge, the largest inf2 instance. Set quant_dtype to \"s8\", lower n_positions or batch_size, or choose a smaller model."
+    }
+    precondition {
+      condition     = var.tp_degree == null || coalesce(var.tp_degree, 0) >= local.min_degree
+      error_message = "The tp_degree ${coalesce(var.tp_degree, 0)} gives ${coalesce(var.tp_degree, 0) * 16} GiB of NeuronCore memory, but the model needs about ${ceil(local.device_bytes / local.gib)} GiB. Set tp_degree to ${local.min_degree} or more, or leave it null."
+    }
+    # The two below hold only once the model fits at all (the first precondition), so that a model
+    # that is too large gets one error, with its cause.
+    precondition {
+      condition     = local.min_degree == 0 || (local.serving_type != "none" && local.serving_cores >= local.serving_degree && try(local.serving_table.memory_gib, 0) * local.gib >= local.serving_host_bytes)
+      error_message = local.serving_type == "none" ? "The model needs about ${ceil(local.serving_host_bytes / local.gib)} GiB of host memory to serve, more than any inf2 instance has." : "The serving instance type ${local.serving_type} cannot hold the model: it needs ${local.serving_degree} NeuronCores and about ${ceil(local.serving_host_bytes / local.gib)} GiB of host memory. Choose a larger serving_instance_type, or leave it null."
+    }
+    precondition {
+      condition     = local.min_degree == 0 || (local.compile_type != "none" && try(local.compile_table.cores, 0) >= local.tp_degree && try(local.compile_table.memory_gib, 0) * local.gib >= local.compile_host_bytes)
+      error_message = local.compile_type == "none" ? "The model needs about ${ceil(local.compile_host_bytes / local.gib)} GiB of host memory to compile, more than any inf2 instance has." : "The compile instance type ${local.compile_type} cannot compile the model: it needs ${local.tp_degree} NeuronCores and about ${ceil(local.compile_host_bytes / local.gib)} GiB of host memory. Choose a larger instance_type, or leave it null."
+    }
+    precondition {
+      condition     = var.root_volume_size_gib == null || coalesce(var.root_volume_size_gib, 0) >= local.root_volume_gib
+      error_message = "The root_volume_size_gib must hold the DLAMI, the container image and the checkpoint, about ${local.root_volume_gib} GiB for this model."
+    }
+    precondition {
+      condition     = var.poll_interval_seconds * 4 <= var.deadline_minutes * 60
+      error_message = "The poll_interval_seconds must be at most a quarter of deadline_minutes (${var.deadline_minutes * 15} seconds)."
+    }
+  }
+}
+
+# ---- the waiter ---------------------------------------------------------------------------------------
+
+resource "null_resource" "waiter" {
+  triggers = {
+    bucket                  = local.bucket_name
+    prefix                  = local.artifact_prefix
+    launch_template_id      = aws_launch_template.this.id
+    launch_template_version = aws_launch_template.this.latest_version
+  }
+
+  depends_on = [aws_s3_object.script, aws_iam_role_policy.this]
+
+  lifecycle {
+    precondition {
+      condition     = var.subnet_id != null || length(try(data.aws_subnets.default[0].ids, [])) > 0
+      error_message = "The default VPC has no default subnet in an Availability Zone that offers ${local.compile_type}. Set subnet_id to a subnet in a zone that offers it."
+    }
+    precondition {
+      condition     = var.subnet_id == null || contains(data.aws_ec2_instance_type_offerings.this.locations, try(data.aws_subnet.given[0].availability_zone, ""))
+      error_message = "The subnet given as subnet_id is in an Availability Zone that does not offer ${local.compile_type}. Choose a subnet in a zone that offers it."
+    }
+    precondition {
+      condition     = var.container_image_uri != null || contains(keys(local.dlc_registry_accounts), local.region)
+      error_message = "The AWS Deep Learning Containers registry is not known for this region. Use a region of the module's dlc_registry_accounts, or set container_image_uri to a copy of the image in your own ECR repository."
+    }
+  }
+
+  provisioner "local-exec" {
+    command     = "${path.module}/scripts/wait-for-compile.sh"
+    interpreter = ["/bin/sh"]
+    environment = {
+      NEURONX_BUCKET                  = local.bucket_name
+      NEURONX_PREFIX                  = local.artifact_prefix
+      NEURONX_LAUNCH_TEMPLATE_ID      = aws_launch_template.this.id
+      NEURONX_LAUNCH_TEMPLATE_VERSION = aws_launch_template.this.latest_version
+      NEURONX_SUBNET_IDS              = var.subnet_id != null ? var.subnet_id : join(" ", sort(data.aws_subnets.default[0].ids))
+      NEURONX_SPOT                    = tostring(var.spot)
+      NEURONX_DEADLINE_SECONDS        = tostring(var.deadline_minutes * 60)
+      NEURONX_POLL_SECONDS            = tostring(var.poll_interval_seconds)
+      NEURONX_REGION                  = local.region
+    }
+  }
+}
