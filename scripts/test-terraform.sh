@@ -5,5 +5,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 eval "$(scripts/install-terraform.sh --print-env)"
+scripts/python-env.sh >/dev/null
 NEURONX_VENV=.venv-checkov NEURONX_REQUIREMENTS=python/requirements-checkov.txt scripts/python-env.sh >/dev/null
 npx jest -c jest.terraform.config.js

@@ -1,0 +1,275 @@
+// The HCL modules (modules/) through the real terraform CLI and checkov, and their parity with the
+// constructs: the same inputs give the same instances, TP degree, volumes, timeouts, container
+// environment and user data. The module side is a `terraform plan` against moto on 127.0.0.1 (the
+// data sources need an AWS API); the construct side is its synthesized JSON.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Model, Parameters, QuantDtype } from "../../lib/model";
+import { NeuronxCompile } from "../../lib/neuronx-compile";
+import { TransformersNeuronxSageMakerInferenceModelData } from "../../lib/model-data";
+import { TransformersNeuronxSageMakerRealtimeInferenceEndpoint } from "../../lib/realtime-endpoint";
+import { MODULES_DIR } from "../../scripts/generate-modules";
+import { only, synth } from "../helpers/synth";
+import { Moto, startMoto } from "../helpers/moto";
+import { thrown } from "../helpers/thrown";
+
+const CHECKOV = path.join(__dirname, "..", "..", ".venv-checkov", "bin", "checkov");
+const AMI = "ami-785db401"; // one of moto's images
+const BUCKET = "parity-artifacts";
+
+function terraform(cwd: string, args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync("terraform", args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, ...env, TF_IN_AUTOMATION: "1" },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { code: r.status, out: `${r.stdout}${r.stderr}`, stdout: r.stdout };
+}
+
+/** A copy of modules/, so that terraform init writes nothing into the repository. */
+function copyModules(): string {
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "neuronx-modules-")), "modules");
+  fs.cpSync(MODULES_DIR, dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}.terraform`) });
+  return dir;
+}
+
+const MODULE_DIRS = ["neuronx-compile", "sagemaker-endpoint", "examples/compile-and-serve"];
+
+describe("the HCL modules", () => {
+  const dir = copyModules();
+
+  test("are formatted (terraform fmt -check)", () => {
+    const fmt = terraform(dir, ["fmt", "-check", "-recursive", "-diff", "-no-color"]);
+    expect(fmt.out).toBe("");
+    expect(fmt.code).toBe(0);
+  });
+
+  describe.each(MODULE_DIRS)("%s", (module) => {
+    const moduleDir = path.join(dir, module);
+
+    test("passes terraform init and validate", () => {
+      const init = terraform(moduleDir, ["init", "-backend=false", "-input=false", "-no-color"]);
+      expect(init.out).toContain("Terraform has been successfully initialized");
+      const result = JSON.parse(terraform(moduleDir, ["validate", "-json", "-no-color"]).stdout);
+      expect(result.diagnostics).toEqual([]);
+      expect(result.valid).toBe(true);
+    });
+
+    test("passes checkov, its skips inline with their reasons", () => {
+      const run = spawnSync(CHECKOV, ["-d", moduleDir, "--framework", "terraform", "-o", "json", "--skip-download", "--quiet"], {
+        encoding: "utf8",
+        env: { ...process.env, BC_SKIP_MAPPING: "TRUE", LOG_LEVEL: "ERROR" },
+      });
+      const reports = [JSON.parse(run.stdout)].flat();
+      const failed = reports.flatMap((r: any) => r.results?.failed_checks ?? []).map((f: any) => `${f.resource}: ${f.check_id}`);
+      expect(failed).toEqual([]);
+      const main = fs.readFileSync(path.join(moduleDir, "main.tf"), "utf8");
+      for (const skip of main.match(/#checkov:skip=[^\n]*/g) ?? []) expect(skip).toMatch(/^#checkov:skip=CKV2?_AWS_\d+:.{20,}/);
+    });
+  });
+});
+
+/** One set of inputs, in the module's terms; the construct gets the same. */
+interface Case {
+  model_id: string;
+  parameters_billion: number;
+  n_positions?: number;
+  batch_size?: number;
+  amp?: "bf16" | "f16" | "f32";
+  quant_dtype?: "s8";
+  tp_degree?: number;
+  instance_type?: string;
+  serving_instance_type?: string;
+}
+
+const CASES: Record<string, Case> = {
+  tiny: { model_id: "TinyLlama/TinyLlama-1.1B-Chat-v1.0", parameters_billion: 1.1, n_positions: 2048 },
+  llama8b: { model_id: "meta-llama/Meta-Llama-3-8B-Instruct", parameters_billion: 8 },
+  llama70b: { model_id: "meta-llama/Llama-2-70b-chat-hf", parameters_billion: 70 },
+  llama70b_s8: { model_id: "meta-llama/Llama-2-70b-chat-hf", parameters_billion: 70, quant_dtype: "s8" },
+  mistral_long: { model_id: "mistralai/Mistral-7B-Instruct-v0.2", parameters_billion: 7.2, n_positions: 16384, batch_size: 4 },
+  f32_tp8: { model_id: "facebook/opt-1.3b", parameters_billion: 1.3, amp: "f32", tp_degree: 8 },
+  explicit_types: {
+    model_id: "meta-llama/Meta-Llama-3-8B-Instruct",
+    parameters_billion: 8,
+    instance_type: "inf2.48xlarge",
+    serving_instance_type: "inf2.24xlarge",
+  },
+};
+
+/** Inputs both sides reject, with a word of each message. */
+const REJECTED: Record<string, [Case, RegExp, RegExp]> = {
+  too_large: [{ model_id: "example/huge-400b", parameters_billion: 400 }, /more than the 384 GiB/, /NeuronCore memory/],
+  tp_too_small: [
+    { model_id: "meta-llama/Llama-2-70b-chat-hf", parameters_billion: 70, tp_degree: 2 },
+    /Set tp_degree to 24 or more/,
+    /tpDegree/,
+  ],
+  serving_too_small: [
+    { model_id: "meta-llama/Meta-Llama-3-8B-Instruct", parameters_billion: 8, serving_instance_type: "inf2.xlarge" },
+    /serving instance type inf2\.xlarge cannot hold the model/,
+    /servingInstanceType/,
+  ],
+};
+
+const hclValue = (v: unknown) => JSON.stringify(v);
+
+function rootModule(dir: string, moto: Moto, cases: Record<string, Case>, withEndpoint: boolean): void {
+  const services = ["appautoscaling", "ec2", "ecr", "iam", "logs", "s3", "sagemaker", "secretsmanager", "ssm", "sts"];
+  const blocks = [
+    `provider "aws" {`,
+    `  region                      = "us-east-1"`,
+    `  s3_use_path_style           = true`,
+    `  skip_credentials_validation = true`,
+    `  skip_metadata_api_check     = true`,
+    `  skip_requesting_account_id  = true`,
+    `  endpoints {`,
+    ...services.map((s) => `    ${s} = "${moto.url}"`),
+    `  }`,
+    `}`,
+  ];
+  for (const [name, c] of Object.entries(cases)) {
+    blocks.push(
+      `module "compile_${name}" {`,
+      `  source      = "../neuronx-compile"`,
+      `  bucket_name = "${BUCKET}"`,
+      `  ami_id      = "${AMI}"`,
+    );
+    for (const [k, v] of Object.entries(c)) blocks.push(`  ${k} = ${hclValue(v)}`);
+    blocks.push(`}`);
+    if (!withEndpoint) continue;
+    blocks.push(
+      `module "endpoint_${name}" {`,
+      `  source                   = "../sagemaker-endpoint"`,
+      `  endpoint_name            = "parity-${name.replace(/_/g, "-")}"`,
+      ...[
+        "compiled_artifact_s3_url",
+        "bucket_arn",
+        "artifact_prefix",
+        "settings_environment",
+        "container_image_uri",
+        "container_repository_arn",
+        "serving_instance_type",
+        "tp_degree",
+        "checkpoint_bytes",
+        "serving_host_bytes",
+      ].map((o) => `  ${o} = module.compile_${name}.${o}`),
+      `}`,
+    );
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "main.tf"), `${blocks.join("\n")}\n`);
+}
+
+/** The construct side: NeuronxCompile and the endpoint with the case's inputs. */
+function constructs(c: Case) {
+  const { json } = synth((stack) => {
+    const compile = new NeuronxCompile(stack, "Compile", {
+      model: Model.fromHuggingFace(c.model_id, { parameters: Parameters.billion(c.parameters_billion) }),
+      compileOptions: {
+        nPositions: c.n_positions ?? 4096,
+        batchSize: c.batch_size,
+        amp: c.amp,
+        quantDtype: c.quant_dtype && QuantDtype.S8,
+        tpDegree: c.tp_degree,
+      },
+      bucket: BUCKET,
+      amiId: AMI,
+      instanceType: c.instance_type,
+      servingInstanceType: c.serving_instance_type,
+    });
+    new TransformersNeuronxSageMakerRealtimeInferenceEndpoint(stack, "Endpoint", {
+      modelData: TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompile(compile),
+      endpointName: "parity",
+    });
+  });
+  return json;
+}
+
+const unescapeTemplate = (s: string) => s.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{");
+
+/** The user data's export lines and body. */
+function userDataParts(script: string) {
+  return { exports: script.split("\n").filter((l) => l.startsWith("export ")), body: script.slice(script.indexOf("\n\n") + 2) };
+}
+
+/** Export lines compared by name where the construct's value is a Terraform expression (region, image). */
+function comparableExports(hcl: string[], ts: string[]): [string[], string[]] {
+  const name = (line: string) => line.split("=")[0];
+  return [hcl.map((line, i) => (ts[i]?.includes("${") ? name(line) : line)), ts.map((line) => (line.includes("${") ? name(line) : line))];
+}
+
+describe("the modules and the constructs agree", () => {
+  let moto: Moto;
+  let planned: Record<string, any>;
+  let rejection: string;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    const modules = copyModules();
+    const env = moto.env;
+    const plan = (root: string) => {
+      expect(terraform(root, ["init", "-backend=false", "-input=false", "-no-color"], env).code).toBe(0);
+      return terraform(root, ["plan", "-input=false", "-no-color", "-out=plan"], env);
+    };
+
+    const parity = path.join(modules, "parity");
+    rootModule(parity, moto, CASES, true);
+    const run = plan(parity);
+    if (run.code !== 0) throw new Error(`terraform plan failed:\n${run.out}`);
+    const show = JSON.parse(terraform(parity, ["show", "-json", "plan"], env).stdout);
+    planned = Object.fromEntries(show.resource_changes.map((r: any) => [r.address, r.change.after]));
+
+    const reject = path.join(modules, "reject");
+    rootModule(reject, moto, Object.fromEntries(Object.entries(REJECTED).map(([k, [c]]) => [k, c])), false);
+    const failed = plan(reject);
+    expect(failed.code).not.toBe(0);
+    rejection = failed.out.replace(/\s+/g, " ");
+  });
+
+  afterAll(async () => moto?.stop());
+
+  describe.each(Object.entries(CASES))("%s", (name, c) => {
+    const json = constructs(c);
+    const launchTemplate = () => planned[`module.compile_${name}.aws_launch_template.this`];
+
+    test("the same compile instance type and root volume", () => {
+      const ts = only(json, "aws_launch_template");
+      expect(launchTemplate().instance_type).toBe(ts.instance_type);
+      expect(launchTemplate().block_device_mappings[0].ebs[0].volume_size).toBe(ts.block_device_mappings[0].ebs.volume_size);
+    });
+
+    test("the same user data: exports in the same order, the same body", () => {
+      const hcl = userDataParts(Buffer.from(launchTemplate().user_data, "base64").toString("utf8"));
+      const ts = userDataParts(json.locals?.compile_user_data);
+      const [hclExports, tsExports] = comparableExports(hcl.exports, ts.exports);
+      expect(hclExports).toEqual(tsExports);
+      expect(hcl.exports.length).toBeGreaterThan(15);
+      expect(hcl.body).toBe(unescapeTemplate(ts.body));
+    });
+
+    test("the same endpoint: instance type, TP degree, volume, timeouts and container environment", () => {
+      const variant = planned[`module.endpoint_${name}.aws_sagemaker_endpoint_configuration.this`].production_variants[0];
+      const tsVariant = only(json, "aws_sagemaker_endpoint_configuration").production_variants[0];
+      for (const key of [
+        "instance_type",
+        "volume_size_in_gb",
+        "model_data_download_timeout_in_seconds",
+        "container_startup_health_check_timeout_in_seconds",
+      ]) {
+        expect([key, variant[key]]).toEqual([key, tsVariant[key]]);
+      }
+      const environment = planned[`module.endpoint_${name}.aws_sagemaker_model.this`].primary_container[0].environment;
+      expect(environment).toEqual(only(json, "aws_sagemaker_model").primary_container.environment);
+      expect(environment.NEURONX_TP_DEGREE).toMatch(/^\d+$/);
+    });
+  });
+
+  test.each(Object.entries(REJECTED))("%s: both refuse it, before anything is created", (_name, [c, hclMessage, tsMessage]) => {
+    expect(rejection).toMatch(hclMessage);
+    expect((thrown(() => constructs(c)) as Error | undefined)?.message).toMatch(tsMessage);
+  });
+});
