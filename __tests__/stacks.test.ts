@@ -177,6 +177,20 @@ describe("backends", () => {
     });
   });
 
+  test("s3 pointed at an emulator (the rehearsal): the backend and the remote state both use its endpoint", () => {
+    const url = "http://127.0.0.1:5000";
+    const { compile, endpoint } = synthBoth({ NEURONX_BACKEND: "s3", NEURONX_STATE_BUCKET: "state", NEURONX_AWS_ENDPOINT_URL: url });
+    const emulator = {
+      endpoints: { s3: url, sts: url, iam: url },
+      use_path_style: true,
+      skip_credentials_validation: true,
+      skip_requesting_account_id: true,
+      skip_metadata_api_check: true,
+    };
+    expect(compile.terraform.backend.s3).toMatchObject({ ...emulator, use_lockfile: true });
+    expect(endpoint.data.terraform_remote_state.compile.config).toMatchObject(emulator);
+  });
+
   test("cloud: a workspace per stack in the organization, no token in any file", () => {
     const { compile, endpoint } = synthBoth({
       NEURONX_BACKEND: "cloud",

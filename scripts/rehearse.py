@@ -7,11 +7,14 @@ boots it with the launch template's real user data (the compile script inside, t
 compile replaced by a stand-in, the model from a Hub emulator) and terminates it when the
 user data shuts down. Then:
 
-  happy path (two stacks): apply compile -> the waiter sees _SUCCESS -> apply endpoint (model,
-  endpoint configuration, endpoint) -> plan shows no changes -> the waiter again: a cache hit,
-  no instance -> destroy -> nothing left behind
+  happy path (two stacks), with local state and again with S3 state (and its lock file): apply
+  compile -> the waiter sees _SUCCESS -> apply endpoint (model, endpoint configuration, endpoint;
+  the compile's outputs read from its state) -> plan shows no changes -> the waiter again: a
+  cache hit, no instance -> destroy -> nothing left behind
   failure paths (one stack): a compile error, and an instance that dies, each fail the apply
   with the reason within two poll intervals, and no SageMaker model is created
+  the HCL modules (modules/examples/compile-and-serve, no CDKTF): apply compiles and serves,
+  plan shows no changes, destroy leaves nothing behind
 
 It prints a summary table of the phases and their timings, and exits non-zero if any check fails.
 """
@@ -149,16 +152,18 @@ def hub_with_tiny_chat_model() -> Hub:
     files["README.md"] = b"# A tiny chat model for the rehearsal"
     hub = Hub()
     # The failure paths compile other revisions, so that their cache keys are new.
-    hub.repos[MODEL_ID] = Repo(files=files, branches=("main", "rehearsal-fail", "rehearsal-die"))
+    hub.repos[MODEL_ID] = Repo(files=files, branches=("main", "rehearsal-fail", "rehearsal-die", "rehearsal-hcl"))
     return hub
 
 
 class Terraform:
-    def __init__(self, rehearsal: Rehearsal, outdir: Path, env: dict[str, str]) -> None:
-        self.rehearsal, self.outdir, self.env = rehearsal, outdir, env
+    """terraform in one of the root modules under a directory (cdktf.out/stacks, or modules/examples)."""
+
+    def __init__(self, rehearsal: Rehearsal, roots: Path, env: dict[str, str]) -> None:
+        self.rehearsal, self.roots, self.env = rehearsal, roots, env
 
     def __call__(self, stack: str, *args: str) -> subprocess.CompletedProcess:
-        cwd = self.outdir / "stacks" / stack
+        cwd = self.roots / stack
         env = dict(self.env)
         if os.environ.get("NEURONX_REHEARSAL_TF_LOG"):  # e.g. DEBUG: the provider's calls, for debugging
             env.update(
@@ -203,8 +208,8 @@ def waiter_lines_after(output: str, moment: datetime) -> int:
     return count
 
 
-def leftovers() -> list[str]:
-    """What an apply left in the emulator: anything but AWS's own defaults."""
+def leftovers(keep: set[str] = frozenset()) -> list[str]:
+    """What an apply left in the emulator: anything but AWS's own defaults and the buckets in keep."""
     ec2, s3, iam, sm = (
         boto3.client("ec2"),
         boto3.client("s3"),
@@ -217,7 +222,7 @@ def leftovers() -> list[str]:
         for i in r["Instances"]
         if i["State"]["Name"] not in ("terminated", "shutting-down")
     ]
-    left += [f"bucket {b['Name']}" for b in s3.list_buckets().get("Buckets", [])]
+    left += [f"bucket {b['Name']}" for b in s3.list_buckets().get("Buckets", []) if b["Name"] not in keep]
     left += [f"launch template {t['LaunchTemplateName']}" for t in ec2.describe_launch_templates()["LaunchTemplates"]]
     left += [
         f"security group {g['GroupName']}"
@@ -236,18 +241,28 @@ def sagemaker_models() -> list[str]:
     return [m["ModelName"] for m in boto3.client("sagemaker").list_models()["Models"]]
 
 
-def happy_path(r: Rehearsal, tf_env: dict[str, str]) -> None:
-    outdir = r.root / "two-stacks" / "cdktf.out"
+STATE_BUCKET = "neuronx-rehearsal-state"
+
+
+def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
+    """The two stacks, their state in local files or in S3 (with its lock file), the endpoint stack
+    reading the compile stack's outputs from that state."""
+    label = {"local": "local state", "s3": "S3 state"}[backend]
+    outdir = r.root / f"two-stacks-{backend}" / "cdktf.out"
+    config = {"NEURONX_BACKEND": backend}
+    if backend == "s3":
+        boto3.client("s3").create_bucket(Bucket=STATE_BUCKET)
+        config.update(NEURONX_STATE_BUCKET=STATE_BUCKET, NEURONX_STATE_KEY_PREFIX="rehearsal/")
     t = time.monotonic()
-    proc = synthesize(outdir, tf_env)
+    proc = synthesize(outdir, tf_env, **config)
     if not r.check(
-        "synthesize the example stacks (compile, endpoint) for the emulator",
+        f"{label}: synthesize the example stacks (compile, endpoint) for the emulator",
         t,
         proc.returncode == 0,
         proc.stderr[-500:],
     ):
         return
-    tf = Terraform(r, outdir, tf_env)
+    tf = Terraform(r, outdir / "stacks", tf_env)
 
     worker = Worker(r.root / "instances", "boot")
     worker.start()
@@ -257,7 +272,7 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str]) -> None:
     worker.stopping.set()
     ok = init.returncode == 0 and apply.returncode == 0 and len(worker.booted) == 1 and not worker.errors
     r.check(
-        "apply compile: waiter launches an instance, the worker runs its user data, _SUCCESS",
+        f"{label}: apply compile: waiter launches an instance, the worker runs its user data, _SUCCESS",
         t,
         ok,
         f"{len(worker.booted)} instance(s) booted; {(apply.stdout + apply.stderr)[-800:] if not ok else ''}{worker.errors}",
@@ -269,7 +284,7 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str]) -> None:
     listing = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", []) if bucket else []
     names = {o["Key"][len(key) :] for o in listing}
     r.check(
-        "the artifacts are complete: model/, compiled/, manifest.json, _SUCCESS",
+        f"{label}: the artifacts are complete: model/, compiled/, manifest.json, _SUCCESS",
         t,
         {"_SUCCESS", "manifest.json"} <= names
         and any(n.startswith("compiled/") for n in names)
@@ -287,7 +302,7 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str]) -> None:
     source = model.get("PrimaryContainer", {}).get("ModelDataSource", {}).get("S3DataSource", {})
     ok = ok and source.get("S3Uri") == f"s3://{bucket}/{key}" and source.get("S3DataType") == "S3Prefix"
     r.check(
-        "apply endpoint: SageMaker model (the prefix, uncompressed), endpoint configuration, endpoint",
+        f"{label}: apply endpoint: SageMaker model (the prefix, uncompressed), endpoint configuration, endpoint",
         t,
         ok,
         (apply.stdout + apply.stderr)[-800:] if not ok else f"endpoint {endpoints[0]['EndpointName']}",
@@ -296,11 +311,26 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str]) -> None:
     t = time.monotonic()
     plans = [tf(stack, "plan", "-detailed-exitcode", "-input=false", "-no-color") for stack in ("compile", "endpoint")]
     r.check(
-        "plan again: no changes in either stack",
+        f"{label}: plan again: no changes in either stack",
         t,
         [p.returncode for p in plans] == [0, 0],
         "; ".join(p.stdout[-300:] for p in plans if p.returncode != 0),
     )
+
+    if backend == "s3":
+        # A lock file held by someone else (another apply) stops this one.
+        t = time.monotonic()
+        s3 = boto3.client("s3")
+        lock_key = "rehearsal/compile.tfstate.tflock"
+        s3.put_object(Bucket=STATE_BUCKET, Key=lock_key, Body=json.dumps({"ID": "rehearsal", "Who": "someone@else"}))
+        locked = tf("compile", "plan", "-lock-timeout=0s", "-input=false", "-no-color")
+        s3.delete_object(Bucket=STATE_BUCKET, Key=lock_key)
+        r.check(
+            f"{label}: a lock file held by another run stops a plan",
+            t,
+            locked.returncode != 0 and "Error acquiring the state lock" in locked.stderr,
+            "" if locked.returncode else f"the plan ran: {locked.stdout[-300:]}",
+        )
 
     t = time.monotonic()
     before = len(worker.booted)
@@ -316,7 +346,7 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str]) -> None:
     )
     worker.stopping.set()
     r.check(
-        "apply again with the same model (waiter replaced): a cache hit, no instance",
+        f"{label}: apply again with the same model (waiter replaced): a cache hit, no instance",
         t,
         again.returncode == 0 and "cache hit" in again.stdout and not worker.booted and before == 1,
         again.stdout[-400:] if again.returncode else "",
@@ -326,12 +356,20 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str]) -> None:
     destroyed = [
         tf(stack, "destroy", "-auto-approve", "-input=false", "-no-color") for stack in ("endpoint", "compile")
     ]
-    left = leftovers()
+    left = leftovers(keep={STATE_BUCKET})
+    states = []
+    if backend == "s3":
+        s3 = boto3.client("s3")
+        states = [o["Key"] for o in s3.list_objects_v2(Bucket=STATE_BUCKET).get("Contents", [])]
+        for key in states:
+            s3.delete_object(Bucket=STATE_BUCKET, Key=key)
+        s3.delete_bucket(Bucket=STATE_BUCKET)
+    expected_states = ["rehearsal/compile.tfstate", "rehearsal/endpoint.tfstate"] if backend == "s3" else []
     r.check(
-        "destroy both stacks: nothing left behind",
+        f"{label}: destroy both stacks: nothing left behind",
         t,
-        [d.returncode for d in destroyed] == [0, 0] and not left,
-        f"left: {left}" if left else "",
+        [d.returncode for d in destroyed] == [0, 0] and not left and sorted(states) == expected_states,
+        f"left: {left}; state objects: {states}" if left or sorted(states) != expected_states else "",
     )
 
 
@@ -353,7 +391,7 @@ def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, re
     ):
         return
     t = time.monotonic()
-    tf = Terraform(r, outdir, tf_env)
+    tf = Terraform(r, outdir / "stacks", tf_env)
     tf("serving", "init", "-input=false", "-no-color")
     worker = Worker(r.root / f"instances-{mode}", mode)
     worker.start()
@@ -381,6 +419,68 @@ def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, re
         t,
         destroy.returncode == 0 and not left,
         f"left: {left}" if left else "",
+    )
+
+
+def hcl_modules(r: Rehearsal, tf_env: dict[str, str], endpoint_url: str) -> None:
+    """The example root module of modules/, with plain terraform: the same flow without CDKTF."""
+    modules = r.root / "modules"
+    shutil.copytree(REPO / "modules", modules, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    tf = Terraform(r, modules / "examples", tf_env)
+    variables = {
+        "model_id": MODEL_ID,
+        "revision": "rehearsal-hcl",  # a new cache key: the compile must run
+        "parameters_billion": "0.001",
+        "ami_id": AMI_ID,
+        "poll_interval_seconds": str(POLL_SECONDS),
+        "bucket_force_destroy": "true",
+        "aws_endpoint_url": endpoint_url,
+    }
+    var_args = [arg for name, value in variables.items() for arg in ("-var", f"{name}={value}")]
+    root = "compile-and-serve"
+
+    worker = Worker(r.root / "instances-hcl", "boot")
+    worker.start()
+    t = time.monotonic()
+    init = tf(root, "init", "-input=false", "-no-color")
+    apply = tf(root, "apply", "-auto-approve", "-input=false", "-no-color", *var_args)
+    worker.stopping.set()
+    outputs = json.loads(tf(root, "output", "-json").stdout or "{}")
+    url = outputs.get("compiled_artifact_s3_url", {}).get("value")
+    models = sagemaker_models()
+    model = boto3.client("sagemaker").describe_model(ModelName=models[0]) if len(models) == 1 else {}
+    source = model.get("PrimaryContainer", {}).get("ModelDataSource", {}).get("S3DataSource", {})
+    ok = (
+        init.returncode == 0
+        and apply.returncode == 0
+        and len(worker.booted) == 1
+        and not worker.errors
+        and url is not None
+        and source.get("S3Uri") == url
+        and len(boto3.client("sagemaker").list_endpoints()["Endpoints"]) == 1
+    )
+    r.check(
+        "HCL modules: apply the example root module: compile on an instance, then model and endpoint",
+        t,
+        ok,
+        f"{len(worker.booted)} instance(s) booted; model data {source.get('S3Uri')}"
+        + ("" if ok else f"; {(init.stderr + apply.stdout + apply.stderr)[-800:]}{worker.errors}"),
+    )
+
+    t = time.monotonic()
+    plan = tf(root, "plan", "-detailed-exitcode", "-input=false", "-no-color", *var_args)
+    r.check(
+        "HCL modules: plan again: no changes", t, plan.returncode == 0, plan.stdout[-400:] if plan.returncode else ""
+    )
+
+    t = time.monotonic()
+    destroy = tf(root, "destroy", "-auto-approve", "-input=false", "-no-color", *var_args)
+    left = leftovers()
+    r.check(
+        "HCL modules: destroy leaves nothing behind",
+        t,
+        destroy.returncode == 0 and not left,
+        f"left: {left}" if left else (destroy.stderr[-400:] if destroy.returncode else ""),
     )
 
 
@@ -416,7 +516,8 @@ def main() -> int:
         "CHECKPOINT_DISABLE": "1",
     }
     try:
-        happy_path(r, tf_env)
+        happy_path(r, tf_env, "local")
+        happy_path(r, tf_env, "s3")
         failure_path(
             r,
             tf_env,
@@ -425,6 +526,7 @@ def main() -> int:
             "the Neuron compile failed: RuntimeError: [XCG815]",
         )
         failure_path(r, tf_env, "die", "an instance that dies", "without a result")
+        hcl_modules(r, tf_env, emulator.url)
     finally:
         emulator.stop()
         hub.stop()

@@ -29,6 +29,22 @@ function localStatePath(stackId: string): string {
 }
 
 /**
+ * For an AWS emulator (`awsEndpointUrl`, the rehearsal): the S3 backend and its remote state talk
+ * to it instead of AWS. Nothing for real AWS.
+ */
+function s3EmulatorSettings(config: ExampleConfig) {
+  const url = config.awsEndpointUrl;
+  if (url === undefined) return {};
+  return {
+    endpoints: { s3: url, sts: url, iam: url },
+    usePathStyle: true,
+    skipCredentialsValidation: true,
+    skipRequestingAccountId: true,
+    skipMetadataApiCheck: true,
+  };
+}
+
+/**
  * Configures a stack's backend:
  * - local: `terraform.<stack>.tfstate` at the project root, through a relative path, so that the
  *   synthesized Terraform holds no machine-absolute path and state survives a fresh synth;
@@ -49,6 +65,7 @@ export function useBackend(stack: TerraformStack, config: ExampleConfig): void {
         key: `${backend.keyPrefix}${id}.tfstate`,
         region: backend.region,
         encrypt: true,
+        ...s3EmulatorSettings(config),
       });
       s3.addOverride("use_lockfile", true);
       return;
@@ -75,6 +92,7 @@ export function readStackState(stack: TerraformStack, config: ExampleConfig, oth
         bucket: backend.bucket,
         key: `${backend.keyPrefix}${id}.tfstate`,
         region: backend.region,
+        ...s3EmulatorSettings(config),
       });
     case "cloud":
       return new DataTerraformRemoteState(stack, id, {
