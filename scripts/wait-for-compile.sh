@@ -48,9 +48,9 @@ POLL=$NEURONX_POLL_SECONDS
 DEADLINE=$NEURONX_DEADLINE_SECONDS
 
 if ! command -v aws >/dev/null 2>&1; then
-  die 2 "the AWS CLI (aws) is not on the PATH of the machine running terraform apply. The NeuronxCompile waiter needs it" \
+  die 2 "the AWS CLI (aws) is not on the PATH of the machine running terraform apply. The compile waiter needs it" \
     "(and a POSIX shell): install it, see https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html," \
-    "then run apply again."
+    "then run apply again. In Terraform Cloud, run on an agent whose image has the AWS CLI, or use local execution."
 fi
 
 TMP=$(mktemp -d) || die 2 "cannot create a temporary directory"

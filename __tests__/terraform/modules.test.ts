@@ -2,7 +2,6 @@
 // constructs: the same inputs give the same instances, TP degree, volumes, timeouts, container
 // environment and user data. The module side is a `terraform plan` against moto on 127.0.0.1 (the
 // data sources need an AWS API); the construct side is its synthesized JSON.
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -14,20 +13,10 @@ import { MODULES_DIR } from "../../scripts/generate-modules";
 import { only, synth } from "../helpers/synth";
 import { Moto, startMoto } from "../helpers/moto";
 import { thrown } from "../helpers/thrown";
+import { checkovFailures, terraform, unjustifiedSkips } from "../helpers/terraform";
 
-const CHECKOV = path.join(__dirname, "..", "..", ".venv-checkov", "bin", "checkov");
 const AMI = "ami-785db401"; // one of moto's images
 const BUCKET = "parity-artifacts";
-
-function terraform(cwd: string, args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync("terraform", args, {
-    cwd,
-    encoding: "utf8",
-    env: { ...process.env, ...env, TF_IN_AUTOMATION: "1" },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { code: r.status, out: `${r.stdout}${r.stderr}`, stdout: r.stdout };
-}
 
 /** A copy of modules/, so that terraform init writes nothing into the repository. */
 function copyModules(): string {
@@ -59,15 +48,8 @@ describe("the HCL modules", () => {
     });
 
     test("passes checkov, its skips inline with their reasons", () => {
-      const run = spawnSync(CHECKOV, ["-d", moduleDir, "--framework", "terraform", "-o", "json", "--skip-download", "--quiet"], {
-        encoding: "utf8",
-        env: { ...process.env, BC_SKIP_MAPPING: "TRUE", LOG_LEVEL: "ERROR" },
-      });
-      const reports = [JSON.parse(run.stdout)].flat();
-      const failed = reports.flatMap((r: any) => r.results?.failed_checks ?? []).map((f: any) => `${f.resource}: ${f.check_id}`);
-      expect(failed).toEqual([]);
-      const main = fs.readFileSync(path.join(moduleDir, "main.tf"), "utf8");
-      for (const skip of main.match(/#checkov:skip=[^\n]*/g) ?? []) expect(skip).toMatch(/^#checkov:skip=CKV2?_AWS_\d+:.{20,}/);
+      expect(checkovFailures(moduleDir, "terraform").map((f) => `${f.resource}: ${f.check_id}`)).toEqual([]);
+      expect(unjustifiedSkips(fs.readFileSync(path.join(moduleDir, "main.tf"), "utf8"))).toEqual([]);
     });
   });
 });

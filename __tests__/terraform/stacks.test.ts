@@ -1,6 +1,6 @@
 // The Terraform tier: every synthesized stack through the real terraform CLI (init, validate)
 // and checkov. Run by `npm run test:terraform`, which builds the toolchain and checkov first.
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -8,9 +8,7 @@ import { App } from "cdktf";
 import { buildExampleApp } from "../../stacks/app";
 import { loadConfig } from "../../stacks/config";
 import { synthHcl } from "../../scripts/synth-hcl";
-
-const ROOT = path.join(__dirname, "..", "..");
-const CHECKOV = path.join(ROOT, ".venv-checkov", "bin", "checkov");
+import { checkovFailures, terraform as tf, unjustifiedSkips } from "../helpers/terraform";
 
 /** Configurations of the example app that between them use every construct feature. */
 const VARIANTS: Record<string, Record<string, string>> = {
@@ -45,10 +43,7 @@ function synthesize(env: Record<string, string>): string {
   return outdir;
 }
 
-function terraform(cwd: string, ...args: string[]) {
-  const r = spawnSync("terraform", args, { cwd, encoding: "utf8", env: { ...process.env, TF_IN_AUTOMATION: "1" } });
-  return { code: r.status, out: `${r.stdout}${r.stderr}` };
-}
+const terraform = (cwd: string, ...args: string[]) => tf(cwd, args);
 
 /** The resource block around a line of cdktf's pretty-printed JSON: checkov names it only by its name. */
 function resourceAt(text: string, line: number): { type: string; name: string; block: any } {
@@ -84,13 +79,7 @@ describe.each(Object.entries(VARIANTS))("the example stacks, %s", (_variant, env
     });
 
     test("passes checkov, each failed check justified on its resource", () => {
-      expect(fs.existsSync(CHECKOV)).toBe(true);
-      const run = spawnSync(CHECKOV, ["-d", dir, "--framework", "terraform_json", "-o", "json", "--skip-download", "--quiet"], {
-        encoding: "utf8",
-        env: { ...process.env, BC_SKIP_MAPPING: "TRUE", LOG_LEVEL: "ERROR" },
-      });
-      const report = JSON.parse(run.stdout);
-      const results = (Array.isArray(report) ? report : [report]).flatMap((r: any) => r.results?.failed_checks ?? []);
+      const results = checkovFailures(dir, "terraform_json");
       const text = fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8");
       const unjustified: string[] = [];
       const justified = new Set<string>();
@@ -135,16 +124,8 @@ describe.each(Object.entries(VARIANTS))("the generated HCL of the example stacks
     });
 
     test("passes checkov, its skips inline with their reasons", () => {
-      const run = spawnSync(CHECKOV, ["-d", dir, "--framework", "terraform", "-o", "json", "--skip-download", "--quiet"], {
-        encoding: "utf8",
-        env: { ...process.env, BC_SKIP_MAPPING: "TRUE", LOG_LEVEL: "ERROR" },
-      });
-      const report = JSON.parse(run.stdout);
-      const reports = Array.isArray(report) ? report : [report];
-      const failed = reports.flatMap((r: any) => r.results?.failed_checks ?? []).map((f: any) => `${f.resource}: ${f.check_id}`);
-      expect(failed).toEqual([]);
-      const main = fs.readFileSync(path.join(dir, "main.tf"), "utf8");
-      for (const skip of main.match(/#checkov:skip=[^\n]*/g) ?? []) expect(skip).toMatch(/^#checkov:skip=CKV2?_AWS_\d+:.{20,}/);
+      expect(checkovFailures(dir, "terraform").map((f) => `${f.resource}: ${f.check_id}`)).toEqual([]);
+      expect(unjustifiedSkips(fs.readFileSync(path.join(dir, "main.tf"), "utf8"))).toEqual([]);
     });
 
     test("holds no machine-absolute path, and names providers by their full source", () => {

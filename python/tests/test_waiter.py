@@ -152,6 +152,7 @@ def test_missing_aws_cli_fails_at_once(waiter_env, fleet):
     run = start_waiter(waiter_env, path_dirs=path_without_aws())
     assert run.wait() == 2
     assert "the AWS CLI (aws) is not on the PATH of the machine running terraform apply" in run.output
+    assert "In Terraform Cloud, run on an agent whose image has the AWS CLI" in run.output
     assert fleet.instances() == []
 
 
