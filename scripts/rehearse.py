@@ -12,7 +12,8 @@ user data shuts down. Then:
   the compile's outputs read from its state) -> plan shows no changes -> the waiter again: a
   cache hit, no instance -> destroy -> nothing left behind
   failure paths (one stack): a compile error, and an instance that dies, each fail the apply
-  with the reason within two poll intervals, and no SageMaker model is created
+  with the reason within two poll intervals (timed from the failure to the waiter's report), and
+  no SageMaker model is created
   the HCL modules (modules/examples/compile-and-serve, no CDKTF): apply compiles and serves,
   plan shows no changes, destroy leaves nothing behind
 
@@ -198,14 +199,15 @@ def synthesize(outdir: Path, env: dict[str, str], **config: str) -> subprocess.C
     )
 
 
-def waiter_lines_after(output: str, moment: datetime) -> int:
-    """Progress lines the waiter printed at or after a moment (its lines carry the UTC time)."""
-    count = 0
-    for hms in re.findall(r"(\d\d:\d\d:\d\d) neuronx-compile: \S+ elapsed, ", output):
-        t = datetime.strptime(hms, "%H:%M:%S").time()
-        if t >= moment.time().replace(microsecond=0):
-            count += 1
-    return count
+def seconds_to_report(output: str, moment: datetime) -> float | None:
+    """Seconds from a moment to the waiter's first line that reports a failure (its lines carry
+    the UTC time, to the second), or None when it reports none."""
+    found = re.search(r"(\d\d:\d\d:\d\d) neuronx-compile: (?:ERROR|the compile failed)", output)
+    if not found:
+        return None
+    at = datetime.combine(moment.date(), datetime.strptime(found.group(1), "%H:%M:%S").time(), tzinfo=UTC)
+    seconds = (at - moment.replace(microsecond=0)).total_seconds()
+    return seconds + 86400 if seconds < -43200 else seconds  # across midnight
 
 
 def leftovers(keep: set[str] = frozenset()) -> list[str]:
@@ -398,17 +400,16 @@ def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, re
     apply = tf("serving", "apply", "-auto-approve", "-input=false", "-no-color")
     worker.stopping.set()
     output = apply.stdout + apply.stderr
-    late = waiter_lines_after(output, worker.event_at) if worker.event_at else 99
+    delay = seconds_to_report(output, worker.event_at) if worker.event_at else None
+    in_time = delay is not None and delay <= 2 * POLL_SECONDS
     models = sagemaker_models()
     running = [i for i in leftovers() if i.startswith("instance i-")]
-    ok = (
-        proc.returncode == 0 and apply.returncode != 0 and reason in output and late <= 1 and not models and not running
-    )
+    ok = proc.returncode == 0 and apply.returncode != 0 and reason in output and in_time and not models and not running
     r.check(
         f"{title}: the apply fails with the reason within two polls, no SageMaker model",
         t,
         ok,
-        f"polls after the failure: {late}; models: {models}; running: {running}"
+        f"reported {delay} s after the failure (polls every {POLL_SECONDS} s); models: {models}; running: {running}"
         + ("" if reason in output else f"; reason missing from: {output[-600:]}"),
     )
     t = time.monotonic()
