@@ -11,7 +11,8 @@ import json
 import boto3
 import pytest
 
-from tests.conftest import PREFIX, compile_env, objects, run_compile, tiny_llama_files
+from tests.conftest import objects, run_compile, tiny_llama_files
+from tests.support.compile_env import PREFIX, compile_env
 from tests.support.hub import Repo
 
 NEEDED = [

@@ -4,19 +4,12 @@ import pytest
 
 from neuronx_compile.errors import SettingsError
 from neuronx_compile.settings import Settings
+from tests.support.compile_env import compile_env
 
-BASE = {
-    "NEURONX_MODEL_ID": "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
-    "NEURONX_REVISION": "main",
-    "NEURONX_SDK_VERSION": "2.21.0",
-    "NEURONX_TP_DEGREE": "2",
-    "NEURONX_N_POSITIONS": "2048",
-    "NEURONX_BATCH_SIZE": "1",
-    "NEURONX_AMP": "bf16",
-    "NEURONX_OPT_LEVEL": "2",
-    "NEURONX_BUCKET": "models",
-    "NEURONX_PREFIX": "TinyLlama/TinyLlama-1.1B-Chat-v1.0/main/neuronx-2.21.0/tp2-np2048-bs1-bf16-opt2/",
-}
+BASE = compile_env(
+    "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
+    "TinyLlama/TinyLlama-1.1B-Chat-v1.0/main/neuronx-2.21.0/tp2-np2048-bs1-bf16-opt2/",
+)
 
 
 def test_reads_every_setting():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PREFIX, compile_env, objects
+from tests.conftest import objects
+from tests.support.compile_env import PREFIX, compile_env
 from tests.support.instance import InstanceRun, render_user_data, ship_compile_script
 
 

@@ -16,6 +16,7 @@ import boto3
 from neuronx_compile.progress import Progress
 from neuronx_compile.settings import Settings
 from neuronx_compile.store import ArtifactStore, build_manifest
+from tests.support.compile_env import compile_env
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 WAITER = REPO_ROOT / "scripts" / "wait-for-compile.sh"
@@ -122,20 +123,7 @@ class Fleet:
 
 def publish_artifacts(bucket: str, prefix: str, tmp: Path) -> None:
     """Writes complete artifacts the way the compile script does (its own code)."""
-    settings = Settings.from_env(
-        {
-            "NEURONX_MODEL_ID": "test-org/tiny-llama",
-            "NEURONX_REVISION": "main",
-            "NEURONX_SDK_VERSION": "2.21.0",
-            "NEURONX_TP_DEGREE": "2",
-            "NEURONX_N_POSITIONS": "2048",
-            "NEURONX_BATCH_SIZE": "1",
-            "NEURONX_AMP": "bf16",
-            "NEURONX_OPT_LEVEL": "2",
-            "NEURONX_BUCKET": bucket,
-            "NEURONX_PREFIX": prefix,
-        }
-    )
+    settings = Settings.from_env(compile_env("test-org/tiny-llama", prefix, NEURONX_BUCKET=bucket))
     model, compiled = tmp / "model", tmp / "compiled"
     model.mkdir(parents=True, exist_ok=True)
     compiled.mkdir(parents=True, exist_ok=True)
