@@ -35,10 +35,15 @@ export function addCompile(stack: TerraformStack, config: ExampleConfig): Neuron
     serving_instance_type: [compile.servingInstanceType, "Instance type the model is compiled to be served on (EC2 name)"],
     tp_degree: [compile.tpDegree, "Tensor parallel degree the model is compiled for"],
   };
+  addOutputs(stack, outputs);
+  return compile;
+}
+
+/** Adds named outputs to a stack: name -> [value, description]. */
+export function addOutputs(stack: TerraformStack, outputs: Record<string, [string | number, string]>): void {
   for (const [name, [value, description]] of Object.entries(outputs)) {
     new TerraformOutput(stack, name, { value, description });
   }
-  return compile;
 }
 
 /** The compile stack: a NeuronxCompile of the configured model, and its outputs. */

@@ -1,11 +1,11 @@
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { TransformersNeuronxSageMakerInferenceModelData } from "../lib/model-data";
 import { NeuronxCompile } from "../lib/neuronx-compile";
 import { TransformersNeuronxSageMakerRealtimeInferenceEndpoint } from "../lib/realtime-endpoint";
 import { readStackState, useBackend } from "./backend";
-import { addCompile } from "./compile-stack";
+import { addCompile, addOutputs } from "./compile-stack";
 import { ExampleConfig } from "./config";
 import { exampleAwsProvider } from "./provider";
 
@@ -20,15 +20,12 @@ export function addEndpoint(
     endpointName: config.endpointName,
     instanceCount: config.instanceCount,
   });
-  const outputs: Record<string, [string, string]> = {
+  addOutputs(stack, {
     endpoint_name: [endpoint.endpointName, "Name of the SageMaker endpoint (npm run invoke -- --endpoint <name>)"],
     endpoint_arn: [endpoint.endpointArn, "ARN of the SageMaker endpoint"],
     instance_type: [endpoint.instanceType, "SageMaker instance type of the endpoint"],
     invoke_policy_json: [endpoint.invokePolicyJson, "IAM policy document that allows invoking the endpoint"],
-  };
-  for (const [name, [value, description]] of Object.entries(outputs)) {
-    new TerraformOutput(stack, name, { value, description });
-  }
+  });
   return endpoint;
 }
 
