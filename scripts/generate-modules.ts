@@ -18,6 +18,7 @@ import { SIZING_MODEL } from "../lib/sizing";
 import { USER_DATA_BODY_FILE } from "../lib/user-data";
 import { WAITER_SCRIPT } from "../lib/s3-object-waiter";
 import { EXAMPLE_DEFAULTS } from "../stacks/config";
+import { EMULATED_SERVICES } from "../stacks/provider";
 
 const ROOT = path.resolve(__dirname, "..");
 const TEMPLATES = path.join(__dirname, "modules", "templates");
@@ -58,6 +59,7 @@ function replacements(): Record<string, string> {
   });
   const required = Object.values(SETTINGS_ENV).filter((n) => n !== SETTINGS_ENV.quantDtype);
   const settingsNames = [...Object.values(SETTINGS_ENV), "NEURON_CC_FLAGS"];
+  const serviceWidth = Math.max(...EMULATED_SERVICES.map((service) => service.length));
   const nameWidth = Math.max(...Object.keys(DLC_REGISTRY_ACCOUNTS).map((r) => r.length + 2));
   return {
     PATTERN_MODEL_ID: pattern(PATTERNS.huggingFaceModelId),
@@ -148,6 +150,7 @@ function replacements(): Record<string, string> {
     EXAMPLE_MODEL: EXAMPLE_DEFAULTS.modelId,
     EXAMPLE_PARAMETERS: "1.1",
     EXAMPLE_N_POSITIONS: String(EXAMPLE_DEFAULTS.nPositions),
+    EMULATED_ENDPOINTS: EMULATED_SERVICES.map((service) => `${service.padEnd(serviceWidth)} = endpoints.value`).join("\n      "),
   };
 }
 

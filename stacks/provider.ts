@@ -6,7 +6,7 @@ import { ExampleConfig } from "./config";
 export const EXAMPLE_TAGS = { Project: "cdktf-neuronx-patterns" };
 
 /** AWS services the stacks call, for pointing the provider at an emulator. */
-const EMULATED_SERVICES = [
+export const EMULATED_SERVICES = [
   "appautoscaling",
   "ec2",
   "ecr",

@@ -10,6 +10,7 @@ import { NeuronxCompile } from "../../lib/neuronx-compile";
 import { TransformersNeuronxSageMakerInferenceModelData } from "../../lib/model-data";
 import { TransformersNeuronxSageMakerRealtimeInferenceEndpoint } from "../../lib/realtime-endpoint";
 import { MODULES_DIR } from "../../scripts/generate-modules";
+import { EMULATED_SERVICES } from "../../stacks/provider";
 import { only, synth } from "../helpers/synth";
 import { Moto, startMoto } from "../helpers/moto";
 import { thrown } from "../helpers/thrown";
@@ -100,7 +101,6 @@ const REJECTED: Record<string, [Case, RegExp, RegExp]> = {
 const hclValue = (v: unknown) => JSON.stringify(v);
 
 function rootModule(dir: string, moto: Moto, cases: Record<string, Case>, withEndpoint: boolean): void {
-  const services = ["appautoscaling", "ec2", "ecr", "iam", "logs", "s3", "sagemaker", "secretsmanager", "ssm", "sts"];
   const blocks = [
     `provider "aws" {`,
     `  region                      = "us-east-1"`,
@@ -109,7 +109,7 @@ function rootModule(dir: string, moto: Moto, cases: Record<string, Case>, withEn
     `  skip_metadata_api_check     = true`,
     `  skip_requesting_account_id  = true`,
     `  endpoints {`,
-    ...services.map((s) => `    ${s} = "${moto.url}"`),
+    ...EMULATED_SERVICES.map((s) => `    ${s} = "${moto.url}"`),
     `  }`,
     `}`,
   ];

@@ -14,17 +14,7 @@ provider "aws" {
   dynamic "endpoints" {
     for_each = var.aws_endpoint_url == null ? [] : [var.aws_endpoint_url]
     content {
-      appautoscaling = endpoints.value
-      ec2            = endpoints.value
-      ecr            = endpoints.value
-      iam            = endpoints.value
-      logs           = endpoints.value
-      s3             = endpoints.value
-      s3control      = endpoints.value
-      sagemaker      = endpoints.value
-      secretsmanager = endpoints.value
-      ssm            = endpoints.value
-      sts            = endpoints.value
+      @@EMULATED_ENDPOINTS@@
     }
   }
 }
