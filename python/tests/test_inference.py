@@ -113,7 +113,7 @@ def test_fills_every_row_of_a_model_compiled_for_a_larger_batch(endpoint):
 
 
 def test_the_prompt_comes_from_the_chat_template(tmp_path):
-    from neuronx_inference.chat import parse_request, render_prompt
+    from chat_contract.chat import parse_request, render_prompt
 
     tokenizer = build_tokenizer(tmp_path)
     prompt = render_prompt(tokenizer, parse_request(json.dumps(QUESTION)))
@@ -124,7 +124,7 @@ def test_the_prompt_comes_from_the_chat_template(tmp_path):
 
 
 def test_role_renames_the_answering_role_without_rewriting_text(tmp_path):
-    from neuronx_inference.chat import parse_request, render_prompt
+    from chat_contract.chat import parse_request, render_prompt
 
     tokenizer = build_tokenizer(tmp_path)
     request = {
