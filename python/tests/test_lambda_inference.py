@@ -4,7 +4,6 @@ aws-lambda-powertools' parser models), and, for the S3 storage, the moto server 
 
 from __future__ import annotations
 
-import base64
 import importlib
 import json
 import subprocess
@@ -249,10 +248,10 @@ CHAT_TEMPLATES = {
 
 @pytest.mark.parametrize("template", CHAT_TEMPLATES.values(), ids=CHAT_TEMPLATES.keys())
 def test_the_tokenizer_gives_the_prompt_ids_and_text_transformers_gives(tmp_path, template):
-    from transformers import AutoTokenizer
-
     from chat_contract.chat import parse_request, render_prompt
     from lambda_inference.tokenizer import ChatTokenizer
+    from transformers import AutoTokenizer
+
     from tests.support.chat_model import CHATML
 
     directory = build_lambda_model_dir(tmp_path / "m", chat_template=template or CHATML)
