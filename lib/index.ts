@@ -10,3 +10,6 @@ export * from "./s3-object-waiter";
 export * from "./neuronx-compile";
 export * from "./model-data";
 export * from "./realtime-endpoint";
+export * from "./lambda-inference-model";
+export * from "./lambda-inference-front-door";
+export * from "./lambda-inference";
