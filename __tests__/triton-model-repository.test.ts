@@ -274,3 +274,11 @@ describe("TritonNeuronModelRepository", () => {
     ]);
   });
 });
+
+describe("model.py and the construct", () => {
+  test("name config.pbtxt's parameters alike", () => {
+    const source = fs.readFileSync(TRITON_NEURON_MODEL.file, "utf8");
+    const constants = Object.fromEntries([...source.matchAll(/^([A-Z_]+) = "([A-Z_]+)"$/gm)].map(([, name, value]) => [name, value]));
+    expect(Object.values(constants).sort()).toEqual(Object.values(TRITON_NEURON_MODEL.parameters).sort());
+  });
+});
