@@ -13,3 +13,5 @@ export * from "./realtime-endpoint";
 export * from "./lambda-inference-model";
 export * from "./lambda-inference-front-door";
 export * from "./lambda-inference";
+export * from "./triton-model-repository";
+export * from "./triton-image";
