@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import logging
 
+from chat_contract.errors import RequestError
+
 from neuronx_inference import handler
-from neuronx_inference.errors import RequestError
 
 log = logging.getLogger("neuronx_inference")
 

@@ -1,5 +1,7 @@
 """The default inference code: a chat API over a transformers-neuronx model on SageMaker.
 
+It speaks the chat contract of chat_contract (parsing, chat template, stop strings, errors).
+
 Request (application/json):
     {"role"?: str, "messages": [{"role": str, "content": str}, ...], "parameters"?: {...}}
 Response (application/json):

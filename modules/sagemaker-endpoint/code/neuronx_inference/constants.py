@@ -16,15 +16,3 @@ SETTINGS_ENV = {
 MODEL_SUBDIR = "model"
 COMPILED_SUBDIR = "compiled"
 MANIFEST = "manifest.json"
-
-JSON = "application/json"
-ACCEPTED_CONTENT_TYPES = ("application/json",)
-ACCEPTED_RESPONSE_TYPES = ("application/json", "*/*")
-
-# The roles of a conversation; the answering one can be renamed by the request's "role".
-SYSTEM, USER, ASSISTANT = "system", "user", "assistant"
-
-# Generation parameters: defaults and bounds.
-DEFAULT_MAX_NEW_TOKENS = 256
-MAX_STOP_SEQUENCES = 8
-PARAMETERS = ("max_new_tokens", "temperature", "top_k", "top_p", "do_sample", "stop")

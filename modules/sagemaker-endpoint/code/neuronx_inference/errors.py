@@ -1,23 +1,5 @@
-"""Request errors, each with its HTTP status. The handler maps them to responses at one boundary."""
+"""The serving code's errors are the chat contract's (chat_contract.errors), named here too."""
 
+from chat_contract.errors import ModelLoadError, NotAcceptable, PromptTooLong, RequestError, UnsupportedContentType
 
-class RequestError(ValueError):
-    """A request the model cannot answer as sent; the message says what to change."""
-
-    status = 400
-
-
-class UnsupportedContentType(RequestError):
-    status = 415
-
-
-class NotAcceptable(RequestError):
-    status = 406
-
-
-class PromptTooLong(RequestError):
-    status = 413
-
-
-class ModelLoadError(RuntimeError):
-    """The model directory does not hold what the compile settings say."""
+__all__ = ["ModelLoadError", "NotAcceptable", "PromptTooLong", "RequestError", "UnsupportedContentType"]

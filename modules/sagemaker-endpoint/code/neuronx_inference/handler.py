@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from chat_contract import service
+from chat_contract.chat import ChatRequest
+from chat_contract.errors import ModelLoadError
+
 from . import constants as c
-from .chat import ChatRequest, parse_request, render_prompt
-from .errors import ModelLoadError, NotAcceptable, PromptTooLong, UnsupportedContentType
 from .neuron_model import NeuronModel
 from .settings import ServingSettings
 
@@ -41,32 +42,15 @@ def model_fn(model_dir: str) -> LoadedModel:
 
 
 def input_fn(request_body, request_content_type: str) -> ChatRequest:
-    media_type = (request_content_type or "").split(";")[0].strip().lower()
-    if media_type not in c.ACCEPTED_CONTENT_TYPES:
-        raise UnsupportedContentType(f"content type {request_content_type!r} is not supported; send application/json")
-    return parse_request(request_body)
+    return service.read_request(request_body, request_content_type)
 
 
 def predict_fn(request: ChatRequest, loaded: LoadedModel) -> dict:
-    prompt = render_prompt(loaded.tokenizer, request)
-    input_ids = loaded.tokenizer(prompt, add_special_tokens=False)["input_ids"]
     n_positions = loaded.settings.n_positions
-    if len(input_ids) >= n_positions:
-        raise PromptTooLong(
-            f"the prompt is {len(input_ids)} tokens, but the model was compiled for nPositions {n_positions} "
-            "(prompt plus generated tokens); shorten the conversation"
-        )
-    max_new_tokens = min(request.parameters.max_new_tokens, n_positions - len(input_ids))
-    tokens = loaded.model.generate(input_ids, max_new_tokens, request.parameters)
-    text = loaded.tokenizer.decode(tokens, skip_special_tokens=True)
-    for stop in request.parameters.stop:
-        if stop in text:
-            text = text[: text.index(stop)]
-    return {"generated_text": text}
+    return service.answer(
+        loaded.tokenizer, loaded.model.generate, request, n_positions, "the model was compiled for nPositions"
+    )
 
 
 def output_fn(prediction: dict, accept: str) -> str:
-    media_type = (accept or c.JSON).split(";")[0].strip().lower()
-    if media_type not in c.ACCEPTED_RESPONSE_TYPES:
-        raise NotAcceptable(f"accept {accept!r} is not supported; the response is application/json")
-    return json.dumps(prediction)
+    return service.write_response(prediction, accept)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .chat import Parameters
+from chat_contract.chat import Parameters
+
 from .settings import ServingSettings
 
 log = logging.getLogger(__name__)

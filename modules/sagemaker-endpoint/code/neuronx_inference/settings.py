@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from chat_contract.errors import ModelLoadError
+
 from . import constants as c
-from .errors import ModelLoadError
 
 
 @dataclass(frozen=True)
