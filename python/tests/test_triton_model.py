@@ -46,7 +46,7 @@ def instance(backend, tmp_path, repository: str, model: str, instance_name: str)
     config, as_json = model_config(GOLDEN / repository / model / "config.pbtxt")
     model_dir = tmp_path / model
     (model_dir / "1").mkdir(parents=True)
-    shutil.copy(GOLDEN / repository / model / "1" / "model.py", model_dir / "1" / "model.py")
+    shutil.copy(MODEL_PY, model_dir / "1" / "model.py")  # every model's 1/model.py (the TS tests check)
     batch = int(dict(config.parameters)["NEURON_COMPILED_BATCH_SIZE"].string_value)
     # What the torch stand-in's jit.load reads: add_sub traced for `batch` rows of 4 values.
     (model_dir / "1" / "model.pt").write_text(json.dumps({"batch": batch, "width": 4}))
