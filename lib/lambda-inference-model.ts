@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { ITerraformDependable, Op, Token } from "cdktf";
+import { ITerraformDependable, Op } from "cdktf";
 import { Construct } from "constructs";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { DataAwsSubnet } from "@cdktf/provider-aws/lib/data-aws-subnet";
@@ -14,6 +14,7 @@ import { PATTERNS } from "./patterns";
 import { nameElement } from "./private/naming";
 import { shippedFiles, uploadDirectory } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
+import { literal } from "./private/validation";
 
 const MiB = 2 ** 20;
 
@@ -115,7 +116,6 @@ export interface ImageLambdaModelProps {
 const { bucketName: BUCKET, ecrImageUri: ECR_URI, subnetId: SUBNET } = PATTERNS;
 const FILE_SYSTEM_ID = /^fs-[0-9a-f]{8,40}$/;
 const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
-const literal = (v: unknown): boolean => v !== undefined && !Token.isUnresolved(v);
 
 function sizeProblem(problems: Problems, method: string, sizeMiB: number): void {
   problems.when(

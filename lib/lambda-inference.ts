@@ -21,6 +21,7 @@ import { justifyCheckovSkip } from "./private/checkov";
 import { nameElement } from "./private/naming";
 import { hashDirectory, shippedFiles } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
+import { checkTags, literal, wholeNumberIn } from "./private/validation";
 import { unzippedBytes } from "./private/zip-size";
 import { defaultEndpointName } from "./realtime-endpoint";
 
@@ -517,12 +518,8 @@ function validate(construct: Construct, props: LambdaInferenceFunctionProps, fro
     ephemeralBytes: props.model.source === "s3" ? props.model.sizeBytes : 0,
   };
   const problems = new Problems();
-  const literal = (v: unknown) => v !== undefined && !Token.isUnresolved(v);
   const intIn = (prop: string, value: number | undefined, min: number, max: number, unit = "") =>
-    problems.when(
-      literal(value) && !(Number.isInteger(value) && (value as number) >= min && (value as number) <= max),
-      () => `${prop} must be a whole number${unit} from ${min} to ${max}, got ${value}`,
-    );
+    wholeNumberIn(problems, prop, value, min, max, unit);
   const sized = sizeLambdaFunction(model.sizeBytes, model.ephemeralBytes);
   const modelMiB = Math.ceil(model.sizeBytes / MiB);
   const L = LAMBDA_LIMITS;
@@ -546,21 +543,21 @@ function validate(construct: Construct, props: LambdaInferenceFunctionProps, fro
       `the image's model (${modelMiB} MiB) leaves no room for the runtime in Lambda's ${L.imageMiB} MB image limit; use the SageMaker endpoint`,
   );
 
-  intIn("memorySizeMiB", props.memorySizeMiB, L.memoryMiB.min, L.memoryMiB.max, " of MB");
+  intIn("memorySizeMiB", props.memorySizeMiB, L.memoryMiB.min, L.memoryMiB.max, "of MB");
   problems.when(
     literal(props.memorySizeMiB) && (props.memorySizeMiB as number) < sized.neededMemoryMiB && sized.neededMemoryMiB <= L.memoryMiB.max,
     () =>
       `memorySizeMiB ${props.memorySizeMiB} is less than the ${sized.neededMemoryMiB} MB the model (${modelMiB} MiB) needs to load ` +
       `(twice the model plus ${LAMBDA_SIZING.baseMiB} MiB); raise it or leave it unset`,
   );
-  intIn("ephemeralStorageMiB", props.ephemeralStorageMiB, L.ephemeralStorageMiB.min, L.ephemeralStorageMiB.max, " of MB");
+  intIn("ephemeralStorageMiB", props.ephemeralStorageMiB, L.ephemeralStorageMiB.min, L.ephemeralStorageMiB.max, "of MB");
   problems.when(
     literal(props.ephemeralStorageMiB) && (props.ephemeralStorageMiB as number) < sized.neededEphemeralMiB,
     () =>
       `ephemeralStorageMiB ${props.ephemeralStorageMiB} is less than the ${sized.neededEphemeralMiB} MB the S3 model's copy needs; raise it or leave it unset`,
   );
   const timeout = props.timeoutSeconds ?? frontDoor.defaultTimeoutSeconds;
-  intIn("timeoutSeconds", props.timeoutSeconds, L.timeoutSeconds.min, L.timeoutSeconds.max, " of seconds");
+  intIn("timeoutSeconds", props.timeoutSeconds, L.timeoutSeconds.min, L.timeoutSeconds.max, "of seconds");
   problems.when(
     literal(props.timeoutSeconds) && timeout > frontDoor.maxTimeoutSeconds,
     () =>
@@ -628,13 +625,7 @@ function validate(construct: Construct, props: LambdaInferenceFunctionProps, fro
     literal(functionName) && !FUNCTION_NAME.test(functionName),
     () => `functionName must be 1 to 64 letters, digits, hyphens and underscores, got ${JSON.stringify(functionName)}`,
   );
-  for (const [key, value] of Object.entries(props.tags ?? {})) {
-    problems.when(
-      key.length < 1 || key.length > 128 || key.toLowerCase().startsWith("aws:"),
-      `tags keys must be 1 to 128 characters and not start with "aws:", got ${JSON.stringify(key)}`,
-    );
-    problems.when(value.length > 256, `tags["${key}"] must be at most 256 characters, got ${value.length}`);
-  }
+  checkTags(problems, props.tags);
   problems.throwIfAny(construct.node.path);
 
   return {

@@ -10,6 +10,18 @@ import base64
 import json
 
 ACCOUNT = "123456789012"
+# The caller's IAM identity, as AWS_IAM auth (function URL) and IAM authorization (HTTP API route) give it.
+IAM_AUTHORIZER = {
+    "iam": {
+        "accessKey": "AKIAEXAMPLE",
+        "accountId": ACCOUNT,
+        "callerId": "AIDAEXAMPLE",
+        "cognitoIdentity": None,
+        "principalOrgId": None,
+        "userArn": f"arn:aws:iam::{ACCOUNT}:user/ci",
+        "userId": "AIDAEXAMPLE",
+    }
+}
 
 
 def _common(body, content_type, accept, method, base64_body):
@@ -46,17 +58,7 @@ def function_url_event(body, *, content_type="application/json", accept=None, me
     payload["requestContext"] = {
         "accountId": ACCOUNT,
         "apiId": "abcdefghijklmnopqrstuvwxyz0123",
-        "authorizer": {
-            "iam": {
-                "accessKey": "AKIAEXAMPLE",
-                "accountId": ACCOUNT,
-                "callerId": "AIDAEXAMPLE",
-                "cognitoIdentity": None,
-                "principalOrgId": None,
-                "userArn": f"arn:aws:iam::{ACCOUNT}:user/ci",
-                "userId": "AIDAEXAMPLE",
-            }
-        },
+        "authorizer": IAM_AUTHORIZER,
         "domainName": "abcdefghijklmnopqrstuvwxyz0123.lambda-url.us-east-1.on.aws",
         "domainPrefix": "abcdefghijklmnopqrstuvwxyz0123",
         "http": http,
@@ -78,17 +80,7 @@ def http_api_event(body, *, content_type="application/json", accept=None, method
     payload["requestContext"] = {
         "accountId": ACCOUNT,
         "apiId": "a1b2c3d4e5",
-        "authorizer": {
-            "iam": {
-                "accessKey": "AKIAEXAMPLE",
-                "accountId": ACCOUNT,
-                "callerId": "AIDAEXAMPLE",
-                "cognitoIdentity": None,
-                "principalOrgId": None,
-                "userArn": f"arn:aws:iam::{ACCOUNT}:user/ci",
-                "userId": "AIDAEXAMPLE",
-            }
-        },
+        "authorizer": IAM_AUTHORIZER,
         "domainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
         "domainPrefix": "a1b2c3d4e5",
         "http": http,
