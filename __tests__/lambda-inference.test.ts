@@ -162,7 +162,7 @@ describe("LambdaInferenceFunction", () => {
     });
 
     test("justifies the checkov checks it does not meet, next to the function", () => {
-      expect(Object.keys(skips).sort()).toEqual(["CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173", "CKV_AWS_272", "CKV_AWS_50"]);
+      expect(Object.keys(skips).sort()).toEqual(["CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173", "CKV_AWS_272"]);
     });
   });
 

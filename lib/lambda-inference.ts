@@ -429,12 +429,6 @@ export class LambdaInferenceFunction extends Construct {
       }),
       this,
     );
-    if (!props.tracing)
-      justifyCheckovSkip(
-        this.function,
-        "CKV_AWS_50",
-        "Tracing is off unless tracing is set: X-Ray adds cost and a wildcard write permission.",
-      );
     justifyCheckovSkip(
       this.function,
       "CKV_AWS_116",
