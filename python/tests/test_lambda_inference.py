@@ -332,3 +332,33 @@ def test_the_sagemaker_code_directory_is_self_contained(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "input_fn"
+
+
+def test_the_contract_reports_parameters_a_model_does_not_honour_and_defaults_max_new_tokens(tmp_path):
+    """chat_contract.service.answer with a generate() that returns tokens and what it did not honour
+    (as a Neuron model class may), and a request without max_new_tokens."""
+    from dataclasses import dataclass, replace
+
+    from chat_contract import service
+    from chat_contract.chat import parse_request
+    from lambda_inference.tokenizer import ChatTokenizer
+
+    from tests.support.onnx_chat_model import token_id
+
+    @dataclass
+    class Generation:
+        tokens: list
+        not_honoured: tuple
+
+    seen = {}
+
+    def generate(input_ids, max_new_tokens, parameters):
+        seen["max_new_tokens"] = max_new_tokens
+        return Generation([token_id("2")], ("top_p",))
+
+    tokenizer = ChatTokenizer(build_lambda_model_dir(tmp_path / "m"))
+    request = parse_request(json.dumps({**QUESTION, "parameters": {"do_sample": True, "top_p": 0.5}}))
+    request = replace(request, parameters=replace(request.parameters, max_new_tokens=None))
+    answer = service.answer(tokenizer, generate, request, 128, "the context is", default_max_new_tokens=7)
+    assert answer == {"generated_text": "2", "parameters_not_honoured": ["top_p"]}
+    assert seen["max_new_tokens"] == 7

@@ -2,7 +2,8 @@
 
 A path supplies its tokenizer (anything with `apply_chat_template`, `__call__` returning
 `{"input_ids": [...]}` and `decode`) and a `generate(input_ids, max_new_tokens, parameters)` that
-returns the new token ids, already cut at the end-of-sequence token.
+returns the new token ids, already cut at the end-of-sequence token, or an object with those ids
+as `tokens` and the names of requested parameters the model could not honour as `not_honoured`.
 """
 
 from __future__ import annotations
@@ -25,9 +26,17 @@ def read_request(body: str | bytes, content_type: str | None) -> ChatRequest:
     return parse_request(body)
 
 
-def answer(tokenizer, generate: Generate, request: ChatRequest, max_positions: int, limit: str) -> dict:
+def answer(
+    tokenizer,
+    generate: Generate,
+    request: ChatRequest,
+    max_positions: int,
+    limit: str,
+    default_max_new_tokens: int = c.DEFAULT_MAX_NEW_TOKENS,
+) -> dict:
     """The prompt from the chat template, generated within `max_positions` (prompt plus new tokens),
-    decoded and cut at the first stop string. `limit` names the limit for the 413 message."""
+    decoded and cut at the first stop string. `limit` names the limit for the 413 message;
+    `default_max_new_tokens` applies when the request sets no max_new_tokens."""
     prompt = render_prompt(tokenizer, request)
     input_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     if len(input_ids) >= max_positions:
@@ -35,13 +44,21 @@ def answer(tokenizer, generate: Generate, request: ChatRequest, max_positions: i
             f"the prompt is {len(input_ids)} tokens, but {limit} {max_positions} "
             "(prompt plus generated tokens); shorten the conversation"
         )
-    max_new_tokens = min(request.parameters.max_new_tokens, max_positions - len(input_ids))
-    tokens = generate(input_ids, max_new_tokens, request.parameters)
+    asked = request.parameters.max_new_tokens
+    wanted = asked if asked is not None else default_max_new_tokens
+    max_new_tokens = min(wanted, max_positions - len(input_ids))
+    generation = generate(input_ids, max_new_tokens, request.parameters)
+    tokens = getattr(generation, "tokens", generation)
     text = tokenizer.decode(tokens, skip_special_tokens=True)
     for stop in request.parameters.stop:
         if stop in text:
             text = text[: text.index(stop)]
-    return {"generated_text": text}
+    response = {"generated_text": text}
+    not_honoured = getattr(generation, "not_honoured", ())
+    if not_honoured:
+        # Said in the response, not refused: the answer is still useful.
+        response[c.NOT_HONOURED_FIELD] = list(not_honoured)
+    return response
 
 
 def check_accept(accept: str | None) -> None:
