@@ -1,10 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
-import { NEURONX_DLC } from "../lib/container-images";
 import { ValidationError } from "../lib/errors";
 import { LAMBDA_INFERENCE_CODE } from "../lib/lambda-inference";
 import { LAMBDA_INFERENCE_MODEL } from "../lib/lambda-inference-model";
-import { TRITON_NEURON_DOCKERFILE, TritonImage } from "../lib/triton-image";
+import { TRITON_NEURON_DOCKERFILE, TRITON_NEURON_DOCKERFILE_SDK, TritonImage } from "../lib/triton-image";
 import { synth } from "./helpers/synth";
 import { thrown } from "./helpers/thrown";
 
@@ -15,7 +14,7 @@ const read = (rel: string) => fs.readFileSync(path.join(ROOT, rel), "utf8");
 describe("docker/triton-neuron/Dockerfile", () => {
   const dockerfile = read(TRITON_NEURON_DOCKERFILE);
 
-  test("pins the Triton base and every Neuron package, with the SDK the compile image uses", () => {
+  test("pins the Triton base and every Neuron package, and says which SDK they are", () => {
     expect(dockerfile).toMatch(/^ARG TRITON_VERSION=\d+\.\d+$/m);
     expect(dockerfile).toMatch(/^FROM nvcr\.io\/nvidia\/tritonserver:\$\{TRITON_VERSION\}-py3$/m);
     for (const arg of [
@@ -27,7 +26,8 @@ describe("docker/triton-neuron/Dockerfile", () => {
     ]) {
       expect(dockerfile).toMatch(new RegExp(`^ARG ${arg}=[0-9][0-9a-f.-]+$`, "m"));
     }
-    expect(dockerfile).toContain(`LABEL neuron.sdk.version="${NEURONX_DLC.neuronSdkVersion}"`);
+    expect(dockerfile).toContain(`LABEL neuron.sdk.version="${TRITON_NEURON_DOCKERFILE_SDK}"`);
+    expect(dockerfile).toContain(`TritonImage.fromEcrUri(<this image in your ECR>, "${TRITON_NEURON_DOCKERFILE_SDK}")`);
     expect(dockerfile).not.toMatch(/:latest|pip install(?!.*==)[^\\]*torch-neuronx\s*$/m);
   });
 });

@@ -8,6 +8,13 @@ import { currentPartition } from "./private/stack-singletons";
 export const TRITON_NEURON_DOCKERFILE = "docker/triton-neuron/Dockerfile";
 
 /**
+ * The Neuron SDK that Dockerfile installs (its `neuron.sdk.version` label; a test checks). Triton's
+ * models are traced with torch-neuronx on their own, so this need not be the compile image's SDK,
+ * but a model must be traced with the SDK of the image that serves it.
+ */
+export const TRITON_NEURON_DOCKERFILE_SDK = "2.21.0";
+
+/**
  * The image of a Triton endpoint on Inferentia2. AWS publishes no Triton image with the Neuron
  * runtime, so it is yours: build docker/triton-neuron/Dockerfile (Triton's NGC image plus the Neuron
  * runtime and torch-neuronx) and push it to ECR, which is where SageMaker pulls from.
