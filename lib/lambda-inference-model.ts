@@ -14,7 +14,7 @@ import { PATTERNS } from "./patterns";
 import { nameElement } from "./private/naming";
 import { shippedFiles, uploadDirectory } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
-import { literal } from "./private/validation";
+import { literal } from "./private/prop-checks";
 
 const MiB = 2 ** 20;
 

@@ -21,7 +21,7 @@ import { justifyCheckovSkip } from "./private/checkov";
 import { nameElement } from "./private/naming";
 import { hashDirectory, shippedFiles } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
-import { checkTags, literal, wholeNumberIn } from "./private/validation";
+import { checkTags, literal, wholeNumberIn } from "./private/prop-checks";
 import { unzippedBytes } from "./private/zip-size";
 import { defaultEndpointName } from "./realtime-endpoint";
 
