@@ -105,6 +105,7 @@ describe("LambdaInferenceFunction", () => {
         compatible_architectures: ["arm64"],
       });
       expect(fn(json).layers).toEqual(["${aws_lambda_layer_version.chat_dependencies.arn}"]);
+      expect(json.resource.aws_s3_object.chat_layer.key).toMatch(/^lambda-layers\/[0-9a-f]{12}\/lambda-inference-[0-9a-f]{16}\.zip$/);
     });
 
     test("packages the handler and the chat contract, and nothing else", () => {

@@ -143,7 +143,8 @@ export abstract class LambdaInferenceDependencies {
         const object = nameElement(
           new S3Object(scope, "LayerObject", {
             bucket: bucketName,
-            key: `lambda-layers/lambda-inference-${hash}.zip`,
+            // One key per function: two functions sharing a zip must not manage (and destroy) one object.
+            key: `lambda-layers/${crypto.createHash("sha256").update(scope.node.path).digest("hex").slice(0, 12)}/lambda-inference-${hash}.zip`,
             source: asset.path,
             sourceHash: Fn.filemd5(asset.path),
           }),
