@@ -1,8 +1,8 @@
 package main
 
 // The hashicorp/aws provider, reduced to the service packages of
-// tools/terraform/aws/services.txt (about 20 of 265, and as many of the
-// AWS SDK's clients): the build compiles nothing else.
+// tools/terraform/aws/services.txt (23 of 265, and as many of the AWS SDK's
+// clients): the build compiles nothing else.
 //
 // Two generated files of the provider name every service:
 //
@@ -14,8 +14,9 @@ package main
 // Both are rewritten to the listed services. Dropping the other accessors
 // makes the compiler refuse any code that would call the client of an
 // unregistered service, which would panic at run time instead. A listed
-// service that imports an unlisted one is an error naming both: the list
-// says why every compiled service is there.
+// service that imports an unlisted service package, or calls its client
+// accessor, is an error naming both, found before anything compiles: the
+// list says why every compiled service is there.
 
 import (
 	"fmt"
@@ -66,9 +67,11 @@ func filterAWS(keep map[string]string, t *tree) (string, error) {
 	clientService := map[string]string{} // accessor name -> service package
 	for _, decl := range clients.file.Decls {
 		if fn, ok := decl.(*ast.FuncDecl); ok && fn.Recv != nil {
-			if clientService[fn.Name.Name] = serviceOfClient(fn, consts); clientService[fn.Name.Name] == "" {
+			service := serviceOfClient(fn, consts)
+			if service == "" {
 				return "", fmt.Errorf("%s: %s names no service (names.X); %s", awsClients, fn.Name.Name, awsShapeChange)
 			}
+			clientService[fn.Name.Name] = service
 		}
 	}
 	if err := checkKeptServices(t.src, keep, clientService); err != nil {
