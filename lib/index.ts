@@ -10,3 +10,4 @@ export * from "./s3-object-waiter";
 export * from "./neuronx-compile";
 export * from "./model-data";
 export * from "./realtime-endpoint";
+export * from "./portable-local-backend";

@@ -8,11 +8,12 @@ import { NeuronxContainerImage } from "./container-images";
 import { Problems, ValidationError } from "./errors";
 import { CompileOptions, Model, resolveCompileOptions } from "./model";
 import { NeuronxCompile } from "./neuronx-compile";
+import { packageAsset } from "./private/assets";
 import { currentPartition } from "./private/stack-singletons";
 import { Sizing, sizeModel } from "./sizing";
 
 /** The default inference code: a chat API (python/serving: inference.py and its package). */
-export const DEFAULT_INFERENCE_CODE_DIR = path.join(__dirname, "..", "python", "serving");
+export const DEFAULT_INFERENCE_CODE_DIR = packageAsset("python/serving");
 
 /** What an endpoint needs to know about the artifacts it serves. */
 export interface ModelDataConfig {

@@ -1,4 +1,3 @@
-import * as path from "path";
 import { Fn, TerraformLocal, Token } from "cdktf";
 import { Construct } from "constructs";
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
@@ -22,6 +21,7 @@ import { Problems, ValidationError } from "./errors";
 import { CompileOptions, Model, resolveCompileOptions } from "./model";
 import { Inf2InstanceTypeName } from "./neuron-spec";
 import { ArtifactBucket } from "./private/artifact-bucket";
+import { packageAsset } from "./private/assets";
 import { nameElement } from "./private/naming";
 import { hashDirectory, uploadDirectory } from "./private/s3-directory";
 import { currentPartition, currentRegion } from "./private/stack-singletons";
@@ -133,7 +133,7 @@ export const NEURONX_COMPILE_LIMITS = {
 export const BOOTSTRAP_KEY_ROOT = "_neuronx/bootstrap/";
 
 /** The compile script's package, shipped to S3 and run inside the container. */
-export const COMPILE_PACKAGE_DIR = path.join(__dirname, "..", "python", "neuronx_compile");
+export const COMPILE_PACKAGE_DIR = packageAsset("python/neuronx_compile");
 
 /**
  * Compiles a Hugging Face model with the AWS Neuron SDK on a temporary inf2

@@ -1,6 +1,5 @@
-import * as fs from "fs";
-import * as path from "path";
 import { Token } from "cdktf";
+import { packageAsset, readPackageAsset } from "./private/assets";
 
 /** EC2's limit on user data, in raw form before base64. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
@@ -69,6 +68,6 @@ export function escapeTerraformTemplate(text: string): string {
  * The fixed part of the user data, a bash script kept in scripts/ so that
  * shellcheck reads it; its header comment (up to the first blank line) stays out.
  */
-export const USER_DATA_BODY_FILE = path.join(__dirname, "..", "scripts", "compile-user-data.sh");
-const source = fs.readFileSync(USER_DATA_BODY_FILE, "utf8");
+export const USER_DATA_BODY_FILE = packageAsset("scripts/compile-user-data.sh");
+const source = readPackageAsset("scripts/compile-user-data.sh");
 const USER_DATA_BODY = source.slice(source.indexOf("\n\n") + 2);
