@@ -12,7 +12,9 @@ const fs = require("fs");
 const path = require("path");
 
 const root = path.resolve(__dirname, "..");
-const entry = path.resolve(process.argv[2] ?? "main.ts");
+// The entry's own arguments follow it: the bundle sees them as process.argv[2...].
+const [entryArg = "main.ts"] = process.argv.splice(2, 1);
+const entry = path.resolve(entryArg);
 const outfile = path.join(root, ".build", `${path.basename(entry, ".ts")}.js`);
 const metafile = `${outfile}.meta.json`;
 
