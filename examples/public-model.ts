@@ -24,6 +24,7 @@ class ChatStack extends TerraformStack {
     });
     const endpoint = new TransformersNeuronxSageMakerRealtimeInferenceEndpoint(this, "Chat", {
       modelData: TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompile(compile),
+      endpointName: "tinyllama-chat",
     });
     new TerraformOutput(this, "endpoint_name", { value: endpoint.endpointName });
   }

@@ -46,9 +46,35 @@ function run(command: string, args: string[], cwd: string): string {
   return r.stdout;
 }
 
-/** The peer dependencies at the versions the tests run: the lowest of each range (package.json devDependencies). */
-export function peerInstallSpecs(): string[] {
-  return Object.keys(MANIFEST.peerDependencies).map((name) => `${name}@${MANIFEST.devDependencies[name]}`);
+/** The README's install command (Install): `npm install <path>.tgz <the peers>`, as words. */
+export function readmeInstallCommand(): string[] {
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const line = readme.split("\n").find((l) => l.startsWith("npm install ") && l.includes(".tgz"));
+  if (!line) throw new Error("README.md has no `npm install <tarball>.tgz ...` line in its Install section");
+  return line.trim().split(/\s+/);
+}
+
+/**
+ * The README's install command for a tarball: its .tgz path replaced by the tarball's, and each peer
+ * pinned to the version the tests run, the lowest of its range (package.json devDependencies).
+ */
+export function installArgs(tarball: string): string[] {
+  const [npm, install, ...packages] = readmeInstallCommand();
+  const peers = Object.keys(MANIFEST.peerDependencies);
+  const unknown = packages.filter((p) => !p.endsWith(".tgz") && !peers.includes(p));
+  const missing = peers.filter((p) => !packages.includes(p));
+  if (
+    npm !== "npm" ||
+    install !== "install" ||
+    unknown.length ||
+    missing.length ||
+    packages.filter((p) => p.endsWith(".tgz")).length !== 1
+  ) {
+    throw new Error(
+      `the README's install command must be npm install <tarball>.tgz and the peers ${peers.join(" ")}; it has ${packages.join(" ")}`,
+    );
+  }
+  return [install, ...packages.map((p) => (p.endsWith(".tgz") ? tarball : `${p}@${MANIFEST.devDependencies[p]}`))];
 }
 
 /** `npm pack` into a directory, as a publisher would: prepack compiles lib/ into dist/ first. */
@@ -70,8 +96,8 @@ export function transpileExample(example: string): string {
 }
 
 /**
- * Packs the package, installs the tarball and the peers into `<work>/consumer`, and runs
- * `node main.js` there, main.js being an example app transpiled.
+ * Packs the package, installs the tarball and the peers into `<work>/consumer` with the README's
+ * install command, and runs `node main.js` there, main.js being an example app transpiled.
  */
 export function packAndConsume(work: string, example = "public-model.ts"): Consumer {
   let t = performance.now();
@@ -82,7 +108,7 @@ export function packAndConsume(work: string, example = "public-model.ts"): Consu
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true }, null, 2));
   t = performance.now();
-  run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", packed.tarball, ...peerInstallSpecs()], dir);
+  run("npm", [...installArgs(packed.tarball), "--no-audit", "--no-fund", "--prefer-offline"], dir);
   timings.install = performance.now() - t;
 
   fs.copyFileSync(path.join(ROOT, "examples", example), path.join(dir, "main.ts"));
