@@ -7,7 +7,10 @@ boots it with the launch template's real user data (the compile script inside, t
 compile replaced by a stand-in, the model from a Hub emulator) and terminates it when the
 user data shuts down. Then:
 
-  happy path (two stacks), with local state and again with S3 state (and its lock file): apply
+  the cdktf CLI, with local state: npx cdktf deploy --auto-approve compile endpoint -> the waiter
+  sees _SUCCESS, the endpoint serves the prefix -> plan shows no changes -> npx cdktf destroy ->
+  nothing left behind
+  happy path (two stacks) with plain terraform and S3 state (and its lock file): apply
   compile -> the waiter sees _SUCCESS -> apply endpoint (model, endpoint configuration, endpoint;
   the compile's outputs read from its state) -> plan shows no changes -> the waiter again: a
   cache hit, no instance -> destroy -> nothing left behind
@@ -178,9 +181,10 @@ class Terraform:
         return proc
 
 
-def synthesize(outdir: Path, env: dict[str, str], **config: str) -> subprocess.CompletedProcess:
+def example_env(outdir: Path, env: dict[str, str], **config: str) -> dict[str, str]:
+    """The environment that configures the example app for the rehearsal, writing to outdir."""
     outdir.parent.mkdir(parents=True, exist_ok=True)
-    full = {
+    return {
         **env,
         "CDKTF_OUTDIR": str(outdir),
         "NEURONX_MODEL_ID": MODEL_ID,
@@ -190,10 +194,14 @@ def synthesize(outdir: Path, env: dict[str, str], **config: str) -> subprocess.C
         "NEURONX_BUCKET_FORCE_DESTROY": "true",
         **config,
     }
+
+
+def synthesize(outdir: Path, env: dict[str, str], **config: str) -> subprocess.CompletedProcess:
+    # The app command of cdktf.json, as cdktf synth runs it.
     return subprocess.run(
-        [str(REPO / "node_modules" / ".bin" / "tsx"), "main.ts"],
+        ["node", "scripts/run-app.js", "main.ts"],
         cwd=REPO,
-        env=full,
+        env=example_env(outdir, env, **config),
         capture_output=True,
         text=True,
     )
@@ -375,6 +383,79 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
     )
 
 
+def cdktf_cli(r: Rehearsal, tf_env: dict[str, str]) -> None:
+    """The README's first way to deploy: `npx cdktf deploy --auto-approve compile endpoint` and
+    `npx cdktf destroy`, with local state. cdktf runs the app command of cdktf.json and the
+    toolchain's terraform; `--output` keeps its files (and the state beside them) in the rehearsal's
+    directory instead of the repository's."""
+    label = "cdktf CLI"
+    outdir = r.root / "cdktf-cli" / "cdktf.out"
+    env = example_env(outdir, tf_env)
+
+    def cdktf(*args: str) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            ["npx", "cdktf", *args, "--output", str(outdir)], cwd=REPO, env=env, capture_output=True, text=True
+        )
+        with (r.root / "terraform.log").open("a") as f:
+            f.write(f"\n$ npx cdktf {' '.join(args)}  -> {proc.returncode}\n{proc.stdout}{proc.stderr}")
+        return proc
+
+    worker = Worker(r.root / "instances-cdktf", "boot")
+    worker.start()
+    t = time.monotonic()
+    deploy = cdktf("deploy", "--auto-approve", "compile", "endpoint")
+    worker.stopping.set()
+    tf = Terraform(r, outdir / "stacks", tf_env)
+    outputs = json.loads(tf("compile", "output", "-json").stdout or "{}")
+    bucket = outputs.get("artifact_bucket", {}).get("value")
+    key = outputs.get("artifact_prefix", {}).get("value", "")
+    names = (
+        {
+            o["Key"][len(key) :]
+            for o in boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", [])
+        }
+        if bucket
+        else set()
+    )
+    models = sagemaker_models()
+    model = boto3.client("sagemaker").describe_model(ModelName=models[0]) if len(models) == 1 else {}
+    source = model.get("PrimaryContainer", {}).get("ModelDataSource", {}).get("S3DataSource", {})
+    ok = (
+        deploy.returncode == 0
+        and len(worker.booted) == 1
+        and not worker.errors
+        and {"_SUCCESS", "manifest.json"} <= names
+        and source.get("S3Uri") == f"s3://{bucket}/{key}"
+        and len(boto3.client("sagemaker").list_endpoints()["Endpoints"]) == 1
+    )
+    r.check(
+        f"{label}: npx cdktf deploy --auto-approve compile endpoint: compile (the waiter sees _SUCCESS), then the endpoint",
+        t,
+        ok,
+        f"{len(worker.booted)} instance(s) booted, {len(names)} objects under the prefix, model data {source.get('S3Uri')}"
+        + ("" if ok else f"; {(deploy.stdout + deploy.stderr)[-800:]}{worker.errors}"),
+    )
+
+    t = time.monotonic()
+    plans = [tf(stack, "plan", "-detailed-exitcode", "-input=false", "-no-color") for stack in ("compile", "endpoint")]
+    r.check(
+        f"{label}: terraform plan in the stacks cdktf deployed: no changes",
+        t,
+        [p.returncode for p in plans] == [0, 0],
+        "; ".join(p.stdout[-300:] for p in plans if p.returncode != 0),
+    )
+
+    t = time.monotonic()
+    destroy = cdktf("destroy", "--auto-approve", "endpoint", "compile")
+    left = leftovers()
+    r.check(
+        f"{label}: npx cdktf destroy --auto-approve endpoint compile: nothing left behind",
+        t,
+        destroy.returncode == 0 and not left,
+        f"left: {left}" if left else ((destroy.stdout + destroy.stderr)[-600:] if destroy.returncode else ""),
+    )
+
+
 def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, reason: str) -> None:
     outdir = r.root / f"one-stack-{mode}" / "cdktf.out"
     t = time.monotonic()
@@ -517,7 +598,8 @@ def main() -> int:
         "CHECKPOINT_DISABLE": "1",
     }
     try:
-        happy_path(r, tf_env, "local")
+        # Local state through the cdktf CLI (deploy, destroy); S3 state through plain terraform.
+        cdktf_cli(r, tf_env)
         happy_path(r, tf_env, "s3")
         failure_path(
             r,
