@@ -254,6 +254,18 @@ def sagemaker_models() -> list[str]:
 STATE_BUCKET = "neuronx-rehearsal-state"
 
 
+def plan_is_empty(r: Rehearsal, tf: Terraform, title: str) -> None:
+    """A second plan of both stacks shows no changes."""
+    t = time.monotonic()
+    plans = [tf(stack, "plan", "-detailed-exitcode", "-input=false", "-no-color") for stack in ("compile", "endpoint")]
+    r.check(
+        title,
+        t,
+        [p.returncode for p in plans] == [0, 0],
+        "; ".join(p.stdout[-300:] for p in plans if p.returncode != 0),
+    )
+
+
 def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
     """The two stacks, their state in local files or in S3 (with its lock file), the endpoint stack
     reading the compile stack's outputs from that state."""
@@ -318,14 +330,7 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
         (apply.stdout + apply.stderr)[-800:] if not ok else f"endpoint {endpoints[0]['EndpointName']}",
     )
 
-    t = time.monotonic()
-    plans = [tf(stack, "plan", "-detailed-exitcode", "-input=false", "-no-color") for stack in ("compile", "endpoint")]
-    r.check(
-        f"{label}: plan again: no changes in either stack",
-        t,
-        [p.returncode for p in plans] == [0, 0],
-        "; ".join(p.stdout[-300:] for p in plans if p.returncode != 0),
-    )
+    plan_is_empty(r, tf, f"{label}: plan again: no changes in either stack")
 
     if backend == "s3":
         # A lock file held by someone else (another apply) stops this one.
@@ -436,14 +441,7 @@ def cdktf_cli(r: Rehearsal, tf_env: dict[str, str]) -> None:
         + ("" if ok else f"; {(deploy.stdout + deploy.stderr)[-800:]}{worker.errors}"),
     )
 
-    t = time.monotonic()
-    plans = [tf(stack, "plan", "-detailed-exitcode", "-input=false", "-no-color") for stack in ("compile", "endpoint")]
-    r.check(
-        f"{label}: terraform plan in the stacks cdktf deployed: no changes",
-        t,
-        [p.returncode for p in plans] == [0, 0],
-        "; ".join(p.stdout[-300:] for p in plans if p.returncode != 0),
-    )
+    plan_is_empty(r, tf, f"{label}: terraform plan in the stacks cdktf deployed: no changes")
 
     t = time.monotonic()
     destroy = cdktf("destroy", "--auto-approve", "endpoint", "compile")
