@@ -14,12 +14,13 @@ import { missingTypes } from "../scripts/synth-hcl";
 
 const ROOT = path.join(__dirname, "..");
 
-/** A PATH with node and npm only, in a directory of their own: no go, no terraform. */
+/** A PATH with node, npm and a POSIX shell (npm runs scripts with sh) only, in a directory of their own: no go, no terraform. */
 function nodeOnlyPath(): string {
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), "neuronx-node-only-"));
   const npm = spawnSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).stdout.trim();
   fs.symlinkSync(process.execPath, path.join(bin, "node"));
   fs.symlinkSync(fs.realpathSync(npm), path.join(bin, "npm"));
+  fs.symlinkSync("/bin/sh", path.join(bin, "sh"));
   return bin;
 }
 
@@ -32,7 +33,7 @@ describe("npm run synth:hcl on a machine with Node.js only", () => {
   const run = spawnSync("npm", ["run", "--silent", "synth:hcl"], { cwd: ROOT, env, encoding: "utf8" });
 
   test("runs where neither go nor terraform is on the PATH and the toolchain directory is empty", () => {
-    for (const tool of ["go", "terraform"]) expect(spawnSync("sh", ["-c", `command -v ${tool}`], { env }).status).not.toBe(0);
+    for (const tool of ["go", "terraform"]) expect(spawnSync("/bin/sh", ["-c", `command -v ${tool}`], { env }).status).not.toBe(0);
     expect(fs.readdirSync(toolchain)).toEqual([]);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
@@ -43,8 +44,8 @@ describe("npm run synth:hcl on a machine with Node.js only", () => {
     const main = fs.readFileSync(path.join(outdir, "hcl", stack, "main.tf"), "utf8");
     expect(await format(main)).toBe(main);
     // Blocks where the schema has blocks, in the provider too.
-    expect(main).toMatch(/^provider "aws" \{\n {2}region = "us-east-1"\n\n {2}default_tags \{\n/m);
-    expect(main).not.toContain("${"); // nothing is left quoted that should be a bare reference
+    expect(main).toMatch(/^provider "aws" \{\n {2}region = "us-east-1"\n {2}default_tags \{\n/m);
+    expect(main).not.toMatch(/= "\$\{[^"]*\}"$/m); // a whole reference is written bare, not quoted
     expect(main).not.toContain(outdir);
     expect(fs.readdirSync(path.join(outdir, "hcl", stack, "assets")).length).toBeGreaterThan(0);
   });
@@ -53,7 +54,8 @@ describe("npm run synth:hcl on a machine with Node.js only", () => {
     const main = fs.readFileSync(path.join(outdir, "hcl", "compile", "main.tf"), "utf8");
     expect(main).toMatch(/resource "null_resource" "compile_waiter" \{[\s\S]*?\n {2}provisioner "local-exec" \{/);
     expect(main).toMatch(/\n {2}block_device_mappings \{\n {4}device_name = data\.aws_ami\.compile\.root_device_name\n/);
-    expect(main).toMatch(/user_data = <<EOT\n#!\/bin\/bash\n/);
+    expect(main).toMatch(/compile_user_data = <<EOT\n#!\/bin\/bash\n/);
+    expect(main).toMatch(/\n {2}user_data += base64encode\(local\.compile_user_data\)\n/);
   });
 });
 
@@ -96,16 +98,10 @@ describe("reading a live schema with the terraform on PATH", () => {
       '#!/bin/sh\necho "Error: Failed to query available provider packages: could not connect to registry.terraform.io" >&2\nexit 1\n',
       { mode: 0o755 },
     );
-    const saved = process.env.PATH;
-    process.env.PATH = `${bin}:${saved}`;
-    try {
-      expect(() =>
-        readLiveSchemas({ aws: { source: "hashicorp/aws", version: "6.25.0" } }, fs.mkdtempSync(path.join(os.tmpdir(), "neuronx-s-"))),
-      ).toThrow(
-        /^terraform init -input=false -no-color failed in .* \(exit 1\):\nError: Failed to query available provider packages: could not connect to registry\.terraform\.io$/,
-      );
-    } finally {
-      process.env.PATH = saved;
-    }
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    const workdir = fs.mkdtempSync(path.join(os.tmpdir(), "neuronx-s-"));
+    expect(() => readLiveSchemas({ aws: { source: "hashicorp/aws", version: "6.25.0" } }, workdir, env)).toThrow(
+      /^terraform init -input=false -no-color failed in .* \(exit 1\):\nError: Failed to query available provider packages: could not connect to registry\.terraform\.io$/,
+    );
   });
 });

@@ -110,8 +110,8 @@ export function requiredVersions(requiredProviders: Record<string, { source: str
  * Runs a command and returns its stdout; when it fails, the error carries the command, its exit
  * status and its stderr (not only Node's "Command failed").
  */
-export function runCommand(command: string, args: string[], cwd: string): string {
-  const r = spawnSync(command, args, { cwd, encoding: "utf8", maxBuffer: 512 * 2 ** 20 });
+export function runCommand(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync(command, args, { cwd, env, encoding: "utf8", maxBuffer: 512 * 2 ** 20 });
   if (r.error) throw new Error(`${command} ${args.join(" ")} could not run in ${cwd}: ${r.error.message}`);
   if (r.status !== 0) {
     throw new Error(`${command} ${args.join(" ")} failed in ${cwd} (exit ${r.status}):\n${(r.stderr || r.stdout).trim()}`);
@@ -120,14 +120,14 @@ export function runCommand(command: string, args: string[], cwd: string): string
 }
 
 /** `terraform providers schema -json` for a `required_providers` block, with the terraform on PATH (cached in workdir). */
-export function readLiveSchemas(requiredProviders: object, workdir: string): ProviderSchemas {
+export function readLiveSchemas(requiredProviders: object, workdir: string, env: NodeJS.ProcessEnv = process.env): ProviderSchemas {
   const dir = path.join(workdir, crypto.createHash("sha256").update(JSON.stringify(requiredProviders)).digest("hex").slice(0, 12));
   const cached = path.join(dir, "schemas.json");
   if (!fs.existsSync(cached)) {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ terraform: { required_providers: requiredProviders } }));
-    runCommand("terraform", ["init", "-input=false", "-no-color"], dir);
-    fs.writeFileSync(cached, runCommand("terraform", ["providers", "schema", "-json"], dir));
+    runCommand("terraform", ["init", "-input=false", "-no-color"], dir, env);
+    fs.writeFileSync(cached, runCommand("terraform", ["providers", "schema", "-json"], dir, env));
   }
   return JSON.parse(fs.readFileSync(cached, "utf8"));
 }
