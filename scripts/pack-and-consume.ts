@@ -79,6 +79,7 @@ export function installArgs(tarball: string): string[] {
 
 /** `npm pack` into a directory, as a publisher would: prepack compiles lib/ into dist/ first. */
 export function pack(destination: string): Packed {
+  fs.mkdirSync(destination, { recursive: true });
   const [report] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", destination], ROOT));
   return {
     tarball: path.join(destination, report.filename),
