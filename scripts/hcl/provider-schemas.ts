@@ -162,10 +162,15 @@ export function exampleRequiredProviders(): Record<string, { source: string; ver
 }
 
 if (require.main === module) {
-  const snapshot = generateSnapshot(exampleRequiredProviders(), fs.mkdtempSync(path.join(os.tmpdir(), "neuronx-schemas-")));
-  fs.writeFileSync(SNAPSHOT_FILE, `${JSON.stringify(snapshot, null, 1)}\n`);
-  const counts = Object.values(snapshot.provider_schemas).map(
-    (p) => Object.keys(p.resource_schemas ?? {}).length + Object.keys(p.data_source_schemas ?? {}).length,
-  );
-  process.stdout.write(`${SNAPSHOT_FILE}: ${counts.reduce((a, b) => a + b, 0)} resource and data source types\n`);
+  try {
+    const snapshot = generateSnapshot(exampleRequiredProviders(), fs.mkdtempSync(path.join(os.tmpdir(), "neuronx-schemas-")));
+    fs.writeFileSync(SNAPSHOT_FILE, `${JSON.stringify(snapshot, null, 2)}\n`);
+    const counts = Object.values(snapshot.provider_schemas).map(
+      (p) => Object.keys(p.resource_schemas ?? {}).length + Object.keys(p.data_source_schemas ?? {}).length,
+    );
+    process.stdout.write(`${SNAPSHOT_FILE}: ${counts.reduce((a, b) => a + b, 0)} resource and data source types\n`);
+  } catch (error) {
+    process.stderr.write(`generate:hcl-schemas: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
 }
