@@ -430,8 +430,14 @@ def cdktf_cli(r: Rehearsal, tf_env: dict[str, str]) -> None:
     env = example_env(outdir, tf_env)
 
     def cdktf(*args: str) -> subprocess.CompletedProcess:
+        # --skip-provider-lock: after init, cdktf runs `terraform providers lock -platform=linux_amd64`,
+        # which asks registry.terraform.io for checksums; here the providers come from a mirror only.
         proc = subprocess.run(
-            ["npx", "cdktf", *args, "--output", str(outdir)], cwd=REPO, env=env, capture_output=True, text=True
+            ["npx", "cdktf", *args, "--output", str(outdir), "--skip-provider-lock", "--no-color"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         with (r.root / "terraform.log").open("a") as f:
             f.write(f"\n$ npx cdktf {' '.join(args)}  -> {proc.returncode}\n{proc.stdout}{proc.stderr}")
