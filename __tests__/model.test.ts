@@ -64,7 +64,7 @@ describe("Model.fromHuggingFace", () => {
 
   test.each(["", "-main", "a..b", "has space"])("throws for the revision %j", (revision) => {
     expect(() => Model.fromHuggingFace("gpt2", { parameters: Parameters.million(124), revision })).toThrow(
-      /revision must be a branch, tag or commit hash .* got /,
+      /revision must be a branch, tag or commit hash: .* got /,
     );
   });
 

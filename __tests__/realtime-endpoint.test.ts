@@ -214,7 +214,8 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
         capture_content_type_header: { json_content_types: ["application/json"] },
       });
       expect(statements(json).find((s) => s.sid === "WriteDataCapture").resources).toEqual([
-        "arn:${data.aws_partition.current.partition}:s3:::captures/chat/*",
+        // SageMaker writes <destination>/<endpoint name>/...: the role may write there only.
+        "arn:${data.aws_partition.current.partition}:s3:::captures/chat/test-inference/*",
       ]);
     });
 
@@ -326,9 +327,9 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
     test.each([
       [
         { prefix: "/llama/8b/" },
-        /prefix must be the key prefix of the artifacts, not starting with "\/" and ending with "\/", got "\/llama\/8b\/"/,
+        /prefix must be an S3 key prefix ending with "\/", not starting with "\/", .* got "\/llama\/8b\/", which starts with "\/"/,
       ],
-      [{ prefix: "llama/8b" }, /prefix must be the key prefix .* got "llama\/8b"/],
+      [{ prefix: "llama/8b" }, /prefix must be an S3 key prefix .* got "llama\/8b", which does not end with "\/"/],
       [{ compileOptions: { nPositions: 4096 } }, /compileOptions\.tpDegree is required: the artifacts were compiled for one TP degree/],
       [{ customCodeDir: "/nonexistent/code" }, /customCodeDir must be a directory, got "\/nonexistent\/code"/],
     ])("throws for %j", (extra, message) => {
@@ -362,17 +363,17 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
         { containerStartupHealthCheckTimeoutSeconds: 4000 },
         /containerStartupHealthCheckTimeoutSeconds must be a whole number of seconds from 60 to 3600, got 4000/,
       ],
-      [{ kmsKeyArn: "alias/mine" }, /kmsKeyArn must be a KMS key ARN .* got "alias\/mine"/],
+      [{ kmsKeyArn: "alias/mine" }, /kmsKeyArn must be a KMS key ARN, .* got "alias\/mine"/],
       [
         { dataCapture: { destinationS3Uri: "captures" } },
-        /dataCapture\.destinationS3Uri must be an S3 URI such as "s3:\/\/my-bucket\/capture", got "captures"/,
+        /dataCapture\.destinationS3Uri must be an S3 URI, .* e\.g\. "s3:\/\/my-bucket\/capture"; got "captures"/,
       ],
       [
         { dataCapture: { destinationS3Uri: "s3://c/p", samplingPercentage: 101 } },
         /dataCapture\.samplingPercentage must be a whole number from 0 to 100, got 101/,
       ],
       [{ dataCapture: { destinationS3Uri: "s3://c/p", captureInput: false, captureOutput: false } }, /dataCapture captures nothing/],
-      [{ vpcConfig: { subnetIds: [], securityGroupIds: ["sg-1"] } }, /vpcConfig\.subnetIds must name at least one subnet/],
+      [{ vpcConfig: { subnetIds: [], securityGroupIds: ["sg-0123456789abcdef0"] } }, /vpcConfig\.subnetIds must name 1 to 16 subnet ids, got 0/],
       [
         { autoScaling: { minCapacity: 3, maxCapacity: 2, targetInvocationsPerInstance: 10 } },
         /autoScaling\.maxCapacity must be at least minCapacity \(3\), got 2/,
@@ -394,8 +395,8 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
         /environment\.NEURONX_TP_DEGREE is a compile setting, set from the artifacts so that compile and serving agree/,
       ],
       [{ environment: { NEURON_CC_FLAGS: "-O3" } }, /environment\.NEURON_CC_FLAGS is a compile setting/],
-      [{ environment: { "bad-name": "x" } }, /environment keys must be variable names, got "bad-name"/],
-      [{ tags: { "aws:x": "y" } }, /tags keys must be 1 to 128 characters/],
+      [{ environment: { "bad-name": "x" } }, /environment key "bad-name" must be a variable name: .* got "bad-name", which contains "-"/],
+      [{ tags: { "aws:x": "y" } }, /tags key "aws:x" must be a tag key of 1 to 128 .* which starts with "aws:"/],
       [
         { containerImage: NeuronxContainerImage.fromEcrUri("123456789012.dkr.ecr.us-east-1.amazonaws.com/n:2.20.2", "2.20.2") },
         /containerImage carries the Neuron SDK 2\.20\.2, but the artifacts were compiled with 2\.21\.0; NEFFs load only in the runtime that compiled them/,

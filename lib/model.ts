@@ -1,26 +1,27 @@
 import { Token } from "cdktf";
 import { Problems, ValidationError } from "./errors";
 import { AMP_BYTES, Amp, OPT_LEVELS, QUANT_DTYPE_BYTES, TP_DEGREES } from "./neuron-spec";
-import { PATTERNS } from "./patterns";
+import { RULES } from "./patterns";
+import { Validator, show } from "./private/validation";
 
 /** The number of weights of a model. */
 export class Parameters {
   /** `n` billion parameters, e.g. `Parameters.billion(7)` or `Parameters.billion(1.5)`. */
   public static billion(n: number): Parameters {
-    return new Parameters(n * 1e9, `Parameters.billion(${n})`);
+    return new Parameters(typeof n === "number" ? n * 1e9 : NaN, `Parameters.billion(${show(n)})`);
   }
 
   /** `n` million parameters, e.g. `Parameters.million(124)` for gpt2. */
   public static million(n: number): Parameters {
-    return new Parameters(n * 1e6, `Parameters.million(${n})`);
+    return new Parameters(typeof n === "number" ? n * 1e6 : NaN, `Parameters.million(${show(n)})`);
   }
 
   /** The parameter count. */
   public readonly count: number;
 
   private constructor(count: number, call: string) {
-    if (!Number.isFinite(count) || count <= 0) {
-      throw new ValidationError("Parameters", [`${call} must be a positive number of parameters`]);
+    if (typeof count !== "number" || !Number.isFinite(count) || count < 1 || Token.isUnresolved(count)) {
+      throw new ValidationError("Parameters", [`${call} must be a positive number of parameters (finite, and known at synth time)`]);
     }
     this.count = count;
   }
@@ -49,6 +50,13 @@ export interface HuggingFaceModelOptions {
    * @default "main"
    */
   readonly revision?: string;
+  /**
+   * Allow pickled PyTorch weights (`pytorch_model*.bin`) when the repository has no safetensors. Loading a
+   * pickle runs code from the repository in the compile job (which holds the Hugging Face token) and in
+   * the endpoint: allow it only for repositories you trust.
+   * @default false - safetensors only; a repository without them fails the compile with the reason
+   */
+  readonly allowPickleWeights?: boolean;
 }
 
 /** A model to compile. */
@@ -58,27 +66,45 @@ export class Model {
    * @param modelId the Hub id, e.g. `meta-llama/Meta-Llama-3-8B-Instruct`
    */
   public static fromHuggingFace(modelId: string, options: HuggingFaceModelOptions = {}): Model {
-    const call = `Model.fromHuggingFace(${JSON.stringify(modelId)})`;
-    const problems = new Problems();
-    problems.when(
-      !HF_MODEL_ID.test(modelId) || modelId.includes("--") || modelId.includes("..") || modelId.length > 96,
-      `the model id must be a Hugging Face repository id such as "meta-llama/Meta-Llama-3-8B-Instruct" ` +
-        `(letters, digits, "-", "_", ".", at most one "/", 96 characters at most), got ${JSON.stringify(modelId)}`,
-    );
-    const revision = options.revision ?? "main";
-    problems.when(
-      !HF_REVISION.test(revision) || revision.includes(".."),
-      `revision must be a branch, tag or commit hash (letters, digits, "-", "_", ".", "/", 128 characters at most), got ${JSON.stringify(revision)}`,
-    );
-    problems.throwIfAny(call);
+    const call = `Model.fromHuggingFace(${show(modelId)})`;
+    const v = new Validator();
+    const cacheKey = "it names the cache key and sizes the instances";
+    v.string("the model id", modelId, RULES.huggingFaceModelId, { optional: false, refuseReference: cacheKey });
+    if (v.record("options", options ?? {}, { what: "an object of HuggingFaceModelOptions" })) {
+      const o = options ?? {};
+      v.string("revision", o.revision ?? "main", RULES.huggingFaceRevision, { refuseReference: cacheKey });
+      v.boolean("allowPickleWeights", o.allowPickleWeights);
+      if (o.parameters !== undefined && !isParameters(o.parameters)) {
+        v.problems.add(`parameters must be Parameters.billion(n) or Parameters.million(n), got ${show(o.parameters)}`);
+      }
+    }
+    v.problems.throwIfAny(call);
+    const revision = options?.revision ?? "main";
 
-    let parameters = options.parameters;
+    let parameters = options?.parameters;
     if (!parameters) {
       const parsed = parametersFromModelId(modelId);
       if (typeof parsed === "string") throw new ValidationError(call, [parsed]);
       parameters = parsed;
     }
-    return new Model(modelId, revision, parameters);
+    return new Model(modelId, revision, parameters, options?.allowPickleWeights ?? false);
+  }
+
+  /**
+   * Whether a value is a Model whose fields keep the rules: a JavaScript caller can pass any object,
+   * or build one around fromHuggingFace.
+   * @internal
+   */
+  public static check(v: Validator, prop: string, model: unknown): model is Model {
+    if (!(model instanceof Model)) {
+      v.problems.add(`${prop} must be a Model, e.g. Model.fromHuggingFace("meta-llama/Meta-Llama-3-8B-Instruct"), got ${show(model)}`);
+      return false;
+    }
+    const before = v.problems.count;
+    v.string(`${prop}.modelId`, model.modelId, RULES.huggingFaceModelId, { optional: false, refuseReference: "it names the cache key" });
+    v.string(`${prop}.revision`, model.revision, RULES.huggingFaceRevision, { optional: false, refuseReference: "it names the cache key" });
+    if (!isParameters(model.parameters)) v.problems.add(`${prop}.parameters must be Parameters, got ${show(model.parameters)}`);
+    return v.problems.count === before;
   }
 
   private constructor(
@@ -88,11 +114,12 @@ export class Model {
     public readonly revision: string,
     /** The number of parameters. */
     public readonly parameters: Parameters,
+    /** Whether pickled weights (`pytorch_model*.bin`) may be loaded when the repository has no safetensors. */
+    public readonly allowPickleWeights: boolean,
   ) {}
 }
 
-const HF_MODEL_ID = PATTERNS.huggingFaceModelId;
-const HF_REVISION = PATTERNS.huggingFaceRevision;
+const isParameters = (p: unknown): p is Parameters => p instanceof Parameters;
 
 // A size token is a number with a b/m suffix standing alone between separators:
 // "7b" in "Llama-2-7b-hf", "1.5B" in "Qwen2-1.5B-Instruct". The digits must not
@@ -218,6 +245,10 @@ const list = (values: readonly unknown[]) => values.map((v) => (typeof v === "st
  * The TP degree is validated here for membership only; sizing checks it against the instances.
  */
 export function resolveCompileOptions(options: CompileOptions, problems: Problems, prop = "compileOptions"): ResolvedCompileOptions {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    problems.add(`${prop} must be an object of CompileOptions, got ${show(options)}`);
+    options = {};
+  }
   const resolved: ResolvedCompileOptions = {
     nPositions: options.nPositions ?? COMPILE_DEFAULTS.nPositions,
     batchSize: options.batchSize ?? COMPILE_DEFAULTS.batchSize,
@@ -236,28 +267,28 @@ export function resolveCompileOptions(options: CompileOptions, problems: Problem
   if (tokens.length > 0) return resolved;
   problems.when(
     options.tpDegree !== undefined && !oneOf(options.tpDegree, TP_DEGREES),
-    () => `${prop}.tpDegree must be one of ${list(TP_DEGREES)} (the degrees the Neuron runtime supports on Inf2), got ${options.tpDegree}`,
+    () => `${prop}.tpDegree must be one of ${list(TP_DEGREES)} (the degrees the Neuron runtime supports on Inf2), got ${show(options.tpDegree)}`,
   );
   problems.when(
     !isInt(resolved.nPositions, np.min, np.max),
-    () => `${prop}.nPositions must be a whole number from ${np.min} to ${np.max}, got ${resolved.nPositions}`,
+    () => `${prop}.nPositions must be a whole number from ${np.min} to ${np.max}, got ${show(resolved.nPositions)}`,
   );
   problems.when(
     !isInt(resolved.batchSize, bs.min, bs.max),
-    () => `${prop}.batchSize must be a whole number from ${bs.min} to ${bs.max}, got ${resolved.batchSize}`,
+    () => `${prop}.batchSize must be a whole number from ${bs.min} to ${bs.max}, got ${show(resolved.batchSize)}`,
   );
   problems.when(
     !oneOf(resolved.amp, Object.keys(AMP_BYTES)),
-    () => `${prop}.amp must be one of ${list(Object.keys(AMP_BYTES))}, got ${JSON.stringify(resolved.amp)}`,
+    () => `${prop}.amp must be one of ${list(Object.keys(AMP_BYTES))}, got ${show(resolved.amp)}`,
   );
   problems.when(
     resolved.quantDtype !== undefined && !oneOf(resolved.quantDtype, Object.keys(QUANT_DTYPE_BYTES)),
-    () => `${prop}.quantDtype must be QuantDtype.S8 ("s8") or unset, got ${JSON.stringify(resolved.quantDtype)}`,
+    () => `${prop}.quantDtype must be QuantDtype.S8 ("s8") or unset, got ${show(resolved.quantDtype)}`,
   );
   problems.when(
     !oneOf(resolved.optLevel, OPT_LEVELS),
     () =>
-      `${prop}.optLevel must be one of ${list(OPT_LEVELS)} (OptLevel.FAST_COMPILE, BALANCED, MODEL_EXECUTION_PERFORMANCE), got ${resolved.optLevel}`,
+      `${prop}.optLevel must be one of ${list(OPT_LEVELS)} (OptLevel.FAST_COMPILE, BALANCED, MODEL_EXECUTION_PERFORMANCE), got ${show(resolved.optLevel)}`,
   );
   return resolved;
 }
