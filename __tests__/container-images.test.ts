@@ -35,7 +35,7 @@ describe("NeuronxContainerImage", () => {
   test.each([
     [
       "public.ecr.aws/neuron/pytorch-inference-neuronx:2.1.2",
-      /imageUri must be a private ECR image, .* because SageMaker pulls only from ECR; got "public\.ecr\.aws/,
+      /imageUri must be a private ECR image, .* because SageMaker pulls only from ECR.* got "public\.ecr\.aws/,
     ],
     ["123456789012.dkr.ecr.us-east-1.amazonaws.com/repo", /imageUri must be a private ECR image/],
   ])("fromEcrUri throws for %s", (uri, message) => {

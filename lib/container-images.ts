@@ -1,8 +1,8 @@
 import { Fn, TerraformLocal } from "cdktf";
 import { Construct } from "constructs";
-import { ValidationError } from "./errors";
 import { currentPartition, currentRegion, stackSingleton } from "./private/stack-singletons";
-import { PATTERNS } from "./patterns";
+import { PATTERNS, RULES } from "./patterns";
+import { Validator } from "./private/validation";
 
 /**
  * Accounts of the AWS Deep Learning Containers registries, by region.
@@ -125,7 +125,6 @@ class DlcImage extends NeuronxContainerImage {
 }
 
 const ECR_URI = PATTERNS.ecrImageUri;
-const SDK_VERSION = /^2\.\d+(\.\d+)?$/;
 /** Neuron 2.18 (transformers-neuronx 0.10) is the first that loads Hub checkpoints without a split copy. */
 const MIN_SDK_MINOR = 18;
 
@@ -137,23 +136,19 @@ class EcrImage extends NeuronxContainerImage {
     public readonly neuronSdkVersion: string,
   ) {
     super();
-    const problems: string[] = [];
-    const parts = ECR_URI.exec(imageUri);
-    if (!parts) {
-      problems.push(
-        `imageUri must be a private ECR image, <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>, ` +
-          `because SageMaker pulls only from ECR; got ${JSON.stringify(imageUri)}`,
-      );
-    }
-    const minor = SDK_VERSION.test(neuronSdkVersion) ? Number(neuronSdkVersion.split(".")[1]) : -1;
-    if (minor < MIN_SDK_MINOR) {
-      problems.push(
+    // The URI reaches the user data, the IAM policy (its repository ARN) and SageMaker: a literal, checked whole.
+    const v = new Validator();
+    const why = "it names the repository the roles may pull from and the cache key";
+    v.string("imageUri", imageUri, RULES.ecrImageUri, { optional: false, refuseReference: why });
+    const sdkOk = v.string("neuronSdkVersion", neuronSdkVersion, RULES.neuronSdkVersion, { optional: false, refuseReference: why });
+    if (sdkOk && Number(neuronSdkVersion.split(".")[1]) < MIN_SDK_MINOR) {
+      v.problems.add(
         `neuronSdkVersion must be a Neuron SDK 2.x release such as "2.21.0", since 2.${MIN_SDK_MINOR} (transformers-neuronx reads ` +
           `Hugging Face checkpoints directly from then on), got ${JSON.stringify(neuronSdkVersion)}`,
       );
     }
-    if (problems.length > 0) throw new ValidationError("NeuronxContainerImage.fromEcrUri", problems);
-    this.parts = parts as RegExpExecArray;
+    v.problems.throwIfAny("NeuronxContainerImage.fromEcrUri");
+    this.parts = ECR_URI.exec(imageUri) as RegExpExecArray;
   }
 
   public bind(scope: Construct): ContainerImageConfig {

@@ -265,7 +265,8 @@ export const RULES = {
   },
   neuronSdkVersion: {
     what: "a Neuron SDK release",
-    allowed: 'a Neuron SDK 2.x release such as "2.21.0"',
+    allowed:
+      'a Neuron SDK 2.x release such as "2.21.0", since 2.18 (transformers-neuronx reads Hugging Face checkpoints directly from then on)',
     example: "2.21.0",
     pattern: PATTERNS.neuronSdkVersion,
     maxLength: 11,

@@ -240,3 +240,26 @@ def test_an_invalid_environment_exits_2_and_writes_nothing(tmp_path, s3, bucket,
     assert proc.returncode == 2
     assert "NEURONX_TP_DEGREE must be one of 1, 2, 4, 8, 24, got 3" in proc.stderr
     assert objects(s3, bucket) == {}
+
+
+def pickle_only_files() -> dict[str, bytes]:
+    files = tiny_llama_files()
+    files["pytorch_model.bin"] = files.pop("model.safetensors")
+    return files
+
+
+def test_a_repository_with_only_pickled_weights_fails_unless_allowed(tmp_path, s3, bucket, hub):
+    hub.repos["test-org/pickled"] = Repo(files=pickle_only_files())
+    proc = run_compile(tmp_path, compile_env("test-org/pickled"))
+    failure = objects(s3, bucket)[PREFIX + "_FAILURE"].decode()
+    assert proc.returncode == 1
+    assert "only pickled weights" in failure and "allowPickleWeights" in failure
+    assert "pytorch_model.bin" not in hub.downloaded("test-org/pickled")
+
+
+def test_pickled_weights_are_loaded_when_the_model_allows_them(tmp_path, s3, bucket, hub):
+    hub.repos["test-org/pickled"] = Repo(files=pickle_only_files())
+    proc = run_compile(tmp_path, compile_env("test-org/pickled", NEURONX_ALLOW_PICKLE_WEIGHTS="true"))
+    assert proc.returncode == 0, proc.stderr
+    assert "pytorch_model.bin" in hub.downloaded("test-org/pickled")
+    assert PREFIX + "model/pytorch_model.bin" in objects(s3, bucket)

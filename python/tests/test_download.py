@@ -44,9 +44,15 @@ def test_prefers_safetensors_over_pytorch_pickles():
     assert [n for n, _ in choose_files(files)] == ["config.json", "model.safetensors"]
 
 
-def test_falls_back_to_pytorch_pickles_with_their_index():
+def test_refuses_pickled_weights_unless_allowed():
     files = [("config.json", 1), ("pytorch_model-00001-of-00002.bin", 10), ("pytorch_model.bin.index.json", 1)]
-    assert [n for n, _ in choose_files(files)] == [
+    with pytest.raises(DownloadError, match=r"only pickled weights .* runs code .* set allowPickleWeights"):
+        choose_files(files)
+
+
+def test_falls_back_to_pytorch_pickles_with_their_index_when_allowed():
+    files = [("config.json", 1), ("pytorch_model-00001-of-00002.bin", 10), ("pytorch_model.bin.index.json", 1)]
+    assert [n for n, _ in choose_files(files, allow_pickle=True)] == [
         "config.json",
         "pytorch_model-00001-of-00002.bin",
         "pytorch_model.bin.index.json",
