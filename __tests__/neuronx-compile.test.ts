@@ -412,7 +412,10 @@ describe("NeuronxCompile", () => {
         /rootVolumeSizeGiB must hold the DLAMI, the container image and the checkpoint, about 140 GiB .* got 100/,
       ],
       [{ tags: { "aws:owner": "x" } }, /tags key "aws:owner" must be a tag key of 1 to 128 .* got "aws:owner", which starts with "aws:"/],
-      [{ tags: { Note: "x".repeat(257) } }, /tags\["Note"\] must be a tag value of at most 256 .* \(257 characters\), which is 257 characters long/],
+      [
+        { tags: { Note: "x".repeat(257) } },
+        /tags\["Note"\] must be a tag value of at most 256 .* \(257 characters\), which is 257 characters long/,
+      ],
       [{ instanceType: "inf2.large" }, /instanceType must be one of inf2\.xlarge, .* got "inf2\.large"/],
       [
         { compileOptions: { tpDegree: 8 }, instanceType: "inf2.8xlarge" },

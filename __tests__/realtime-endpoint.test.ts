@@ -373,7 +373,10 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
         /dataCapture\.samplingPercentage must be a whole number from 0 to 100, got 101/,
       ],
       [{ dataCapture: { destinationS3Uri: "s3://c/p", captureInput: false, captureOutput: false } }, /dataCapture captures nothing/],
-      [{ vpcConfig: { subnetIds: [], securityGroupIds: ["sg-0123456789abcdef0"] } }, /vpcConfig\.subnetIds must name 1 to 16 subnet ids, got 0/],
+      [
+        { vpcConfig: { subnetIds: [], securityGroupIds: ["sg-0123456789abcdef0"] } },
+        /vpcConfig\.subnetIds must name 1 to 16 subnet ids, got 0/,
+      ],
       [
         { autoScaling: { minCapacity: 3, maxCapacity: 2, targetInvocationsPerInstance: 10 } },
         /autoScaling\.maxCapacity must be at least minCapacity \(3\), got 2/,

@@ -159,10 +159,12 @@ export abstract class TransformersNeuronxSageMakerInferenceModelData {
     const scope = "TransformersNeuronxSageMakerInferenceModelData.fromS3";
     const v = new Validator();
     const problems = v.problems;
-    if (!v.record("props", props, { optional: false, what: "S3ModelDataProps (bucket, prefix, model, compileOptions)" })) problems.throwIfAny(scope);
+    if (!v.record("props", props, { optional: false, what: "S3ModelDataProps (bucket, prefix, model, compileOptions)" }))
+      problems.throwIfAny(scope);
     // The same bucket and prefix rules as the compile side: they reach the IAM policy and the S3 keys.
     if (typeof props.bucket === "string") v.string("bucket", props.bucket, RULES.bucketName);
-    else if (!(props.bucket instanceof S3Bucket)) problems.add(`bucket must be an S3Bucket of this stack or a bucket name, got ${show(props.bucket)}`);
+    else if (!(props.bucket instanceof S3Bucket))
+      problems.add(`bucket must be an S3Bucket of this stack or a bucket name, got ${show(props.bucket)}`);
     v.string("prefix", props.prefix, RULES.keyPrefix, { optional: false });
     Model.check(v, "model", props.model);
     const before = problems.count;
@@ -243,7 +245,9 @@ function checkCodeDir(v: Validator, code: CustomCode | undefined): { codeDir: st
   const resolved = path.resolve(given.path);
   const stat = fs.statSync(resolved, { throwIfNoEntry: false });
   if (!stat?.isDirectory()) {
-    v.problems.add(`customCodeDir must be a directory, got ${JSON.stringify(given.path)} (${resolved} does not exist or is not a directory)`);
+    v.problems.add(
+      `customCodeDir must be a directory, got ${JSON.stringify(given.path)} (${resolved} does not exist or is not a directory)`,
+    );
     return { codeDir: resolved, codeExclude: exclude };
   }
   const { files, problems } = listShippedFiles(resolved, { exclude });

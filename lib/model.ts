@@ -267,7 +267,8 @@ export function resolveCompileOptions(options: CompileOptions, problems: Problem
   if (tokens.length > 0) return resolved;
   problems.when(
     options.tpDegree !== undefined && !oneOf(options.tpDegree, TP_DEGREES),
-    () => `${prop}.tpDegree must be one of ${list(TP_DEGREES)} (the degrees the Neuron runtime supports on Inf2), got ${show(options.tpDegree)}`,
+    () =>
+      `${prop}.tpDegree must be one of ${list(TP_DEGREES)} (the degrees the Neuron runtime supports on Inf2), got ${show(options.tpDegree)}`,
   );
   problems.when(
     !isInt(resolved.nPositions, np.min, np.max),

@@ -229,7 +229,13 @@ export class NeuronxCompile extends Construct {
     const image = this.containerImage.bind(this);
     const code = this.shipCompileScript(ownTags);
     const network = this.network(props, tags);
-    const instanceRole = this.instanceRole(props, image, code.prefix, tags, checks.preconditionsFor("bucket", "huggingFaceTokenSecretArn", "huggingFaceTokenKmsKeyArn"));
+    const instanceRole = this.instanceRole(
+      props,
+      image,
+      code.prefix,
+      tags,
+      checks.preconditionsFor("bucket", "huggingFaceTokenSecretArn", "huggingFaceTokenKmsKeyArn"),
+    );
     this.role = instanceRole.role;
     const profile = nameElement(
       new IamInstanceProfile(this, "InstanceProfile", { namePrefix: "neuronx-compile-", role: this.role.name, tags }),
@@ -450,7 +456,10 @@ export class NeuronxCompile extends Construct {
     const role = nameElement(
       new IamRole(this, "Role", {
         namePrefix: "neuronx-compile-",
-        description: descriptionText(`Compile instance of ${this.node.path}: writes ${this.artifactPrefix} only, never its ${CODE_FOLDER}`, 1000),
+        description: descriptionText(
+          `Compile instance of ${this.node.path}: writes ${this.artifactPrefix} only, never its ${CODE_FOLDER}`,
+          1000,
+        ),
         assumeRolePolicy: assume.json,
         tags,
       }),
@@ -595,9 +604,10 @@ function validate(construct: Construct, props: NeuronxCompileProps): { settings:
     );
     return false;
   };
-  const typesOk = [instanceTypeOk("instanceType", props.instanceType), instanceTypeOk("servingInstanceType", props.servingInstanceType)].every(
-    Boolean,
-  );
+  const typesOk = [
+    instanceTypeOk("instanceType", props.instanceType),
+    instanceTypeOk("servingInstanceType", props.servingInstanceType),
+  ].every(Boolean);
   if (modelOk) {
     v.tags("tags", props.tags, {
       "neuronx:model": props.model.modelId,

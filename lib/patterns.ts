@@ -130,7 +130,8 @@ const SEGMENT_WORDS =
 export const RULES = {
   huggingFaceModelId: {
     what: "a Hugging Face repository id",
-    allowed: 'a Hugging Face repository id: "name" or "namespace/name", letters, digits, "-", "_" and ".", each part starting and ending with a letter, digit or "_", without "--" or "..", not ending with ".git", 96 characters at most',
+    allowed:
+      'a Hugging Face repository id: "name" or "namespace/name", letters, digits, "-", "_" and ".", each part starting and ending with a letter, digit or "_", without "--" or "..", not ending with ".git", 96 characters at most',
     example: "meta-llama/Meta-Llama-3-8B-Instruct",
     pattern: PATTERNS.huggingFaceModelId,
     chars: /[A-Za-z0-9_./-]/,
@@ -208,7 +209,8 @@ export const RULES = {
   },
   secretArn: {
     what: "a Secrets Manager secret ARN",
-    allowed: "a Secrets Manager secret ARN, arn:<partition>:secretsmanager:<region>:<account>:secret:<name> (the ARN, never the secret's value)",
+    allowed:
+      "a Secrets Manager secret ARN, arn:<partition>:secretsmanager:<region>:<account>:secret:<name> (the ARN, never the secret's value)",
     example: "arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-token-AbCdEf",
     pattern: PATTERNS.secretArn,
     maxLength: 2048,

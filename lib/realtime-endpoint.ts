@@ -71,7 +71,6 @@ export const ENDPOINT_SCALING = {
   startupSecondsPerGiB: 20,
 } as const;
 
-
 /** Data capture of requests and responses to S3. */
 export interface DataCaptureOptions {
   /** Where captured data goes, `s3://bucket/prefix`. */
@@ -507,8 +506,7 @@ function validate(
 
   // Instance type: an ml.inf2 type with the TP degree's NeuronCores and the host memory for the checkpoint.
   const instanceType = props.instanceType ?? `ml.${data.sizing.servingInstanceType}`;
-  const type =
-    typeof instanceType === "string" && instanceType.startsWith("ml.") ? findInf2InstanceType(instanceType.slice(3)) : undefined;
+  const type = typeof instanceType === "string" && instanceType.startsWith("ml.") ? findInf2InstanceType(instanceType.slice(3)) : undefined;
   if (!type) {
     problems.add(
       `instanceType must be one of ${allowed}, got ${typeof instanceType === "string" && Token.isUnresolved(instanceType) ? "a Terraform reference (it is checked against the model, so it must be known at synth time)" : show(instanceType)}`,
@@ -536,7 +534,9 @@ function validate(
   const scaled = scaledDefaults(artifactBytes);
   const t = SAGEMAKER_LIMITS.timeoutSeconds;
   v.integer("modelDataDownloadTimeoutSeconds", props.modelDataDownloadTimeoutSeconds, t.min, t.max, { unit: "seconds" });
-  v.integer("containerStartupHealthCheckTimeoutSeconds", props.containerStartupHealthCheckTimeoutSeconds, t.min, t.max, { unit: "seconds" });
+  v.integer("containerStartupHealthCheckTimeoutSeconds", props.containerStartupHealthCheckTimeoutSeconds, t.min, t.max, {
+    unit: "seconds",
+  });
   const vol = SAGEMAKER_LIMITS.volumeSizeGiB;
   v.integer("volumeSizeGiB", props.volumeSizeGiB, vol.min, vol.max, { unit: "GiB" });
   problems.when(
@@ -574,7 +574,10 @@ function validate(
   }
 
   const scaling = props.autoScaling;
-  if (v.record("autoScaling", scaling, { what: "AutoScalingOptions (minCapacity, maxCapacity, targetInvocationsPerInstance)" }) && scaling) {
+  if (
+    v.record("autoScaling", scaling, { what: "AutoScalingOptions (minCapacity, maxCapacity, targetInvocationsPerInstance)" }) &&
+    scaling
+  ) {
     const minOk = v.integer("autoScaling.minCapacity", scaling.minCapacity, count.min, count.max, { optional: false });
     const maxOk = v.integer("autoScaling.maxCapacity", scaling.maxCapacity, count.min, count.max, { optional: false });
     problems.when(
@@ -590,7 +593,8 @@ function validate(
     const initial = props.instanceCount ?? 1;
     problems.when(
       minOk && maxOk && countOk && (initial < scaling.minCapacity || initial > scaling.maxCapacity),
-      () => `instanceCount ${initial} must be within autoScaling's minCapacity ${scaling.minCapacity} and maxCapacity ${scaling.maxCapacity}`,
+      () =>
+        `instanceCount ${initial} must be within autoScaling's minCapacity ${scaling.minCapacity} and maxCapacity ${scaling.maxCapacity}`,
     );
     for (const key of ["scaleInCooldownSeconds", "scaleOutCooldownSeconds"] as const) {
       v.integer(`autoScaling.${key}`, scaling[key], 0, 3600, { unit: "seconds" });
@@ -607,7 +611,9 @@ function validate(
   }
 
   const startupTimeout =
-    typeof props.containerStartupHealthCheckTimeoutSeconds === "number" ? props.containerStartupHealthCheckTimeoutSeconds : scaled.startupTimeout;
+    typeof props.containerStartupHealthCheckTimeoutSeconds === "number"
+      ? props.containerStartupHealthCheckTimeoutSeconds
+      : scaled.startupTimeout;
   const settingsEnv = data.settings.environment;
   const ownEnvironment: Record<string, string> = {
     ...settingsEnv,
@@ -676,7 +682,8 @@ function checkEnvironment(
   const bytes = Object.entries(all).reduce((sum, [k, value]) => sum + Buffer.byteLength(k) + Buffer.byteLength(value), 0);
   v.problems.when(
     bytes > limits.totalBytes,
-    () => `environment's keys and values come to ${bytes} bytes with the construct's own, over SageMaker's limit of ${limits.totalBytes}; shorten them`,
+    () =>
+      `environment's keys and values come to ${bytes} bytes with the construct's own, over SageMaker's limit of ${limits.totalBytes}; shorten them`,
   );
   return all;
 }

@@ -60,7 +60,9 @@ export function listShippedFiles(dir: string, options: ShipOptions = {}): Shippe
           continue;
         }
         if (target !== root && !target.startsWith(root + path.sep)) {
-          problems.push(`${relPath} is a symbolic link to ${target}, outside the directory; copy what it needs into the directory, or exclude it`);
+          problems.push(
+            `${relPath} is a symbolic link to ${target}, outside the directory; copy what it needs into the directory, or exclude it`,
+          );
           continue;
         }
       }
@@ -92,7 +94,12 @@ export function shippedFiles(dir: string): string[] {
 /** A hash of files (names and contents), read through `root`. */
 function hashFiles(root: string, files: readonly string[]): string {
   const hash = crypto.createHash("sha256");
-  for (const rel of files) hash.update(rel).update("\0").update(fs.readFileSync(path.join(root, rel))).update("\0");
+  for (const rel of files)
+    hash
+      .update(rel)
+      .update("\0")
+      .update(fs.readFileSync(path.join(root, rel)))
+      .update("\0");
   return hash.digest("hex").slice(0, 16);
 }
 
@@ -166,7 +173,11 @@ export function uploadDirectory(scope: Construct, id: string, props: UploadDirec
   const { files, problems } = listShippedFiles(props.dir, { exclude: props.exclude });
   if (problems.length > 0) throw new Error(`${props.dir}: ${problems.join("; ")}`);
   const hash = hashFiles(props.dir, files);
-  const asset = new TerraformAsset(scope, `${id}Asset`, { path: stage(props.dir, files, hash), type: AssetType.DIRECTORY, assetHash: hash });
+  const asset = new TerraformAsset(scope, `${id}Asset`, {
+    path: stage(props.dir, files, hash),
+    type: AssetType.DIRECTORY,
+    assetHash: hash,
+  });
   const fileset = TerraformIterator.fromList(Fn.fileset(asset.path, props.pattern));
   return nameElement(
     new S3Object(scope, id, {

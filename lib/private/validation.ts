@@ -40,7 +40,11 @@ export function show(value: unknown): string {
     default:
       if (value === null) return "null";
       if (Array.isArray(value)) return `an array of ${value.length}`;
-      return `an object (${Object.keys(value as object).slice(0, 5).join(", ") || "no keys"})`;
+      return `an object (${
+        Object.keys(value as object)
+          .slice(0, 5)
+          .join(", ") || "no keys"
+      })`;
   }
 }
 
@@ -86,7 +90,9 @@ export class Validator {
   /** The plan-time checks of the props whose names start with one of `props`, as preconditions. */
   public preconditionsFor(...props: string[]): { condition: string; errorMessage: string }[] {
     return this.planChecks
-      .filter((c) => props.some((p) => c.prop === p || c.prop.startsWith(`${p}.`) || c.prop.startsWith(`${p}[`) || c.prop.startsWith(`${p} `)))
+      .filter((c) =>
+        props.some((p) => c.prop === p || c.prop.startsWith(`${p}.`) || c.prop.startsWith(`${p}[`) || c.prop.startsWith(`${p} `)),
+      )
       .map(({ condition, errorMessage }) => ({ condition, errorMessage }));
   }
 
@@ -103,7 +109,9 @@ export class Validator {
   ): value is string {
     if (value === undefined && options.optional !== false) return false;
     if (typeof value !== "string") {
-      this.problems.add(`${prop} must be ${rule.what} (a string), e.g. ${JSON.stringify(rule.example)}; got ${show(value)} (${typeName(value)})`);
+      this.problems.add(
+        `${prop} must be ${rule.what} (a string), e.g. ${JSON.stringify(rule.example)}; got ${show(value)} (${typeName(value)})`,
+      );
       return false;
     }
     if (Token.isUnresolved(value)) {
@@ -173,7 +181,9 @@ export class Validator {
     if (Token.isUnresolved(value)) {
       const secret = this.secretValue(value);
       if (secret !== undefined) {
-        this.problems.add(`${prop} must not be a secret's value, but it refers to ${secret}; it would be written to the Terraform state in plain text`);
+        this.problems.add(
+          `${prop} must not be a secret's value, but it refers to ${secret}; it would be written to the Terraform state in plain text`,
+        );
       }
       return false;
     }
@@ -227,7 +237,9 @@ export class Validator {
       (range.min === undefined || value >= range.min) &&
       value <= range.max;
     if (!ok) {
-      this.problems.add(`${prop} must be ${range.what}, a finite number ${bounds}, got ${show(value)}${typeof value === "number" ? "" : ` (${typeName(value)})`}`);
+      this.problems.add(
+        `${prop} must be ${range.what}, a finite number ${bounds}, got ${show(value)}${typeof value === "number" ? "" : ` (${typeName(value)})`}`,
+      );
     }
     return ok;
   }
@@ -243,7 +255,11 @@ export class Validator {
   }
 
   /** A plain object (a map or a props object), known at synth time. */
-  public record(prop: string, value: unknown, options: { readonly optional?: boolean; readonly what?: string } = {}): value is Record<string, unknown> {
+  public record(
+    prop: string,
+    value: unknown,
+    options: { readonly optional?: boolean; readonly what?: string } = {},
+  ): value is Record<string, unknown> {
     if (value === undefined && options.optional !== false) return false;
     const what = options.what ?? "an object";
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -261,7 +277,9 @@ export class Validator {
   public stringList(prop: string, value: unknown, rule: StringRule, bounds: { readonly min: number; readonly max: number }): void {
     if (value === undefined) return;
     if (!Array.isArray(value)) {
-      this.problems.add(`${prop} must be a list of ${bounds.min} to ${bounds.max} ${plural(rule)}, got ${show(value)} (${typeName(value)})`);
+      this.problems.add(
+        `${prop} must be a list of ${bounds.min} to ${bounds.max} ${plural(rule)}, got ${show(value)} (${typeName(value)})`,
+      );
       return;
     }
     if (Token.isUnresolved(value)) return;
@@ -298,7 +316,9 @@ export class Validator {
     for (const key of keys) {
       const other = byCase.get(key.toLowerCase());
       if (other !== undefined && other !== key) {
-        this.problems.add(`${prop} has the keys ${JSON.stringify(other)} and ${JSON.stringify(key)}, which differ only in case; IAM refuses that, keep one`);
+        this.problems.add(
+          `${prop} has the keys ${JSON.stringify(other)} and ${JSON.stringify(key)}, which differ only in case; IAM refuses that, keep one`,
+        );
       }
       byCase.set(key.toLowerCase(), key);
     }

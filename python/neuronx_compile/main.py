@@ -64,7 +64,12 @@ def run(settings: Settings, s3, secrets, progress: Progress, redactor: Redactor 
     work = Path(settings.work_dir)
     checkpoint_dir, compiled_dir = work / "model", work / "compiled"
     commit = download(
-        settings.model_id, settings.revision, checkpoint_dir, token, progress, allow_pickle=settings.allow_pickle_weights
+        settings.model_id,
+        settings.revision,
+        checkpoint_dir,
+        token,
+        progress,
+        allow_pickle=settings.allow_pickle_weights,
     )
 
     progress.phase("compile")

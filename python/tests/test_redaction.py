@@ -67,7 +67,9 @@ def run(tmp_path, setup: str) -> tuple[str, str]:
     return result.stdout + result.stderr, out.read_text()
 
 
-@pytest.mark.parametrize("setup", [LIBRARIES_FIRST, REDACTION_FIRST], ids=["libraries log first", "redaction set up first"])
+@pytest.mark.parametrize(
+    "setup", [LIBRARIES_FIRST, REDACTION_FIRST], ids=["libraries log first", "redaction set up first"]
+)
 def test_no_library_writes_the_token(tmp_path, setup):
     console, tail = run(tmp_path, setup)
     for text in (console, tail):
