@@ -51,6 +51,10 @@ export const PATTERNS = {
   ecrImageUri: new RegExp(
     `^([0-9]{12})\\.dkr\\.ecr\\.(${REGION})\\.amazonaws\\.com(\\.cn)?/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$`,
   ),
+  /** An ECR repository ARN. */
+  ecrRepositoryArn: new RegExp(
+    `^arn:aws[a-z-]*:ecr:${REGION}:[0-9]{12}:repository/(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$`,
+  ),
   /** A Neuron SDK release, e.g. `2.21.0`. */
   neuronSdkVersion: /^2\.[0-9]{1,3}(?:\.[0-9]{1,3})?$/,
   /** A tag key or value: the characters EC2, S3, IAM and SageMaker all accept (their API models' TagKey pattern). */
@@ -264,6 +268,13 @@ export const RULES = {
     example: "123456789012.dkr.ecr.us-east-1.amazonaws.com/neuron/serving:2.21.0",
     pattern: PATTERNS.ecrImageUri,
     maxLength: 255,
+  },
+  ecrRepositoryArn: {
+    what: "an ECR repository ARN",
+    allowed: "an ECR repository ARN, arn:<partition>:ecr:<region>:<account>:repository/<name>",
+    example: "arn:aws:ecr:us-east-1:763104351884:repository/pytorch-inference-neuronx",
+    pattern: PATTERNS.ecrRepositoryArn,
+    maxLength: 400,
   },
   neuronSdkVersion: {
     what: "a Neuron SDK release",

@@ -9,11 +9,19 @@ import { SETTINGS_ENV } from "../lib/compile-settings";
 import { DLC_REGISTRY_ACCOUNTS, NEURONX_DLC } from "../lib/container-images";
 import { COMPILE_DEFAULTS, COMPILE_LIMITS } from "../lib/model";
 import { AMP_BYTES, INF2_INSTANCE_TYPES, NEURON_CORE_MEMORY_GIB, OPT_LEVELS, QUANT_DTYPE_BYTES, TP_DEGREES } from "../lib/neuron-spec";
-import { BOOTSTRAP_KEY_ROOT, COMPILE_PACKAGE_DIR, NEURONX_COMPILE_DEFAULTS, NEURONX_COMPILE_LIMITS } from "../lib/neuronx-compile";
+import {
+  ALLOW_PICKLE_WEIGHTS_ENV,
+  BOOTSTRAP_KEY_ROOT,
+  CODE_FOLDER,
+  COMPILE_PACKAGE_DIR,
+  NEURONX_COMPILE_DEFAULTS,
+  NEURONX_COMPILE_LIMITS,
+} from "../lib/neuronx-compile";
 import { DEFAULT_INFERENCE_CODE_DIR } from "../lib/model-data";
-import { PATTERNS } from "../lib/patterns";
-import { hashDirectory, shippedFiles } from "../lib/private/s3-directory";
-import { ENDPOINT_SCALING, SAGEMAKER_LIMITS } from "../lib/realtime-endpoint";
+import { PATTERNS, RULES, RuleName, hclString, ruleCondition } from "../lib/patterns";
+import { ALWAYS_EXCLUDED_REGEXES, hashDirectory, shippedFiles } from "../lib/private/s3-directory";
+import { MAX_TAGS } from "../lib/private/validation";
+import { ENDPOINT_SCALING, RESERVED_ENVIRONMENT, SAGEMAKER_LIMITS } from "../lib/realtime-endpoint";
 import { SIZING_MODEL } from "../lib/sizing";
 import { USER_DATA_BODY_FILE } from "../lib/user-data";
 import { WAITER_SCRIPT } from "../lib/s3-object-waiter";
@@ -27,7 +35,9 @@ export const MODULES_DIR = path.join(ROOT, "modules");
 const hclList = (values: readonly (string | number)[]) =>
   `[${values.map((v) => (typeof v === "string" ? JSON.stringify(v) : v)).join(", ")}]`;
 const text = (values: readonly (string | number)[]) => values.join(", ");
-const pattern = (re: RegExp) => JSON.stringify(re.source);
+const pattern = (re: RegExp) => hclString(re.source);
+/** Text inside an HCL quoted string. */
+const inString = (text: string) => hclString(text).slice(1, -1);
 const providerVersion = (pkg: string) =>
   JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", pkg, "package.json"), "utf8")).cdktf.provider.version as string;
 const minor = (version: string) => version.split(".").slice(0, 2).join(".");
@@ -60,6 +70,10 @@ function replacements(): Record<string, string> {
   const required = Object.values(SETTINGS_ENV).filter((n) => n !== SETTINGS_ENV.quantDtype);
   const settingsNames = [...Object.values(SETTINGS_ENV), "NEURON_CC_FLAGS"];
   const serviceWidth = Math.max(...EMULATED_SERVICES.map((service) => service.length));
+  const compileOwnTags = ["neuronx:model", "neuronx:revision", "ManagedBy", "Name"];
+  const endpointOwnTags = ["neuronx:model", "ManagedBy"];
+  const reservedEnvironment = [...settingsNames, ...Object.keys(RESERVED_ENVIRONMENT)];
+  const env = SAGEMAKER_LIMITS.environment;
   const nameWidth = Math.max(...Object.keys(DLC_REGISTRY_ACCOUNTS).map((r) => r.length + 2));
   return {
     PATTERN_MODEL_ID: pattern(PATTERNS.huggingFaceModelId),
@@ -150,15 +164,37 @@ function replacements(): Record<string, string> {
     EXAMPLE_MODEL: EXAMPLE_DEFAULTS.modelId,
     EXAMPLE_PARAMETERS: "1.1",
     EXAMPLE_N_POSITIONS: String(EXAMPLE_DEFAULTS.nPositions),
+    ALLOW_PICKLE_ENV: ALLOW_PICKLE_WEIGHTS_ENV,
+    CODE_FOLDER,
+    MAX_TAGS: String(MAX_TAGS),
+    COMPILE_OWN_TAGS: hclList(compileOwnTags),
+    COMPILE_OWN_TAGS_TEXT: text(compileOwnTags),
+    ENDPOINT_OWN_TAGS: hclList(endpointOwnTags),
+    ENDPOINT_OWN_TAGS_TEXT: text(endpointOwnTags),
+    RESERVED_ENV_NAMES: hclList(reservedEnvironment),
+    RESERVED_ENV_NAMES_TEXT: text(reservedEnvironment),
+    ENV_VALUE_MAX: String(env.keyOrValueBytes),
+    ENV_ENTRIES_MAX: String(env.entries),
+    ENV_TOTAL_MAX: String(env.totalBytes),
+    VPC_SUBNETS_MAX: String(SAGEMAKER_LIMITS.vpc.subnets),
+    VPC_SGS_MAX: String(SAGEMAKER_LIMITS.vpc.securityGroups),
+    CODE_EXCLUDE_REGEXES: `[${ALWAYS_EXCLUDED_REGEXES.map((re) => hclString(re)).join(", ")}]`,
     EMULATED_ENDPOINTS: EMULATED_SERVICES.map((service) => `${service.padEnd(serviceWidth)} = endpoints.value`).join("\n      "),
   };
 }
 
 function fill(template: string, values: Record<string, string>, source: string): string {
-  return template.replace(/@@([A-Z0-9_]+)@@/g, (_, name: string) => {
-    if (!(name in values)) throw new Error(`${source}: no value for @@${name}@@`);
-    return values[name];
-  });
+  const rule = (name: string): (typeof RULES)[RuleName] => {
+    if (!(name in RULES)) throw new Error(`${source}: no rule ${name}`);
+    return RULES[name as RuleName];
+  };
+  return template
+    .replace(/@@RULE\((\w+), (.+?)\)@@/g, (_, name: string, expression: string) => ruleCondition(rule(name), expression))
+    .replace(/@@RULE_TEXT\((\w+)\)@@/g, (_, name: string) => inString(rule(name).allowed))
+    .replace(/@@([A-Z0-9_]+)@@/g, (_, name: string) => {
+      if (!(name in values)) throw new Error(`${source}: no value for @@${name}@@`);
+      return values[name];
+    });
 }
 
 const MODULES = {

@@ -15,6 +15,12 @@ import { nameElement } from "./naming";
  */
 export const ALWAYS_EXCLUDED = [".*", "__pycache__", "*.pyc", "*.pyo", "tests"] as const;
 
+/**
+ * {@link ALWAYS_EXCLUDED} as RE2 regular expressions over a file's relative path, for the HCL module,
+ * which has no glob matching (a test keeps the two in agreement).
+ */
+export const ALWAYS_EXCLUDED_REGEXES = ["(^|/)\\.", "(^|/)__pycache__(/|$)", "\\.py[co]$", "(^|/)tests(/|$)"] as const;
+
 /** Options of {@link listShippedFiles}. */
 export interface ShipOptions {
   /** More globs to leave out, as {@link ALWAYS_EXCLUDED}. */

@@ -106,15 +106,17 @@ locals {
   dlc_account    = lookup(local.dlc_registry_accounts, local.region, "unsupported-region")
   dlc_registry   = "${local.dlc_account}.dkr.ecr.${local.region}.${data.aws_partition.current.dns_suffix}"
   image_uri      = coalesce(var.container_image_uri, "${local.dlc_registry}/pytorch-inference-neuronx:2.5.1-neuronx-py310-sdk2.21.0-ubuntu22.04")
-  image_parts    = regex("^(\\d{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(\\.cn)?\\/([a-z0-9][a-z0-9._/-]*)(?::[\\w][\\w.-]{0,127}|@sha256:[a-f0-9]{64})$", local.image_uri)
+  image_parts    = regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z]{2}(?:-[a-z]+)+-[0-9]{1,2})\\.amazonaws\\.com(\\.cn)?\\/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$", local.image_uri)
   registry       = "${local.image_parts[0]}.dkr.ecr.${local.image_parts[1]}.amazonaws.com${local.image_parts[2] == null ? "" : local.image_parts[2]}"
   repository_arn = "arn:${data.aws_partition.current.partition}:ecr:${local.image_parts[1]}:${local.image_parts[0]}:repository/${local.image_parts[3]}"
 
   bucket_name = var.bucket_name == null ? aws_s3_bucket.artifacts[0].bucket : var.bucket_name
   bucket_arn  = var.bucket_name == null ? aws_s3_bucket.artifacts[0].arn : "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
-  code_prefix = "_neuronx/bootstrap/d49689c7f3926f6b/"
+  code_prefix = "_neuronx/bootstrap/9b90bf705897a85f/"
 
-  tags          = merge({ "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }, var.tags)
+  # S3 objects take at most 10 tags: the script objects carry the module's own only.
+  own_tags      = { "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }
+  tags          = merge(local.own_tags, var.tags)
   instance_tags = merge(local.tags, { Name = "neuronx-compile ${var.model_id}" })
 
   environment = merge(local.settings_environment, {
@@ -125,7 +127,13 @@ locals {
     NEURONX_IMAGE       = local.image_uri
     NEURONX_REGISTRY    = local.registry
     NEURONX_CODE_PREFIX = local.code_prefix
-  }, var.hugging_face_token_secret_arn == null ? {} : { NEURONX_HF_TOKEN_SECRET_ARN = var.hugging_face_token_secret_arn })
+    },
+    var.hugging_face_token_secret_arn == null ? {} : { NEURONX_HF_TOKEN_SECRET_ARN = var.hugging_face_token_secret_arn },
+    var.allow_pickle_weights ? { NEURONX_ALLOW_PICKLE_WEIGHTS = "true" } : {},
+  )
+
+  # EC2 takes at most 255 characters.
+  description = "Compiles ${var.model_id}@${var.revision} with the Neuron SDK ${var.neuron_sdk_version} (neuronx-compile module)"
 
   # The user data: the environment as exports, then the fixed body (templates/compile-user-data.sh).
   exports = merge(local.environment, { NEURONX_DEADLINE_MINUTES = tostring(var.deadline_minutes) })
@@ -250,7 +258,7 @@ resource "aws_s3_object" "script" {
   source       = "${path.module}/python/neuronx_compile/${each.value}"
   source_hash  = filemd5("${path.module}/python/neuronx_compile/${each.value}")
   content_type = "text/x-python"
-  tags         = local.tags
+  tags         = local.own_tags
 }
 
 # ---- network: the subnets to try and a security group without ingress ------------------------------
@@ -335,7 +343,7 @@ data "aws_iam_policy_document" "assume_role" {
 
 resource "aws_iam_role" "this" {
   name_prefix        = "neuronx-compile-"
-  description        = "Compile instance of the neuronx-compile module: writes ${local.artifact_prefix} only"
+  description        = "Compile instance of the neuronx-compile module: writes ${local.artifact_prefix} only, never its code/"
   assume_role_policy = data.aws_iam_policy_document.assume_role.json
   tags               = local.tags
 }
@@ -372,12 +380,41 @@ data "aws_iam_policy_document" "this" {
     actions   = ["ecr:GetAuthorizationToken"]
     resources = ["*"]
   }
+  # The endpoint runs what is under <prefix>code/: the compile (which runs the model repository's
+  # code paths and holds the Hugging Face token) must not be able to change it.
+  statement {
+    sid       = "DenyEndpointCode"
+    effect    = "Deny"
+    actions   = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = ["${local.bucket_arn}/${local.artifact_prefix}code/*"]
+  }
   dynamic "statement" {
     for_each = var.hugging_face_token_secret_arn == null ? [] : [var.hugging_face_token_secret_arn]
     content {
       sid       = "ReadHuggingFaceToken"
       actions   = ["secretsmanager:GetSecretValue"]
       resources = [statement.value]
+    }
+  }
+  # Secrets Manager decrypts the secret with the caller's rights; only through it.
+  dynamic "statement" {
+    for_each = var.hugging_face_token_kms_key_arn == null ? [] : [var.hugging_face_token_kms_key_arn]
+    content {
+      sid       = "DecryptHuggingFaceToken"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${local.region}.${data.aws_partition.current.dns_suffix}"]
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.hugging_face_token_kms_key_arn == null || var.hugging_face_token_secret_arn != null
+      error_message = "The hugging_face_token_kms_key_arn is the key of the token's secret, but hugging_face_token_secret_arn is null. Set both, or neither."
     }
   }
 }
@@ -411,7 +448,7 @@ data "aws_ami" "this" {
 
 resource "aws_launch_template" "this" {
   name_prefix   = "neuronx-compile-"
-  description   = "Compiles ${var.model_id}@${var.revision} with the Neuron SDK ${var.neuron_sdk_version} (neuronx-compile module)"
+  description   = length(local.description) > 255 ? "${substr(local.description, 0, 252)}..." : local.description
   image_id      = data.aws_ami.this.id
   instance_type = local.compile_type
   # The user data ends with `shutdown -h now`: the instance goes away by itself.

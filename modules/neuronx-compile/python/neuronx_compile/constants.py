@@ -22,6 +22,8 @@ PREFIX_ENV = "NEURONX_PREFIX"
 WORK_DIR_ENV = "NEURONX_WORK_DIR"
 HF_TOKEN_SECRET_ENV = "NEURONX_HF_TOKEN_SECRET_ARN"  # noqa: S105 - the name of the variable holding an ARN
 INSTANCE_ID_ENV = "NEURONX_INSTANCE_ID"
+# "true" when the model may load pickled weights (Model.fromHuggingFace allowPickleWeights).
+ALLOW_PICKLE_WEIGHTS_ENV = "NEURONX_ALLOW_PICKLE_WEIGHTS"
 NEURON_CC_FLAGS_ENV = "NEURON_CC_FLAGS"
 
 # Allowed values, as in lib/neuron-spec.ts.

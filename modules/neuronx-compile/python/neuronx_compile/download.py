@@ -34,9 +34,11 @@ def read_hf_token(secret_arn: str | None, secrets_client) -> str | None:
     return secret
 
 
-def choose_files(siblings: list[tuple[str, int]]) -> list[tuple[str, int]]:
-    """The files to fetch: config and tokenizer files, and one weights format (safetensors over .bin).
+def choose_files(siblings: list[tuple[str, int]], allow_pickle: bool = False) -> list[tuple[str, int]]:
+    """The files to fetch: config and tokenizer files, and one weights format.
 
+    Safetensors only, unless ``allow_pickle``: loading pickled ``pytorch_model*.bin`` weights runs code
+    from the repository in the process that holds the Hugging Face token (and later in the endpoint).
     Only top-level files count: repositories such as Llama 3 also carry an ``original/``
     copy of the weights that the model does not need.
     """
@@ -46,8 +48,14 @@ def choose_files(siblings: list[tuple[str, int]]) -> list[tuple[str, int]]:
     pickles = [(n, s) for n, s in top.items() if n.startswith("pytorch_model") and n.endswith(".bin")]
     if safetensors:
         weights = safetensors + [(n, s) for n, s in top.items() if n == "model.safetensors.index.json"]
-    elif pickles:
+    elif pickles and allow_pickle:
         weights = pickles + [(n, s) for n, s in top.items() if n == "pytorch_model.bin.index.json"]
+    elif pickles:
+        raise DownloadError(
+            "the repository has only pickled weights (pytorch_model*.bin), and loading a pickle runs code from the "
+            "repository; use a revision with safetensors, or, for a repository you trust, set allowPickleWeights "
+            "(Model.fromHuggingFace options; allow_pickle_weights in the HCL module)"
+        )
     else:
         raise DownloadError(
             "the repository has no model weights (*.safetensors or pytorch_model*.bin) at its top level"
@@ -57,7 +65,9 @@ def choose_files(siblings: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return sorted(chosen + weights)
 
 
-def download(model_id: str, revision: str, dest: Path, token: str | None, progress: Progress) -> str:
+def download(
+    model_id: str, revision: str, dest: Path, token: str | None, progress: Progress, allow_pickle: bool = False
+) -> str:
     """Downloads the model into ``dest`` and returns the commit it resolved to."""
     from huggingface_hub import HfApi, hf_hub_download
 
@@ -66,7 +76,7 @@ def download(model_id: str, revision: str, dest: Path, token: str | None, progre
         info = api.model_info(model_id, revision=revision, files_metadata=True)
     except Exception as error:
         raise _explain(error, model_id, revision, "read") from error
-    files = choose_files([(s.rfilename, s.size or 0) for s in info.siblings])
+    files = choose_files([(s.rfilename, s.size or 0) for s in info.siblings], allow_pickle)
     total = sum(size for _, size in files)
     log.info("downloading %d files of %s at commit %s", len(files), model_id, info.sha)
     progress.phase("download", total)

@@ -60,7 +60,9 @@ locals {
   bucket_arn  = var.bucket_name == null ? aws_s3_bucket.artifacts[0].arn : "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
   code_prefix = "@@BOOTSTRAP_ROOT@@@@CODE_HASH@@/"
 
-  tags          = merge({ "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }, var.tags)
+  # S3 objects take at most 10 tags: the script objects carry the module's own only.
+  own_tags      = { "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }
+  tags          = merge(local.own_tags, var.tags)
   instance_tags = merge(local.tags, { Name = "neuronx-compile ${var.model_id}" })
 
   environment = merge(local.settings_environment, {
@@ -71,7 +73,13 @@ locals {
     NEURONX_IMAGE       = local.image_uri
     NEURONX_REGISTRY    = local.registry
     NEURONX_CODE_PREFIX = local.code_prefix
-  }, var.hugging_face_token_secret_arn == null ? {} : { NEURONX_HF_TOKEN_SECRET_ARN = var.hugging_face_token_secret_arn })
+    },
+    var.hugging_face_token_secret_arn == null ? {} : { NEURONX_HF_TOKEN_SECRET_ARN = var.hugging_face_token_secret_arn },
+    var.allow_pickle_weights ? { @@ALLOW_PICKLE_ENV@@ = "true" } : {},
+  )
+
+  # EC2 takes at most 255 characters.
+  description = "Compiles ${var.model_id}@${var.revision} with the Neuron SDK ${var.neuron_sdk_version} (neuronx-compile module)"
 
   # The user data: the environment as exports, then the fixed body (templates/compile-user-data.sh).
   exports = merge(local.environment, { NEURONX_DEADLINE_MINUTES = tostring(var.deadline_minutes) })
@@ -196,7 +204,7 @@ resource "aws_s3_object" "script" {
   source       = "${path.module}/python/neuronx_compile/${each.value}"
   source_hash  = filemd5("${path.module}/python/neuronx_compile/${each.value}")
   content_type = "text/x-python"
-  tags         = local.tags
+  tags         = local.own_tags
 }
 
 # ---- network: the subnets to try and a security group without ingress ------------------------------
@@ -281,7 +289,7 @@ data "aws_iam_policy_document" "assume_role" {
 
 resource "aws_iam_role" "this" {
   name_prefix        = "neuronx-compile-"
-  description        = "Compile instance of the neuronx-compile module: writes ${local.artifact_prefix} only"
+  description        = "Compile instance of the neuronx-compile module: writes ${local.artifact_prefix} only, never its @@CODE_FOLDER@@"
   assume_role_policy = data.aws_iam_policy_document.assume_role.json
   tags               = local.tags
 }
@@ -318,12 +326,41 @@ data "aws_iam_policy_document" "this" {
     actions   = ["ecr:GetAuthorizationToken"]
     resources = ["*"]
   }
+  # The endpoint runs what is under <prefix>code/: the compile (which runs the model repository's
+  # code paths and holds the Hugging Face token) must not be able to change it.
+  statement {
+    sid       = "DenyEndpointCode"
+    effect    = "Deny"
+    actions   = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = ["${local.bucket_arn}/${local.artifact_prefix}@@CODE_FOLDER@@*"]
+  }
   dynamic "statement" {
     for_each = var.hugging_face_token_secret_arn == null ? [] : [var.hugging_face_token_secret_arn]
     content {
       sid       = "ReadHuggingFaceToken"
       actions   = ["secretsmanager:GetSecretValue"]
       resources = [statement.value]
+    }
+  }
+  # Secrets Manager decrypts the secret with the caller's rights; only through it.
+  dynamic "statement" {
+    for_each = var.hugging_face_token_kms_key_arn == null ? [] : [var.hugging_face_token_kms_key_arn]
+    content {
+      sid       = "DecryptHuggingFaceToken"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${local.region}.${data.aws_partition.current.dns_suffix}"]
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.hugging_face_token_kms_key_arn == null || var.hugging_face_token_secret_arn != null
+      error_message = "The hugging_face_token_kms_key_arn is the key of the token's secret, but hugging_face_token_secret_arn is null. Set both, or neither."
     }
   }
 }
@@ -357,7 +394,7 @@ data "aws_ami" "this" {
 
 resource "aws_launch_template" "this" {
   name_prefix   = "neuronx-compile-"
-  description   = "Compiles ${var.model_id}@${var.revision} with the Neuron SDK ${var.neuron_sdk_version} (neuronx-compile module)"
+  description   = length(local.description) > 255 ? "${substr(local.description, 0, 252)}..." : local.description
   image_id      = data.aws_ami.this.id
   instance_type = local.compile_type
   # The user data ends with `shutdown -h now`: the instance goes away by itself.

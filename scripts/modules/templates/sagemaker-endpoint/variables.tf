@@ -3,14 +3,19 @@ variable "compiled_artifact_s3_url" {
   type        = string
 
   validation {
-    condition     = can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+/$", var.compiled_artifact_s3_url))
-    error_message = "The compiled_artifact_s3_url must be s3://<bucket>/<prefix>/, ending with \"/\"."
+    condition     = @@RULE(artifactS3Url, var.compiled_artifact_s3_url)@@
+    error_message = "The compiled_artifact_s3_url must be @@RULE_TEXT(artifactS3Url)@@."
   }
 }
 
 variable "bucket_arn" {
   description = "ARN of the bucket of the artifacts (the compile's bucket_arn)."
   type        = string
+
+  validation {
+    condition     = @@RULE(bucketArn, var.bucket_arn)@@
+    error_message = "The bucket_arn must be @@RULE_TEXT(bucketArn)@@."
+  }
 }
 
 variable "artifact_prefix" {
@@ -18,8 +23,8 @@ variable "artifact_prefix" {
   type        = string
 
   validation {
-    condition     = can(regex("^[^/].*/$", var.artifact_prefix))
-    error_message = "The artifact_prefix must not start with \"/\" and must end with \"/\"."
+    condition     = @@RULE(keyPrefix, var.artifact_prefix)@@
+    error_message = "The artifact_prefix must be @@RULE_TEXT(keyPrefix)@@."
   }
 }
 
@@ -38,14 +43,19 @@ variable "container_image_uri" {
   type        = string
 
   validation {
-    condition     = can(regex(@@PATTERN_ECR_URI@@, var.container_image_uri))
-    error_message = "The container_image_uri must be a private ECR image, <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>, because SageMaker pulls only from ECR."
+    condition     = @@RULE(ecrImageUri, var.container_image_uri)@@
+    error_message = "The container_image_uri must be @@RULE_TEXT(ecrImageUri)@@."
   }
 }
 
 variable "container_repository_arn" {
   description = "ECR repository of that image (the compile's container_repository_arn), for pull rights."
   type        = string
+
+  validation {
+    condition     = @@RULE(ecrRepositoryArn, var.container_repository_arn)@@
+    error_message = "The container_repository_arn must be @@RULE_TEXT(ecrRepositoryArn)@@."
+  }
 }
 
 variable "serving_instance_type" {
@@ -105,8 +115,8 @@ variable "endpoint_name" {
   type        = string
 
   validation {
-    condition     = can(regex(@@PATTERN_ENDPOINT_NAME@@, var.endpoint_name))
-    error_message = "The endpoint_name must be 1 to 63 letters, digits and hyphens, starting and ending with a letter or digit."
+    condition     = @@RULE(endpointName, var.endpoint_name)@@
+    error_message = "The endpoint_name must be @@RULE_TEXT(endpointName)@@."
   }
 }
 
@@ -149,8 +159,8 @@ variable "kms_key_arn" {
   default     = null
 
   validation {
-    condition     = var.kms_key_arn == null || can(regex(@@PATTERN_KMS@@, coalesce(var.kms_key_arn, "-")))
-    error_message = "The kms_key_arn must be a KMS key ARN such as \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-...\"."
+    condition     = var.kms_key_arn == null || (@@RULE(kmsKeyArn, coalesce(var.kms_key_arn, "-"))@@)
+    error_message = "The kms_key_arn must be @@RULE_TEXT(kmsKeyArn)@@."
   }
 }
 
@@ -166,8 +176,8 @@ variable "data_capture" {
   default = null
 
   validation {
-    condition     = var.data_capture == null || (can(regex(@@PATTERN_S3_URI@@, try(var.data_capture.destination_s3_uri, "-"))) && try(var.data_capture.sampling_percentage >= 0 && var.data_capture.sampling_percentage <= 100 && floor(var.data_capture.sampling_percentage) == var.data_capture.sampling_percentage, false) && try(var.data_capture.capture_input || var.data_capture.capture_output, false))
-    error_message = "The data_capture must name an S3 URI such as \"s3://my-bucket/capture\", a whole sampling_percentage from 0 to 100, and capture input, output or both."
+    condition     = var.data_capture == null || try((@@RULE(s3Uri, var.data_capture.destination_s3_uri)@@) && var.data_capture.sampling_percentage >= 0 && var.data_capture.sampling_percentage <= 100 && floor(var.data_capture.sampling_percentage) == var.data_capture.sampling_percentage && (var.data_capture.capture_input || var.data_capture.capture_output) && (var.data_capture.kms_key_arn == null || (@@RULE(kmsKeyArn, coalesce(var.data_capture.kms_key_arn, "-"))@@)), false)
+    error_message = "The data_capture must name @@RULE_TEXT(s3Uri)@@; a whole sampling_percentage from 0 to 100; capture input, output or both; and a kms_key_arn that is null or @@RULE_TEXT(kmsKeyArn)@@."
   }
 }
 
@@ -180,8 +190,8 @@ variable "vpc_config" {
   default = null
 
   validation {
-    condition     = var.vpc_config == null || (length(try(var.vpc_config.subnet_ids, [])) > 0 && length(try(var.vpc_config.security_group_ids, [])) > 0)
-    error_message = "The vpc_config must name at least one subnet and one security group."
+    condition     = var.vpc_config == null || try(length(var.vpc_config.subnet_ids) >= 1 && length(var.vpc_config.subnet_ids) <= @@VPC_SUBNETS_MAX@@ && length(var.vpc_config.security_group_ids) >= 1 && length(var.vpc_config.security_group_ids) <= @@VPC_SGS_MAX@@ && alltrue([for id in var.vpc_config.subnet_ids : @@RULE(subnetId, id)@@]) && alltrue([for id in var.vpc_config.security_group_ids : @@RULE(securityGroupId, id)@@]), false)
+    error_message = "The vpc_config must name 1 to @@VPC_SUBNETS_MAX@@ subnets (@@RULE_TEXT(subnetId)@@) and 1 to @@VPC_SGS_MAX@@ security groups (@@RULE_TEXT(securityGroupId)@@)."
   }
 }
 
@@ -203,8 +213,8 @@ variable "auto_scaling" {
   default = null
 
   validation {
-    condition     = var.auto_scaling == null || try(var.auto_scaling.min_capacity >= @@COUNT_MIN@@ && var.auto_scaling.max_capacity >= var.auto_scaling.min_capacity && var.auto_scaling.max_capacity <= @@COUNT_MAX@@ && var.auto_scaling.target_invocations_per_instance > 0, false)
-    error_message = "The auto_scaling needs @@COUNT_MIN@@ <= min_capacity <= max_capacity <= @@COUNT_MAX@@ and a positive target_invocations_per_instance."
+    condition     = var.auto_scaling == null || try(floor(var.auto_scaling.min_capacity) == var.auto_scaling.min_capacity && floor(var.auto_scaling.max_capacity) == var.auto_scaling.max_capacity && var.auto_scaling.min_capacity >= @@COUNT_MIN@@ && var.auto_scaling.max_capacity >= var.auto_scaling.min_capacity && var.auto_scaling.max_capacity <= @@COUNT_MAX@@ && var.auto_scaling.target_invocations_per_instance > 0 && var.auto_scaling.target_invocations_per_instance <= pow(2, 360) && alltrue([for c in [var.auto_scaling.scale_in_cooldown_seconds, var.auto_scaling.scale_out_cooldown_seconds] : floor(c) == c && c >= 0 && c <= 3600]), false)
+    error_message = "The auto_scaling needs whole numbers @@COUNT_MIN@@ <= min_capacity <= max_capacity <= @@COUNT_MAX@@, a target_invocations_per_instance greater than 0 and at most 2^360 (Application Auto Scaling's limit), and whole cooldowns from 0 to 3600 seconds."
   }
 }
 
@@ -214,8 +224,8 @@ variable "environment" {
   default     = {}
 
   validation {
-    condition     = alltrue([for k, v in var.environment : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k)) && !contains(@@SETTINGS_NAMES@@, k) && length(v) <= 1024])
-    error_message = "The environment keys must be variable names other than the compile settings (@@SETTINGS_NAMES_TEXT@@), with values of at most 1024 characters."
+    condition     = alltrue([for k, v in var.environment : (@@RULE(environmentKey, k)@@) && !contains(@@RESERVED_ENV_NAMES@@, k) && length(v) <= @@ENV_VALUE_MAX@@])
+    error_message = "The environment keys must be @@RULE_TEXT(environmentKey)@@, other than the variables the module sets (@@RESERVED_ENV_NAMES_TEXT@@), with values of at most @@ENV_VALUE_MAX@@ characters."
   }
 }
 
@@ -225,9 +235,15 @@ variable "code_dir" {
   default     = null
 
   validation {
-    condition     = var.code_dir == null || fileexists("${coalesce(var.code_dir, ".")}/inference.py")
-    error_message = "The code_dir must be a directory holding inference.py (the SageMaker entry point, SAGEMAKER_PROGRAM)."
+    condition     = var.code_dir == null || try(fileexists("${coalesce(var.code_dir, ".")}/inference.py"), false)
+    error_message = "The code_dir must be a directory holding inference.py as a regular file (the SageMaker entry point, SAGEMAKER_PROGRAM)."
   }
+}
+
+variable "code_exclude_patterns" {
+  description = "RE2 regular expressions of the code_dir's paths (relative, with /) left out of the upload, besides dotfiles, __pycache__, *.pyc and tests, which always are."
+  type        = list(string)
+  default     = []
 }
 
 variable "tags" {
@@ -236,7 +252,13 @@ variable "tags" {
   default     = {}
 
   validation {
-    condition     = alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && !startswith(lower(k), "aws:") && length(v) <= 256])
-    error_message = "The tags keys must be 1 to 128 characters and not start with \"aws:\"; values at most 256 characters."
+    condition     = alltrue([for k, v in var.tags : (@@RULE(tagKey, k)@@) && (@@RULE(tagValue, v)@@)])
+    error_message = "The tags keys must each be @@RULE_TEXT(tagKey)@@, and the values @@RULE_TEXT(tagValue)@@."
+  }
+
+  validation {
+    # AWS takes at most 50 tags a resource (the provider's default_tags count too); IAM compares keys without case.
+    condition     = length(setunion(keys(var.tags), @@ENDPOINT_OWN_TAGS@@)) <= @@MAX_TAGS@@ && length(distinct([for k in setunion(keys(var.tags), @@ENDPOINT_OWN_TAGS@@) : lower(k)])) == length(setunion(keys(var.tags), @@ENDPOINT_OWN_TAGS@@))
+    error_message = "The tags, with the module's own (@@ENDPOINT_OWN_TAGS_TEXT@@), must be at most @@MAX_TAGS@@, and no two keys may differ only in case (IAM refuses that)."
   }
 }
