@@ -124,6 +124,12 @@ const PREFIX_HINTS: ForbiddenForm[] = [
   { pattern: /\/\//, reason: 'has an empty segment ("//")' },
   { pattern: /(?:^|\/)\./, reason: 'has a segment starting with "." (such as ".." or ".")' },
 ];
+/** Why an S3 URI's path does not match. */
+const URI_HINTS: ForbiddenForm[] = [
+  { pattern: /^(?!s3:\/\/)/, reason: 'does not start with "s3://"' },
+  { pattern: /^s3:\/\/[^/]*\/.*\/\//, reason: 'has an empty segment ("//")' },
+  { pattern: /^s3:\/\/[^/]*\/(?:.*\/)?\./, reason: 'has a segment starting with "." (such as "..")' },
+];
 const BUCKET_WORDS =
   '3 to 63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit, without "..", ".-" or "-.", ' +
   `not formatted as an IP address, not starting with ${BUCKET_PREFIXES.join(", ")} and not ending with ${BUCKET_SUFFIXES.join(", ")}`;
@@ -243,6 +249,7 @@ export const RULES = {
     chars: /[A-Za-z0-9._=+@,:/-]/,
     maxLength: 512,
     forbidden: [contains(".."), ...bucketForms("^s3://", "(?:/|$)")],
+    hints: URI_HINTS,
   },
   artifactS3Url: {
     what: "the S3 URL of compiled artifacts",
@@ -252,6 +259,7 @@ export const RULES = {
     chars: /[A-Za-z0-9._=+@,:/-]/,
     maxLength: 1024,
     forbidden: [contains(".."), ...bucketForms("^s3://", "(?:/|$)")],
+    hints: URI_HINTS,
   },
   bucketArn: {
     what: "an S3 bucket ARN",
@@ -347,7 +355,10 @@ export function ruleViolation(rule: StringRule, value: string): string | undefin
 
 /** A string as an HCL quoted string literal (no template sequences survive). */
 export function hclString(text: string): string {
-  return JSON.stringify(text).replace(/\$\{/g, "$${").replace(/%\{/g, "%%{");
+  // Replacer functions: in a replacement string, "$$" would mean one "$".
+  return JSON.stringify(text)
+    .replace(/\$\{/g, () => "$${")
+    .replace(/%\{/g, () => "%%{");
 }
 
 /**

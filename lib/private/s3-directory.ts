@@ -1,8 +1,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { AssetType, Fn, TerraformAsset, TerraformIterator } from "cdktf";
+import { App, AssetType, Fn, TerraformAsset, TerraformIterator } from "cdktf";
 import { Construct } from "constructs";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { minimatch } from "minimatch";
@@ -114,38 +113,65 @@ export function hashDirectory(dir: string, options: ShipOptions = {}): string {
   return hashFiles(dir, listShippedFiles(dir, options).files);
 }
 
-/** This process's private staging directory (mode 0700), removed when the process exits. */
-let stagingRoot: string | undefined;
-const staged = new Map<string, string>();
+/** Every file below a directory (none of the exclusions), or undefined when it holds anything but files and directories. */
+function everyFile(dir: string): string[] | undefined {
+  const found: string[] = [];
+  const walk = (rel: string): boolean =>
+    fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).every((entry) => {
+      const relPath = rel ? path.posix.join(rel, entry.name) : entry.name;
+      if (entry.isDirectory()) return walk(relPath);
+      if (!entry.isFile()) return false;
+      found.push(relPath);
+      return true;
+    });
+  return walk("") ? found.sort() : undefined;
+}
 
-function privateStagingRoot(): string {
-  if (stagingRoot === undefined) {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "cdktf-neuronx-patterns-assets-"));
-    stagingRoot = root;
-    process.once("exit", () => fs.rmSync(root, { recursive: true, force: true }));
-  }
-  return stagingRoot;
+/** Whether a staged copy holds exactly `files`, with the content `hash` names. */
+function holds(staged: string, files: readonly string[], hash: string): boolean {
+  const stat = fs.lstatSync(staged, { throwIfNoEntry: false });
+  if (!stat?.isDirectory()) return false;
+  const found = everyFile(staged);
+  return found !== undefined && found.join("\0") === [...files].sort().join("\0") && hashFiles(staged, files) === hash;
+}
+
+/**
+ * Where copies are staged: `.neuronx-staging/` of the app's output directory (the user's own, never a
+ * shared temporary directory that anyone on the machine can write to).
+ */
+function stagingRoot(scope: Construct): string {
+  const root = path.join(App.of(scope).outdir, ".neuronx-staging");
+  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  return root;
 }
 
 /**
  * A copy of the files that ship, and only those, so that the stack's assets hold exactly what is
- * uploaded. The copy is made in a directory private to this process (nothing another user of the
- * machine can plant or change) and checked against the hash it is named by before it is used, and
- * again before it is reused.
+ * uploaded, named by their hash. A copy found there is reused only when it holds exactly those files
+ * with that content; otherwise it is replaced by a fresh one, made beside it and checked before it is
+ * moved into place (an empty directory stages as an empty copy).
  */
-function stage(dir: string, files: readonly string[], hash: string): string {
-  const reused = staged.get(hash);
-  if (reused !== undefined && fs.existsSync(reused) && hashFiles(reused, files) === hash) return reused;
-  const target = fs.mkdtempSync(path.join(privateStagingRoot(), `${hash}-`));
+function stage(scope: Construct, dir: string, files: readonly string[], hash: string): string {
+  const root = stagingRoot(scope);
+  const target = path.join(root, hash);
+  if (holds(target, files, hash)) return target;
+  const partial = fs.mkdtempSync(path.join(root, `${hash}.`));
   for (const rel of files) {
-    fs.mkdirSync(path.dirname(path.join(target, rel)), { recursive: true, mode: 0o700 });
-    fs.copyFileSync(path.join(dir, rel), path.join(target, rel));
+    fs.mkdirSync(path.dirname(path.join(partial, rel)), { recursive: true, mode: 0o700 });
+    fs.copyFileSync(path.join(dir, rel), path.join(partial, rel));
   }
-  const copied = hashFiles(target, files);
-  if (copied !== hash) {
-    throw new Error(`${dir} changed while it was being staged (hash ${hash}, the copy ${copied}); synthesize again`);
+  if (!holds(partial, files, hash)) {
+    fs.rmSync(partial, { recursive: true, force: true });
+    throw new Error(`${dir} changed while it was being staged; synthesize again`);
   }
-  staged.set(hash, target);
+  fs.rmSync(target, { recursive: true, force: true });
+  try {
+    fs.renameSync(partial, target);
+  } catch (error) {
+    // Another synth moved the same copy into place first.
+    fs.rmSync(partial, { recursive: true, force: true });
+    if (!holds(target, files, hash)) throw error;
+  }
   return target;
 }
 
@@ -180,7 +206,7 @@ export function uploadDirectory(scope: Construct, id: string, props: UploadDirec
   if (problems.length > 0) throw new Error(`${props.dir}: ${problems.join("; ")}`);
   const hash = hashFiles(props.dir, files);
   const asset = new TerraformAsset(scope, `${id}Asset`, {
-    path: stage(props.dir, files, hash),
+    path: stage(scope, props.dir, files, hash),
     type: AssetType.DIRECTORY,
     assetHash: hash,
   });

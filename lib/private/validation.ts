@@ -51,8 +51,9 @@ export function show(value: unknown): string {
 /** "subnet ids" from "a subnet id". */
 const plural = (rule: StringRule) => `${rule.what.replace(/^an? /, "")}s`;
 
-/** The JavaScript type of a wrong value, for "got 7 (a number)". */
-const typeName = (value: unknown) => (value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`);
+/** The JavaScript type of a wrong primitive, for "got "60" (a string)"; {@link show} names the others. */
+const typeNote = (value: unknown) =>
+  ["string", "number", "boolean", "bigint", "symbol"].includes(typeof value) ? ` (a ${typeof value})` : "";
 
 /**
  * Escapes Terraform's template sequences (`${`, `%{`) in the literal parts of a string, so that a value
@@ -110,7 +111,7 @@ export class Validator {
     if (value === undefined && options.optional !== false) return false;
     if (typeof value !== "string") {
       this.problems.add(
-        `${prop} must be ${rule.what} (a string), e.g. ${JSON.stringify(rule.example)}; got ${show(value)} (${typeName(value)})`,
+        `${prop} must be ${rule.what} (a string), e.g. ${JSON.stringify(rule.example)}; got ${show(value)}${typeNote(value)}`,
       );
       return false;
     }
@@ -175,7 +176,7 @@ export class Validator {
   public text(prop: string, value: unknown, options: { readonly optional?: boolean; readonly maxBytes?: number } = {}): value is string {
     if (value === undefined && options.optional !== false) return false;
     if (typeof value !== "string") {
-      this.problems.add(`${prop} must be a string, got ${show(value)} (${typeName(value)})`);
+      this.problems.add(`${prop} must be a string, got ${show(value)}${typeNote(value)}`);
       return false;
     }
     if (Token.isUnresolved(value)) {
@@ -210,7 +211,7 @@ export class Validator {
       return false;
     }
     if (typeof value !== "number" || !Number.isInteger(value) || Object.is(value, -0) || value < min || value > max) {
-      this.problems.add(`${prop} must be ${what}, got ${show(value)}${typeof value === "number" ? "" : ` (${typeName(value)})`}`);
+      this.problems.add(`${prop} must be ${what}, got ${show(value)}${typeof value === "number" ? "" : `${typeNote(value)}`}`);
       return false;
     }
     return true;
@@ -238,7 +239,7 @@ export class Validator {
       value <= range.max;
     if (!ok) {
       this.problems.add(
-        `${prop} must be ${range.what}, a finite number ${bounds}, got ${show(value)}${typeof value === "number" ? "" : ` (${typeName(value)})`}`,
+        `${prop} must be ${range.what}, a finite number ${bounds}, got ${show(value)}${typeof value === "number" ? "" : `${typeNote(value)}`}`,
       );
     }
     return ok;
@@ -248,7 +249,7 @@ export class Validator {
   public boolean(prop: string, value: unknown): value is boolean {
     if (value === undefined) return false;
     if (typeof value !== "boolean") {
-      this.problems.add(`${prop} must be true or false, got ${show(value)} (${typeName(value)})`);
+      this.problems.add(`${prop} must be true or false, got ${show(value)}${typeNote(value)}`);
       return false;
     }
     return true;
@@ -263,7 +264,7 @@ export class Validator {
     if (value === undefined && options.optional !== false) return false;
     const what = options.what ?? "an object";
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      this.problems.add(`${prop} must be ${what}, got ${show(value)} (${typeName(value)})`);
+      this.problems.add(`${prop} must be ${what}, got ${show(value)}${typeNote(value)}`);
       return false;
     }
     if (Token.isUnresolved(value)) {
@@ -277,9 +278,7 @@ export class Validator {
   public stringList(prop: string, value: unknown, rule: StringRule, bounds: { readonly min: number; readonly max: number }): void {
     if (value === undefined) return;
     if (!Array.isArray(value)) {
-      this.problems.add(
-        `${prop} must be a list of ${bounds.min} to ${bounds.max} ${plural(rule)}, got ${show(value)} (${typeName(value)})`,
-      );
+      this.problems.add(`${prop} must be a list of ${bounds.min} to ${bounds.max} ${plural(rule)}, got ${show(value)}${typeNote(value)}`);
       return;
     }
     if (Token.isUnresolved(value)) return;
