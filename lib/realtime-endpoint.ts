@@ -19,7 +19,7 @@ import { justifyCheckovSkip } from "./private/checkov";
 import { nameElement, snakeCase } from "./private/naming";
 import { uploadDirectory } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
-import { Validator, embeddedExpression, show, terraformLiteral } from "./private/validation";
+import { Validator, embeddedExpression, preconditions as renderPreconditions, show, terraformLiteral } from "./private/validation";
 
 const GiB = 2 ** 30;
 
@@ -239,7 +239,7 @@ export class TransformersNeuronxSageMakerRealtimeInferenceEndpoint extends Const
     }
     const data = props.modelData.bind(this);
     const v = validate(this, props, data, checks);
-    const preconditions = [...data.preconditions, ...checks.planChecks].map(({ condition, errorMessage }) => ({ condition, errorMessage }));
+    const preconditions = renderPreconditions(this, [...data.preconditions, ...checks.planChecks]);
     this.instanceType = v.instanceType;
     this.endpointName = v.endpointName;
 

@@ -1,16 +1,65 @@
-import { DefaultTokenResolver, Fn, StringConcat, TerraformStack, TerraformVariable, Token, Tokenization } from "cdktf";
+import { DefaultTokenResolver, Fn, StringConcat, TerraformLocal, TerraformStack, TerraformVariable, Token, Tokenization } from "cdktf";
 import { Construct } from "constructs";
 import { Problems } from "../errors";
-import { RULES, StringRule, ruleCondition, ruleViolation } from "../patterns";
+import { RULES, RuleName, StringRule, ruleViolation } from "../patterns";
+import { stackSingleton } from "./stack-singletons";
 
-/** A condition Terraform checks at plan time (a `precondition`), for a value known only then. */
+/** A value known only at plan time (a Terraform reference), to be checked then by a precondition. */
 export interface PlanCheck {
-  /** The prop it checks, as the user typed it. */
+  /** The prop it comes from, as the user typed it. */
   readonly prop: string;
-  /** A Terraform expression, true when the value is allowed. */
-  readonly condition: string;
+  /** The rule it must keep. */
+  readonly rule: RuleName;
+  /** The reference. */
+  readonly value: string;
   /** Names the prop and what is allowed; never the value, which may be a secret. */
   readonly errorMessage: string;
+}
+
+/** The local that holds the rules' patterns, for preconditions. */
+export const RULES_LOCAL = "neuronx_rules";
+
+/**
+ * `local.neuronx_rules`: every rule's pattern, length and forbidden forms, as data. Preconditions read the
+ * patterns from it rather than writing them inline, because cdktf takes a "}" in literal text (as in
+ * `[0-9]{12}`) for the end of the expression around a reference and would then mangle the reference.
+ */
+function rulesLocal(scope: Construct): TerraformLocal {
+  return stackSingleton(scope, RULES_LOCAL, (stack) => {
+    const local = new TerraformLocal(
+      stack,
+      RULES_LOCAL,
+      Object.fromEntries(
+        Object.entries(RULES).map(([name, rule]) => [
+          name,
+          {
+            pattern: rule.pattern.source,
+            min_length: (rule as StringRule).minLength ?? 1,
+            max_length: rule.maxLength,
+            forbidden: ((rule as StringRule).forbidden ?? []).map((f) => f.pattern.source),
+          },
+        ]),
+      ),
+    );
+    local.overrideLogicalId(RULES_LOCAL);
+    return local;
+  });
+}
+
+/** Plan-time checks as preconditions of a resource or data source of `scope`'s stack. */
+export function preconditions(scope: Construct, checks: readonly PlanCheck[]): { condition: string; errorMessage: string }[] {
+  if (checks.length === 0) return [];
+  rulesLocal(scope);
+  return checks.map((check) => {
+    const x = embeddedExpression(check.value);
+    const r = `local.${RULES_LOCAL}.${check.rule}`;
+    return {
+      condition:
+        `\${can(regex(${r}.pattern, ${x})) && length(${x}) >= ${r}.min_length && length(${x}) <= ${r}.max_length` +
+        ` && alltrue([for f in ${r}.forbidden : !can(regex(f, ${x}))])}`,
+      errorMessage: check.errorMessage,
+    };
+  });
 }
 
 /** AWS's limit of tags on one resource (EC2, S3 buckets, IAM, SageMaker). */
@@ -90,11 +139,11 @@ export class Validator {
 
   /** The plan-time checks of the props whose names start with one of `props`, as preconditions. */
   public preconditionsFor(...props: string[]): { condition: string; errorMessage: string }[] {
-    return this.planChecks
-      .filter((c) =>
-        props.some((p) => c.prop === p || c.prop.startsWith(`${p}.`) || c.prop.startsWith(`${p}[`) || c.prop.startsWith(`${p} `)),
-      )
-      .map(({ condition, errorMessage }) => ({ condition, errorMessage }));
+    if (!this.scope) throw new Error("a Validator without a scope cannot make preconditions");
+    const checks = this.planChecks.filter((c) =>
+      props.some((p) => c.prop === p || c.prop.startsWith(`${p}.`) || c.prop.startsWith(`${p}[`) || c.prop.startsWith(`${p} `)),
+    );
+    return preconditions(this.scope, checks);
   }
 
   /**
@@ -144,7 +193,8 @@ export class Validator {
     }
     this.planChecks.push({
       prop,
-      condition: `\${${ruleCondition(rule, embeddedExpression(value))}}`,
+      rule: (Object.keys(RULES) as RuleName[]).find((name) => RULES[name] === rule) as RuleName,
+      value,
       errorMessage: terraformLiteral(
         `The value of ${prop} must be ${rule.allowed}. It comes from a Terraform reference and is not shown here, in case it is a secret.`,
       ),
