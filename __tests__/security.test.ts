@@ -108,12 +108,14 @@ describe("plan-time checks of references", () => {
       const check = checks.find((c: any) =>
         c.error_message.startsWith("The value of huggingFaceTokenSecretArn must be a Secrets Manager secret ARN"),
       );
-      expect(check.condition).toBe(
-        "${can(regex(local.neuronx_rules.secretArn.pattern, var.secret_arn)) && length(var.secret_arn) >= local.neuronx_rules.secretArn.min_length" +
-          " && length(var.secret_arn) <= local.neuronx_rules.secretArn.max_length && alltrue([for f in local.neuronx_rules.secretArn.forbidden : !can(regex(f, var.secret_arn))])}",
-      );
+      // The condition reads a boolean local: Terraform prints the value of each reference of a failed condition.
+      expect(check.condition).toBe("${local.compile_hugging_face_token_secret_arn_ok}");
       expect(check.error_message).toMatch(/is not shown here, in case it is a secret\.$/);
     }
+    expect(json.locals?.compile_hugging_face_token_secret_arn_ok).toBe(
+      "${can(regex(local.neuronx_rules.secretArn.pattern, var.secret_arn)) && length(var.secret_arn) >= local.neuronx_rules.secretArn.min_length" +
+        " && length(var.secret_arn) <= local.neuronx_rules.secretArn.max_length && alltrue([for f in local.neuronx_rules.secretArn.forbidden : !can(regex(f, var.secret_arn))])}",
+    );
     expect(json.locals?.neuronx_rules.secretArn).toEqual({
       pattern: RULES.secretArn.pattern.source,
       min_length: 1,

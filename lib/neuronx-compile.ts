@@ -439,7 +439,7 @@ export class NeuronxCompile extends Construct {
     image: ContainerImageConfig,
     codePrefix: string,
     tags: Record<string, string>,
-    preconditions: { condition: string; errorMessage: string }[],
+    preconditions: { condition: unknown; errorMessage: string }[],
   ): { role: IamRole; policy: IamRolePolicy } {
     const assume = nameElement(
       new DataAwsIamPolicyDocument(this, "AssumeRole", {

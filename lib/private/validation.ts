@@ -1,7 +1,9 @@
+import * as crypto from "crypto";
 import { DefaultTokenResolver, Fn, StringConcat, TerraformLocal, TerraformStack, TerraformVariable, Token, Tokenization } from "cdktf";
 import { Construct } from "constructs";
 import { Problems } from "../errors";
 import { RULES, RuleName, StringRule, ruleViolation } from "../patterns";
+import { snakeCase } from "./naming";
 import { stackSingleton } from "./stack-singletons";
 
 /** A value known only at plan time (a Terraform reference), to be checked then by a precondition. */
@@ -46,20 +48,41 @@ function rulesLocal(scope: Construct): TerraformLocal {
   });
 }
 
-/** Plan-time checks as preconditions of a resource or data source of `scope`'s stack. */
-export function preconditions(scope: Construct, checks: readonly PlanCheck[]): { condition: string; errorMessage: string }[] {
-  if (checks.length === 0) return [];
+/** The names of the check locals of each stack, and what each checks (construct path and prop). */
+const checkLocals = new WeakMap<TerraformStack, Map<string, string>>();
+
+/**
+ * The local that holds whether a reference keeps its rule: `local.<construct>_<prop>_ok`, true or false.
+ * Preconditions read this boolean rather than test the reference themselves, because Terraform prints
+ * the value of every reference in a failed condition, and this value may be a secret passed by mistake.
+ */
+function checkLocal(scope: Construct, check: PlanCheck): TerraformLocal {
+  const stack = TerraformStack.of(scope);
+  const key = `${scope.node.path} ${check.prop}`;
+  let names = checkLocals.get(stack);
+  if (!names) checkLocals.set(stack, (names = new Map()));
+  let name = `${snakeCase(scope.node.id)}_${snakeCase(check.prop)}_ok`;
+  if (names.has(name) && names.get(name) !== key) name = `${name}_${crypto.createHash("sha256").update(key).digest("hex").slice(0, 8)}`;
+  const id = `neuronx-check-${name}`;
+  const existing = stack.node.tryFindChild(id) as TerraformLocal | undefined;
+  if (existing) return existing;
+  names.set(name, key);
   rulesLocal(scope);
-  return checks.map((check) => {
-    const x = embeddedExpression(check.value);
-    const r = `local.${RULES_LOCAL}.${check.rule}`;
-    return {
-      condition:
-        `\${can(regex(${r}.pattern, ${x})) && length(${x}) >= ${r}.min_length && length(${x}) <= ${r}.max_length` +
-        ` && alltrue([for f in ${r}.forbidden : !can(regex(f, ${x}))])}`,
-      errorMessage: check.errorMessage,
-    };
-  });
+  const x = embeddedExpression(check.value);
+  const r = `local.${RULES_LOCAL}.${check.rule}`;
+  const local = new TerraformLocal(
+    stack,
+    id,
+    `\${can(regex(${r}.pattern, ${x})) && length(${x}) >= ${r}.min_length && length(${x}) <= ${r}.max_length` +
+      ` && alltrue([for f in ${r}.forbidden : !can(regex(f, ${x}))])}`,
+  );
+  local.overrideLogicalId(name);
+  return local;
+}
+
+/** Plan-time checks as preconditions of a resource or data source of `scope`'s stack. */
+export function preconditions(scope: Construct, checks: readonly PlanCheck[]): { condition: unknown; errorMessage: string }[] {
+  return checks.map((check) => ({ condition: checkLocal(scope, check).asBoolean, errorMessage: check.errorMessage }));
 }
 
 /** AWS's limit of tags on one resource (EC2, S3 buckets, IAM, SageMaker). */
@@ -138,7 +161,7 @@ export class Validator {
   constructor(private readonly scope?: Construct) {}
 
   /** The plan-time checks of the props whose names start with one of `props`, as preconditions. */
-  public preconditionsFor(...props: string[]): { condition: string; errorMessage: string }[] {
+  public preconditionsFor(...props: string[]): { condition: unknown; errorMessage: string }[] {
     if (!this.scope) throw new Error("a Validator without a scope cannot make preconditions");
     const checks = this.planChecks.filter((c) =>
       props.some((p) => c.prop === p || c.prop.startsWith(`${p}.`) || c.prop.startsWith(`${p}[`) || c.prop.startsWith(`${p} `)),

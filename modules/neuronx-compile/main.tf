@@ -132,6 +132,10 @@ locals {
     var.allow_pickle_weights ? { NEURONX_ALLOW_PICKLE_WEIGHTS = "true" } : {},
   )
 
+  # Whether the token's secret is an ARN. Preconditions read this boolean, not the variable: Terraform
+  # prints the value of each reference of a failed condition, and a token passed by mistake is a secret.
+  hugging_face_token_secret_arn_ok = var.hugging_face_token_secret_arn == null || (can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$", coalesce(var.hugging_face_token_secret_arn, "-"))) && length(coalesce(var.hugging_face_token_secret_arn, "-")) <= 2048 && length(coalesce(var.hugging_face_token_secret_arn, "-")) >= 1)
+
   # EC2 takes at most 255 characters.
   description = "Compiles ${var.model_id}@${var.revision} with the Neuron SDK ${var.neuron_sdk_version} (neuronx-compile module)"
 
@@ -413,6 +417,10 @@ data "aws_iam_policy_document" "this" {
 
   lifecycle {
     precondition {
+      condition     = local.hugging_face_token_secret_arn_ok
+      error_message = "The hugging_face_token_secret_arn must be a Secrets Manager secret ARN, arn:<partition>:secretsmanager:<region>:<account>:secret:<name> (the ARN, never the secret's value). Its value is not shown here, in case it is a secret."
+    }
+    precondition {
       condition     = var.hugging_face_token_kms_key_arn == null || var.hugging_face_token_secret_arn != null
       error_message = "The hugging_face_token_kms_key_arn is the key of the token's secret, but hugging_face_token_secret_arn is null. Set both, or neither."
     }
@@ -491,6 +499,10 @@ resource "aws_launch_template" "this" {
   }
 
   lifecycle {
+    precondition {
+      condition     = local.hugging_face_token_secret_arn_ok
+      error_message = "The hugging_face_token_secret_arn must be a Secrets Manager secret ARN, arn:<partition>:secretsmanager:<region>:<account>:secret:<name> (the ARN, never the secret's value). Its value is not shown here, in case it is a secret."
+    }
     precondition {
       condition     = local.min_degree > 0
       error_message = "The model (${var.parameters_billion}B parameters, ${var.amp}) needs about ${ceil(local.device_bytes / local.gib)} GiB of NeuronCore memory, more than the 384 GiB of the 24 NeuronCores of inf2.48xlarge, the largest inf2 instance. Set quant_dtype to \"s8\", lower n_positions or batch_size, or choose a smaller model."

@@ -198,15 +198,9 @@ variable "neuron_sdk_version" {
 }
 
 variable "hugging_face_token_secret_arn" {
-  description = "Secrets Manager secret holding a Hugging Face token, for gated models. The instance reads it; it never enters user data, state or logs."
+  description = "Secrets Manager secret holding a Hugging Face token, for gated models. The instance reads it; it never enters user data, state or logs. Checked by preconditions, whose messages never show the value (a token passed here by mistake stays out of the output)."
   type        = string
   default     = null
-
-  validation {
-    # The message never shows the value: a token passed here by mistake stays out of the output.
-    condition     = var.hugging_face_token_secret_arn == null || (can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$", coalesce(var.hugging_face_token_secret_arn, "-"))) && length(coalesce(var.hugging_face_token_secret_arn, "-")) <= 2048 && length(coalesce(var.hugging_face_token_secret_arn, "-")) >= 1)
-    error_message = "The hugging_face_token_secret_arn must be a Secrets Manager secret ARN, arn:<partition>:secretsmanager:<region>:<account>:secret:<name> (the ARN, never the secret's value)."
-  }
 }
 
 variable "hugging_face_token_kms_key_arn" {

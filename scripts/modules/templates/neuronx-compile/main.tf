@@ -78,6 +78,10 @@ locals {
     var.allow_pickle_weights ? { @@ALLOW_PICKLE_ENV@@ = "true" } : {},
   )
 
+  # Whether the token's secret is an ARN. Preconditions read this boolean, not the variable: Terraform
+  # prints the value of each reference of a failed condition, and a token passed by mistake is a secret.
+  hugging_face_token_secret_arn_ok = var.hugging_face_token_secret_arn == null || (@@RULE(secretArn, coalesce(var.hugging_face_token_secret_arn, "-"))@@)
+
   # EC2 takes at most 255 characters.
   description = "Compiles ${var.model_id}@${var.revision} with the Neuron SDK ${var.neuron_sdk_version} (neuronx-compile module)"
 
@@ -359,6 +363,10 @@ data "aws_iam_policy_document" "this" {
 
   lifecycle {
     precondition {
+      condition     = local.hugging_face_token_secret_arn_ok
+      error_message = "The hugging_face_token_secret_arn must be @@RULE_TEXT(secretArn)@@. Its value is not shown here, in case it is a secret."
+    }
+    precondition {
       condition     = var.hugging_face_token_kms_key_arn == null || var.hugging_face_token_secret_arn != null
       error_message = "The hugging_face_token_kms_key_arn is the key of the token's secret, but hugging_face_token_secret_arn is null. Set both, or neither."
     }
@@ -437,6 +445,10 @@ resource "aws_launch_template" "this" {
   }
 
   lifecycle {
+    precondition {
+      condition     = local.hugging_face_token_secret_arn_ok
+      error_message = "The hugging_face_token_secret_arn must be @@RULE_TEXT(secretArn)@@. Its value is not shown here, in case it is a secret."
+    }
     precondition {
       condition     = local.min_degree > 0
       error_message = "The model (${var.parameters_billion}B parameters, ${var.amp}) needs about ${ceil(local.device_bytes / local.gib)} GiB of NeuronCore memory, more than the 384 GiB of the 24 NeuronCores of inf2.48xlarge, the largest inf2 instance. Set quant_dtype to \"s8\", lower n_positions or batch_size, or choose a smaller model."

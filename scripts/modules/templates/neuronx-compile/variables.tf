@@ -196,15 +196,9 @@ variable "neuron_sdk_version" {
 }
 
 variable "hugging_face_token_secret_arn" {
-  description = "Secrets Manager secret holding a Hugging Face token, for gated models. The instance reads it; it never enters user data, state or logs."
+  description = "Secrets Manager secret holding a Hugging Face token, for gated models. The instance reads it; it never enters user data, state or logs. Checked by preconditions, whose messages never show the value (a token passed here by mistake stays out of the output)."
   type        = string
   default     = null
-
-  validation {
-    # The message never shows the value: a token passed here by mistake stays out of the output.
-    condition     = var.hugging_face_token_secret_arn == null || (@@RULE(secretArn, coalesce(var.hugging_face_token_secret_arn, "-"))@@)
-    error_message = "The hugging_face_token_secret_arn must be @@RULE_TEXT(secretArn)@@."
-  }
 }
 
 variable "hugging_face_token_kms_key_arn" {
