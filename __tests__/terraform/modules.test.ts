@@ -66,6 +66,7 @@ interface Case {
   tp_degree?: number;
   instance_type?: string;
   serving_instance_type?: string;
+  hugging_face_token_secret_arn?: string;
 }
 
 const CASES: Record<string, Case> = {
@@ -83,6 +84,9 @@ const CASES: Record<string, Case> = {
   },
 };
 
+/** A Hugging Face token passed where its secret's ARN belongs: both refuse it, and neither prints it. */
+const TOKEN = "hf_pastedTheTokenNotItsArn0123456789";
+
 /** Inputs both sides reject, with a word of each message. */
 const REJECTED: Record<string, [Case, RegExp, RegExp]> = {
   too_large: [{ model_id: "example/huge-400b", parameters_billion: 400 }, /more than the 384 GiB/, /NeuronCore memory/],
@@ -95,6 +99,11 @@ const REJECTED: Record<string, [Case, RegExp, RegExp]> = {
     { model_id: "meta-llama/Meta-Llama-3-8B-Instruct", parameters_billion: 8, serving_instance_type: "inf2.xlarge" },
     /serving instance type inf2\.xlarge cannot hold the model/,
     /servingInstanceType/,
+  ],
+  token_instead_of_its_arn: [
+    { model_id: "TinyLlama/TinyLlama-1.1B-Chat-v1.0", parameters_billion: 1.1, hugging_face_token_secret_arn: TOKEN },
+    /The hugging_face_token_secret_arn must be a Secrets Manager secret ARN/,
+    /huggingFaceTokenSecretArn must be a Secrets Manager secret ARN/,
   ],
 };
 
@@ -162,6 +171,7 @@ function constructs(c: Case) {
       amiId: AMI,
       instanceType: c.instance_type,
       servingInstanceType: c.serving_instance_type,
+      huggingFaceTokenSecretArn: c.hugging_face_token_secret_arn,
     });
     new TransformersNeuronxSageMakerRealtimeInferenceEndpoint(stack, "Endpoint", {
       modelData: TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompile(compile),
@@ -253,5 +263,10 @@ describe("the modules and the constructs agree", () => {
   test.each(Object.entries(REJECTED))("%s: both refuse it, before anything is created", (_name, [c, hclMessage, tsMessage]) => {
     expect(rejection).toMatch(hclMessage);
     expect((thrown(() => constructs(c)) as Error | undefined)?.message).toMatch(tsMessage);
+  });
+
+  test("neither side prints a token passed where its secret's ARN belongs", () => {
+    expect(rejection).not.toContain(TOKEN);
+    expect((thrown(() => constructs(REJECTED.token_instead_of_its_arn[0])) as Error).message).not.toContain(TOKEN);
   });
 });
