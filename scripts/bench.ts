@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
+import { hostileSummary, runHostileCases } from "../__tests__/hostile/run";
 
 const runs = Number(process.env.BENCH_RUNS ?? 7);
 const root = path.resolve(__dirname, "..");
@@ -61,3 +62,9 @@ console.log(
   `${"ratio example / bare".padEnd(34)} ${(median(results.example.wall) / median(results.bare.wall)).toFixed(2).padStart(8)} x  ` +
     `${(median(results.example.synth) / median(results.bare.synth)).toFixed(2).padStart(9)} x`,
 );
+
+// The hostile inputs of __tests__/hostile/cases.ts, each in a fresh stack: how many are refused at synth.
+const hostileStarted = performance.now();
+const outcomes = runHostileCases();
+console.log(`\n${hostileSummary(outcomes)} (${((performance.now() - hostileStarted) / outcomes.length).toFixed(0)} ms a case)`);
+for (const o of outcomes.filter((x) => x.outcome !== "synth" && x.outcome !== "plan")) console.log(`  ${o.outcome}: ${o.case.name}`);
