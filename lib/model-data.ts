@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { ITerraformDependable, TerraformStack } from "cdktf";
+import { ITerraformDependable, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { CompileSettings } from "./compile-settings";
@@ -132,7 +132,20 @@ export abstract class TransformersNeuronxSageMakerInferenceModelData {
       // Values read from another stack's state: checked at plan time when they are references.
       v.string("outputs.bucketName", outputs.bucketName, RULES.bucketName, { optional: false });
       v.string("outputs.bucketArn", outputs.bucketArn, RULES.bucketArn, { optional: false });
-      v.string("outputs.compiledArtifactS3Url", outputs.compiledArtifactS3Url, RULES.artifactS3Url, { optional: false });
+      const urlOk = v.string("outputs.compiledArtifactS3Url", outputs.compiledArtifactS3Url, RULES.artifactS3Url, { optional: false });
+      // Literal outputs must name one bucket: the policy grants on bucketArn, the model reads the URL.
+      if (typeof outputs.bucketName === "string" && !Token.isUnresolved(outputs.bucketName)) {
+        const name = outputs.bucketName;
+        v.problems.when(
+          typeof outputs.bucketArn === "string" && !Token.isUnresolved(outputs.bucketArn) && !outputs.bucketArn.endsWith(`:::${name}`),
+          () => `outputs.bucketArn must be the ARN of outputs.bucketName (${name}), got ${show(outputs.bucketArn)}`,
+        );
+        v.problems.when(
+          urlOk && !outputs.compiledArtifactS3Url.startsWith(`s3://${name}/`),
+          () =>
+            `outputs.compiledArtifactS3Url must be in outputs.bucketName (s3://${name}/...), got ${show(outputs.compiledArtifactS3Url)}`,
+        );
+      }
     }
     const code = checkCodeDir(v, customCodeDir);
     v.problems.throwIfAny("TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompileOutputs");
@@ -242,17 +255,31 @@ function checkCodeDir(v: Validator, code: CustomCode | undefined): { codeDir: st
     v.problems.add(`customCodeDir.exclude must be a list of globs such as "*.ipynb" or "data/", got ${show(given.exclude)}`);
     return { codeDir: DEFAULT_INFERENCE_CODE_DIR, codeExclude: [] };
   }
-  const resolved = path.resolve(given.path);
-  const stat = fs.statSync(resolved, { throwIfNoEntry: false });
-  if (!stat?.isDirectory()) {
+  if (/[\p{Cc}]/u.test(given.path) || exclude.some((e) => /[\p{Cc}]/u.test(e) || e.length > 1024)) {
     v.problems.add(
-      `customCodeDir must be a directory, got ${JSON.stringify(given.path)} (${resolved} does not exist or is not a directory)`,
+      `customCodeDir must be a path and globs without control characters (globs of at most 1024 characters), got ${show(code)}`,
     );
+    return { codeDir: DEFAULT_INFERENCE_CODE_DIR, codeExclude: [] };
+  }
+  const resolved = path.resolve(given.path);
+  let listed: ReturnType<typeof listShippedFiles>;
+  let entry: fs.Stats | undefined;
+  try {
+    if (!fs.statSync(resolved, { throwIfNoEntry: false })?.isDirectory()) {
+      v.problems.add(
+        `customCodeDir must be a directory, got ${JSON.stringify(given.path)} (${resolved} does not exist or is not a directory)`,
+      );
+      return { codeDir: resolved, codeExclude: exclude };
+    }
+    listed = listShippedFiles(resolved, { exclude });
+    entry = fs.lstatSync(path.join(resolved, "inference.py"), { throwIfNoEntry: false });
+  } catch (error) {
+    // ENAMETOOLONG, EACCES, ELOOP, ...: a directory that cannot be read cannot ship.
+    v.problems.add(`customCodeDir ${JSON.stringify(given.path)} cannot be read: ${(error as Error).message}`);
     return { codeDir: resolved, codeExclude: exclude };
   }
-  const { files, problems } = listShippedFiles(resolved, { exclude });
+  const { files, problems } = listed;
   problems.forEach((p) => v.problems.add(`customCodeDir ${resolved}: ${p}`));
-  const entry = fs.lstatSync(path.join(resolved, "inference.py"), { throwIfNoEntry: false });
   if (!files.includes("inference.py")) {
     v.problems.add(
       entry === undefined

@@ -26,7 +26,7 @@ import { ArtifactBucket } from "./private/artifact-bucket";
 import { nameElement } from "./private/naming";
 import { hashDirectory, uploadDirectory } from "./private/s3-directory";
 import { currentPartition, currentRegion } from "./private/stack-singletons";
-import { Validator, descriptionText, show } from "./private/validation";
+import { Validator, checkImageConfig, descriptionText, show } from "./private/validation";
 import { S3ObjectWaiter } from "./s3-object-waiter";
 import { Sizing, sizeModel } from "./sizing";
 import { USER_DATA_LIMIT_BYTES, renderCompileUserData } from "./user-data";
@@ -227,6 +227,9 @@ export class NeuronxCompile extends Construct {
     }
 
     const image = this.containerImage.bind(this);
+    const imageCheck = new Validator(this);
+    checkImageConfig(imageCheck, "containerImage", this.containerImage, image);
+    imageCheck.problems.throwIfAny(this.node.path);
     const code = this.shipCompileScript(ownTags);
     const network = this.network(props, tags);
     const instanceRole = this.instanceRole(

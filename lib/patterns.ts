@@ -55,6 +55,8 @@ export const PATTERNS = {
   ecrRepositoryArn: new RegExp(
     `^arn:aws[a-z-]*:ecr:${REGION}:[0-9]{12}:repository/(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$`,
   ),
+  /** An ECR registry host. */
+  ecrRegistry: new RegExp(`^[0-9]{12}\\.dkr\\.ecr\\.${REGION}\\.amazonaws\\.com(?:\\.cn)?$`),
   /** A Neuron SDK release, e.g. `2.21.0`. */
   neuronSdkVersion: /^2\.[0-9]{1,3}(?:\.[0-9]{1,3})?$/,
   /** A tag key or value: the characters EC2, S3, IAM and SageMaker all accept (their API models' TagKey pattern). */
@@ -210,12 +212,13 @@ export const RULES = {
   },
   ssmParameterName: {
     what: "an SSM parameter name",
-    allowed: 'an SSM parameter name starting with "/": letters, digits, "_", ".", "-" and "/", without "//", 2048 characters at most',
+    allowed:
+      'an SSM parameter name starting with "/": letters, digits, "_", ".", "-" and "/", without "//" or "..", 2048 characters at most',
     example: "/aws/service/neuron/dlami/base/ubuntu-22.04/latest/image_id",
     pattern: PATTERNS.ssmParameterName,
     chars: /[A-Za-z0-9_./-]/,
     maxLength: 2048,
-    forbidden: [contains("//"), { pattern: /\/$/, reason: 'ends with "/"' }],
+    forbidden: [contains("//"), contains(".."), { pattern: /\/$/, reason: 'ends with "/"' }],
   },
   secretArn: {
     what: "a Secrets Manager secret ARN",
@@ -283,6 +286,13 @@ export const RULES = {
     example: "arn:aws:ecr:us-east-1:763104351884:repository/pytorch-inference-neuronx",
     pattern: PATTERNS.ecrRepositoryArn,
     maxLength: 400,
+  },
+  ecrRegistry: {
+    what: "an ECR registry",
+    allowed: "an ECR registry host, <account>.dkr.ecr.<region>.amazonaws.com",
+    example: "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+    pattern: PATTERNS.ecrRegistry,
+    maxLength: 100,
   },
   neuronSdkVersion: {
     what: "a Neuron SDK release",

@@ -19,7 +19,14 @@ import { justifyCheckovSkip } from "./private/checkov";
 import { nameElement, snakeCase } from "./private/naming";
 import { uploadDirectory } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
-import { Validator, embeddedExpression, preconditions as renderPreconditions, show, terraformLiteral } from "./private/validation";
+import {
+  Validator,
+  checkImageConfig,
+  embeddedExpression,
+  preconditions as renderPreconditions,
+  show,
+  terraformLiteral,
+} from "./private/validation";
 
 const GiB = 2 ** 30;
 
@@ -249,6 +256,9 @@ export class TransformersNeuronxSageMakerRealtimeInferenceEndpoint extends Const
     const region = currentRegion(this).region;
     const account = currentAccount(this).accountId;
     const image = (props.containerImage ?? data.containerImage).bind(this);
+    const imageCheck = new Validator(this);
+    checkImageConfig(imageCheck, "containerImage", props.containerImage ?? data.containerImage, image);
+    imageCheck.problems.throwIfAny(this.node.path);
     const logGroupArn = `arn:${partition}:logs:${region}:${account}:log-group:/aws/sagemaker/Endpoints/${v.endpointName}`;
 
     const statements: DataAwsIamPolicyDocumentStatement[] = [

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { TerraformStack, TerraformVariable } from "cdktf";
 import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version";
-import { NeuronxContainerImage } from "../../lib/container-images";
+import { ContainerImageConfig, NeuronxContainerImage } from "../../lib/container-images";
 import { Model, Parameters } from "../../lib/model";
 import { TransformersNeuronxSageMakerInferenceModelData as ModelData, S3ModelDataProps } from "../../lib/model-data";
 import { NeuronxCompile, NeuronxCompileProps } from "../../lib/neuronx-compile";
@@ -70,6 +70,26 @@ function codeDir(extra: (dir: string) => void, withInference = true): string {
   extra(dir);
   return dir;
 }
+
+/** A user's own image class, whose bind() returns what it likes. */
+class HostileImage extends NeuronxContainerImage {
+  constructor(
+    public readonly neuronSdkVersion: string,
+    private readonly config: ContainerImageConfig,
+  ) {
+    super();
+  }
+  public bind(): ContainerImageConfig {
+    return this.config;
+  }
+}
+const hostileImage = (sdk: string, config: Partial<ContainerImageConfig>) =>
+  new HostileImage(sdk, {
+    imageUri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/n:2.21.0",
+    registry: "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+    repositoryArn: "arn:aws:ecr:us-east-1:123456789012:repository/n",
+    ...config,
+  });
 
 const manyTags = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`Tag${i}`, "x"]));
 const manyVariables = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`VAR_${i}`, "x"]));
@@ -297,6 +317,34 @@ export const HOSTILE_CASES: HostileCase[] = [
     build: compile(() => ({ containerImage: any("123456789012.dkr.ecr.us-east-1.amazonaws.com/n:1") })),
   },
   {
+    name: "NeuronxCompile amiSsmParameter with a .. segment",
+    kind: "path traversal",
+    prop: "amiSsmParameter",
+    refusedAt: "synth",
+    build: compile(() => ({ amiSsmParameter: "/aws/service/../../my/param" })),
+  },
+  {
+    name: "NeuronxCompile containerImage of the user's own class granting every repository",
+    kind: "IAM wildcard",
+    prop: "containerImage repository ARN",
+    refusedAt: "synth",
+    build: compile(() => ({ containerImage: hostileImage("2.21.0", { repositoryArn: "*" }) })),
+  },
+  {
+    name: "NeuronxCompile containerImage of the user's own class with a command in its URI",
+    kind: "shell metacharacters",
+    prop: "containerImage image URI",
+    refusedAt: "synth",
+    build: compile(() => ({ containerImage: hostileImage("2.21.0", { imageUri: "x$(id):1" }) })),
+  },
+  {
+    name: "NeuronxCompile containerImage of the user's own class with a hostile SDK release",
+    kind: "cache key",
+    prop: "containerImage.neuronSdkVersion",
+    refusedAt: "synth",
+    build: compile(() => ({ containerImage: hostileImage("2.21.0/../../x", {}) })),
+  },
+  {
     name: "NeuronxCompile model as a string",
     kind: "wrong type",
     prop: "model",
@@ -499,6 +547,20 @@ export const HOSTILE_CASES: HostileCase[] = [
     })),
   },
   {
+    name: "customCodeDir with a NUL character",
+    kind: "control characters",
+    prop: "customCodeDir",
+    refusedAt: "synth",
+    build: fromS3(() => ({ customCodeDir: "/tmp/code\u0000/x" })),
+  },
+  {
+    name: "customCodeDir whose path is too long for the file system",
+    kind: "very long string",
+    prop: "customCodeDir",
+    refusedAt: "synth",
+    build: fromS3(() => ({ customCodeDir: `/tmp/${"d".repeat(5000)}` })),
+  },
+  {
     name: "customCodeDir that does not exist",
     kind: "code directory",
     prop: "customCodeDir",
@@ -546,6 +608,18 @@ export const HOSTILE_CASES: HostileCase[] = [
         [output]: value,
       }),
   })),
+  {
+    name: "fromNeuronxCompileOutputs outputs naming two buckets",
+    kind: "IAM scope",
+    prop: "outputs.bucketArn",
+    refusedAt: "synth",
+    build: (s: TerraformStack) =>
+      ModelData.fromNeuronxCompileOutputs(new NeuronxCompile(s, "Compile", { model: TINY() }), {
+        bucketName: "models",
+        bucketArn: "arn:aws:s3:::other-team-models",
+        compiledArtifactS3Url: "s3://models/a/",
+      }),
+  },
   {
     name: "fromNeuronxCompileOutputs outputs from Terraform variables",
     kind: "reference",

@@ -407,3 +407,27 @@ export function descriptionText(text: string, maxLength: number): string {
   const cut = printable.length > maxLength ? `${printable.slice(0, maxLength - 3)}...` : printable;
   return terraformLiteral(cut);
 }
+
+/**
+ * Checks what a container image resolves to, for images that are not this library's own (a subclass of
+ * NeuronxContainerImage is the user's code): its literal URI, registry, repository ARN and SDK release,
+ * which reach the user data, the IAM policies and the cache key.
+ */
+export function checkImageConfig(
+  v: Validator,
+  prop: string,
+  image: { readonly neuronSdkVersion: unknown },
+  config: { readonly imageUri: unknown; readonly registry: unknown; readonly repositoryArn: unknown },
+): void {
+  const literal = (value: unknown) => typeof value !== "string" || !Token.isUnresolved(value);
+  v.string(`${prop}.neuronSdkVersion`, image.neuronSdkVersion, RULES.neuronSdkVersion, {
+    optional: false,
+    refuseReference: "it names the cache key",
+  });
+  if (literal(config.imageUri)) v.string(`${prop} image URI`, config.imageUri, RULES.ecrImageUri, { optional: false });
+  if (literal(config.registry)) v.string(`${prop} registry`, config.registry, RULES.ecrRegistry, { optional: false });
+  if (literal(config.repositoryArn)) {
+    // The library's own images build the ARN with the partition, a reference; check the rest of it.
+    v.string(`${prop} repository ARN`, config.repositoryArn, RULES.ecrRepositoryArn, { optional: false });
+  }
+}

@@ -170,8 +170,8 @@ variable "ami_ssm_parameter" {
   default     = "/aws/service/neuron/dlami/base/ubuntu-22.04/latest/image_id"
 
   validation {
-    condition     = can(regex("^\\/[A-Za-z0-9_.\\-/]+$", var.ami_ssm_parameter)) && length(var.ami_ssm_parameter) <= 2048 && length(var.ami_ssm_parameter) >= 1 && !can(regex("\\/\\/", var.ami_ssm_parameter)) && !can(regex("\\/$", var.ami_ssm_parameter))
-    error_message = "The ami_ssm_parameter must be an SSM parameter name starting with \"/\": letters, digits, \"_\", \".\", \"-\" and \"/\", without \"//\", 2048 characters at most."
+    condition     = can(regex("^\\/[A-Za-z0-9_.\\-/]+$", var.ami_ssm_parameter)) && length(var.ami_ssm_parameter) <= 2048 && length(var.ami_ssm_parameter) >= 1 && !can(regex("\\/\\/", var.ami_ssm_parameter)) && !can(regex("\\.\\.", var.ami_ssm_parameter)) && !can(regex("\\/$", var.ami_ssm_parameter))
+    error_message = "The ami_ssm_parameter must be an SSM parameter name starting with \"/\": letters, digits, \"_\", \".\", \"-\" and \"/\", without \"//\" or \"..\", 2048 characters at most."
   }
 }
 
