@@ -323,6 +323,14 @@ export const RULES = {
     minLength: 0,
     forbidden: [awsPrefix],
   },
+  environmentValue: {
+    what: "an environment variable's value",
+    allowed: "a value of at most 1024 characters (SageMaker's limit)",
+    example: "debug",
+    pattern: /^[\s\S]*$/,
+    maxLength: 1024,
+    minLength: 0,
+  },
   environmentKey: {
     what: "an environment variable name",
     allowed: 'a variable name: letters, digits and "_", not starting with a digit, 1024 characters at most',

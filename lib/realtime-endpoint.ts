@@ -678,8 +678,13 @@ function checkEnvironment(
       v.problems.add(`environment.${key} is set by ${RESERVED_ENVIRONMENT[key]}; remove it from environment`);
       continue;
     }
-    if (v.text(`environment.${key}`, value, { optional: false, maxBytes: limits.keyOrValueBytes })) extra[key] = terraformLiteral(value);
-    else if (typeof value === "string") extra[key] = value;
+    if (typeof value === "string" && Token.isUnresolved(value)) {
+      // Known at plan time: refused now if it is a secret's value, else its length is checked then.
+      v.string(`environment.${key}`, value, RULES.environmentValue, { optional: false });
+      extra[key] = value;
+    } else if (v.text(`environment.${key}`, value, { optional: false, maxBytes: limits.keyOrValueBytes })) {
+      extra[key] = terraformLiteral(value);
+    }
   }
   const all = { ...own, ...extra };
   const entries = Object.keys(all).length;

@@ -782,6 +782,27 @@ export const HOSTILE_CASES: HostileCase[] = [
     })),
   },
   {
+    name: "endpoint environment value from a Terraform variable",
+    kind: "reference",
+    prop: "environment.LOG_LEVEL",
+    refusedAt: "plan",
+    build: endpoint((s) => ({ environment: { LOG_LEVEL: variable(s, "log_level") } })),
+  },
+  {
+    name: "NeuronxCompile spot from a Terraform variable",
+    kind: "reference",
+    prop: "spot",
+    refusedAt: "synth",
+    build: compile((s) => ({ spot: any(new TerraformVariable(s, "spot", { type: "bool" }).booleanValue) })),
+  },
+  {
+    name: "NeuronxCompile tag value from a Terraform variable",
+    kind: "reference",
+    prop: 'tags["Owner"]',
+    refusedAt: "plan",
+    build: compile((s) => ({ tags: { Owner: variable(s, "owner") } })),
+  },
+  {
     name: "endpoint 49 tags (51 with its own)",
     kind: "tags",
     prop: "tags",

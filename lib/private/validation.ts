@@ -321,6 +321,10 @@ export class Validator {
   /** true or false. */
   public boolean(prop: string, value: unknown): value is boolean {
     if (value === undefined) return false;
+    if (Token.isUnresolved(value)) {
+      this.problems.add(`${prop} must be true or false known at synth time, got a Terraform reference`);
+      return false;
+    }
     if (typeof value !== "boolean") {
       this.problems.add(`${prop} must be true or false, got ${show(value)}${typeNote(value)}`);
       return false;
