@@ -22,6 +22,7 @@ export function addCompile(stack: TerraformStack, config: ExampleConfig): Neuron
     servingInstanceType: config.servingInstanceType,
     amiId: config.amiId,
     huggingFaceTokenSecretArn: config.huggingFaceTokenSecretArn,
+    huggingFaceTokenKmsKeyArn: config.huggingFaceTokenKmsKeyArn,
     deadlineMinutes: config.deadlineMinutes,
     pollIntervalSeconds: config.pollIntervalSeconds,
     bucketForceDestroy: config.bucketForceDestroy,

@@ -30,6 +30,8 @@ export interface ExampleConfig {
   readonly amiId?: string;
   /** Secrets Manager ARN of a Hugging Face token. */
   readonly huggingFaceTokenSecretArn?: string;
+  /** Customer managed KMS key of that secret. */
+  readonly huggingFaceTokenKmsKeyArn?: string;
   /** Compile deadline in minutes. */
   readonly deadlineMinutes?: number;
   /** Name of the SageMaker endpoint. */
@@ -79,6 +81,7 @@ export const CONFIG_SOURCES = {
   servingInstanceType: { env: "NEURONX_SERVING_INSTANCE_TYPE", context: "servingInstanceType", kind: "string" },
   amiId: { env: "NEURONX_AMI_ID", context: "amiId", kind: "string" },
   huggingFaceTokenSecretArn: { env: "NEURONX_HF_TOKEN_SECRET_ARN", context: "huggingFaceTokenSecretArn", kind: "string" },
+  huggingFaceTokenKmsKeyArn: { env: "NEURONX_HF_TOKEN_KMS_KEY_ARN", context: "huggingFaceTokenKmsKeyArn", kind: "string" },
   deadlineMinutes: { env: "NEURONX_DEADLINE_MINUTES", context: "deadlineMinutes", kind: "integer" },
   endpointName: { env: "NEURONX_ENDPOINT_NAME", context: "endpointName", kind: "string" },
   instanceCount: { env: "NEURONX_INSTANCE_COUNT", context: "instanceCount", kind: "integer" },
@@ -156,6 +159,7 @@ export function loadConfig(scope: Construct, env: NodeJS.ProcessEnv = process.en
     servingInstanceType: str("servingInstanceType"),
     amiId: str("amiId"),
     huggingFaceTokenSecretArn: str("huggingFaceTokenSecretArn"),
+    huggingFaceTokenKmsKeyArn: str("huggingFaceTokenKmsKeyArn"),
     deadlineMinutes: num("deadlineMinutes"),
     endpointName: str("endpointName"),
     instanceCount: num("instanceCount"),
