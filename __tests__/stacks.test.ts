@@ -57,7 +57,7 @@ describe("CompileStack", () => {
   test("takes the model and options from the environment", () => {
     const { stack } = compileStack({ NEURONX_MODEL_ID: "meta-llama/Meta-Llama-3-8B-Instruct", NEURONX_N_POSITIONS: "8192" });
     const other = JSON.parse(Testing.synth(stack));
-    expect(other.output.artifact_prefix.value).toBe("meta-llama/Meta-Llama-3-8B-Instruct/main/neuronx-2.21.0/tp2-np8192-bs1-bf16-opt2/");
+    expect(other.output.artifact_prefix.value).toBe("meta-llama/Meta-Llama-3-8B-Instruct/main/neuronx-2.25.0/tp2-np8192-bs1-bf16-opt2/");
     expect(other.output.serving_instance_type.value).toBe("inf2.8xlarge");
   });
 

@@ -49,6 +49,153 @@ export interface HuggingFaceModelOptions {
    * @default "main"
    */
   readonly revision?: string;
+  /**
+   * The model's architecture (its `model_type` in config.json), for a repository whose name does not show it or
+   * shows another one, e.g. a Llama fine-tune named after its data set. The compile reads config.json before it
+   * downloads any weight and fails at once when the repository's `model_type` is not one transformers-neuronx serves.
+   * @default - read from the model id where it names a family (`Llama`, `Mistral`, `Qwen2`, ...): a served family is taken, another one is refused; otherwise known only on the instance
+   */
+  readonly architecture?: ModelArchitecture;
+}
+
+/**
+ * The model families (`model_type` of the checkpoint's config.json) that transformers-neuronx 0.13 maps in
+ * `NeuronAutoModelForCausalLM` (src/transformers_neuronx/modeling_auto.py, NEURON_MODEL_FOR_CAUSAL_LM_MAPPING,
+ * aws-neuron/transformers-neuronx commit 1ade6d7, 2024-12-26, the last public source of 0.13.x).
+ */
+export enum ModelArchitecture {
+  /** Llama 1, 2, 3 and their fine-tunes (`LlamaForSampling`). */
+  LLAMA = "llama",
+  /** Code Llama (`LlamaForSampling`). */
+  CODE_LLAMA = "code_llama",
+  /** Mistral (`MistralForSampling`). */
+  MISTRAL = "mistral",
+  /** Mixtral, a mixture of experts (`MixtralForSampling`). */
+  MIXTRAL = "mixtral",
+  /** GPT-2 (`GPT2ForSamplingWithContextBroadcasting`). */
+  GPT2 = "gpt2",
+  /** OPT (`OPTForSampling`). */
+  OPT = "opt",
+  /** BLOOM (`BloomForSampling`). */
+  BLOOM = "bloom",
+  /** GPT-J (`GPTJForSampling`): mapped by the library, but its compiled form cannot be saved, so it is refused. */
+  GPTJ = "gptj",
+  /** GPT-NeoX (`GPTNeoXForSampling`): mapped by the library, but its compiled form cannot be saved, so it is refused. */
+  GPT_NEOX = "gpt_neox",
+}
+
+/** What this library does with each family of transformers-neuronx, and why. */
+export const MODEL_ARCHITECTURES: Readonly<
+  Record<ModelArchitecture, { readonly neuronClass: string; readonly served: boolean; readonly why?: string }>
+> = {
+  [ModelArchitecture.LLAMA]: { neuronClass: "LlamaForSampling", served: true },
+  [ModelArchitecture.CODE_LLAMA]: { neuronClass: "LlamaForSampling", served: true },
+  [ModelArchitecture.MISTRAL]: { neuronClass: "MistralForSampling", served: true },
+  [ModelArchitecture.MIXTRAL]: { neuronClass: "MixtralForSampling", served: true },
+  [ModelArchitecture.GPT2]: { neuronClass: "GPT2ForSamplingWithContextBroadcasting", served: true },
+  [ModelArchitecture.OPT]: { neuronClass: "OPTForSampling", served: true },
+  [ModelArchitecture.BLOOM]: { neuronClass: "BloomForSampling", served: true },
+  // gptj/model.py and gptneox/model.py: subclasses of module.PretrainedModel, not base.NeuronModelBase, so they have
+  // no save()/load(); the endpoint would have to recompile the model at every instance start.
+  [ModelArchitecture.GPTJ]: {
+    neuronClass: "GPTJForSampling",
+    served: false,
+    why: "transformers-neuronx 0.13 cannot save or load a compiled GPT-J (GPTJForSampling has no save/load), so every endpoint instance would recompile it at start",
+  },
+  [ModelArchitecture.GPT_NEOX]: {
+    neuronClass: "GPTNeoXForSampling",
+    served: false,
+    why: "transformers-neuronx 0.13 cannot save or load a compiled GPT-NeoX (GPTNeoXForSampling has no save/load), so every endpoint instance would recompile it at start",
+  },
+};
+
+/** The `model_type`s the compile accepts and the endpoint serves. */
+export const SERVED_ARCHITECTURES: readonly ModelArchitecture[] = (Object.keys(MODEL_ARCHITECTURES) as ModelArchitecture[]).filter(
+  (a) => MODEL_ARCHITECTURES[a].served,
+);
+
+/**
+ * Names in a repository id that show its architecture. The first part of a name segment (split at "-", "_", "."
+ * and "/") is matched; an id may show none, and then the compile finds out from config.json.
+ */
+export const ARCHITECTURE_NAME_TOKENS: readonly { readonly pattern: RegExp; readonly modelType: string; readonly architecture?: ModelArchitecture }[] = [
+  { pattern: /^(code|tiny|open)?llama/i, modelType: "llama", architecture: ModelArchitecture.LLAMA },
+  { pattern: /^mistral/i, modelType: "mistral", architecture: ModelArchitecture.MISTRAL },
+  { pattern: /^mixtral/i, modelType: "mixtral", architecture: ModelArchitecture.MIXTRAL },
+  { pattern: /^gpt2$/i, modelType: "gpt2", architecture: ModelArchitecture.GPT2 },
+  { pattern: /^opt$/i, modelType: "opt", architecture: ModelArchitecture.OPT },
+  { pattern: /^bloomz?$/i, modelType: "bloom", architecture: ModelArchitecture.BLOOM },
+  { pattern: /^gptj$|^gpt-j$/i, modelType: "gptj", architecture: ModelArchitecture.GPTJ },
+  { pattern: /^(gpt-?neox|pythia)$/i, modelType: "gpt_neox", architecture: ModelArchitecture.GPT_NEOX },
+  // Families transformers-neuronx 0.13 has no class for ("The configuration model type ... is not supported by Neuron").
+  { pattern: /^qwen/i, modelType: "qwen2 / qwen3" },
+  { pattern: /^phi\d*$/i, modelType: "phi / phi3" },
+  { pattern: /^(recurrent)?gemma/i, modelType: "gemma" },
+  { pattern: /^falcon/i, modelType: "falcon" },
+  { pattern: /^mpt$/i, modelType: "mpt" },
+  { pattern: /^(starcoder|santacoder)/i, modelType: "gpt_bigcode / starcoder2" },
+  { pattern: /^codegen/i, modelType: "codegen" },
+  { pattern: /^olmo/i, modelType: "olmo" },
+  { pattern: /^(chat)?glm/i, modelType: "chatglm" },
+  { pattern: /^baichuan/i, modelType: "baichuan" },
+  { pattern: /^internlm/i, modelType: "internlm" },
+  { pattern: /^granite/i, modelType: "granite" },
+  { pattern: /^dbrx/i, modelType: "dbrx" },
+  { pattern: /^(jamba|mamba)/i, modelType: "jamba / mamba" },
+  { pattern: /^(t5|flan)$/i, modelType: "t5 (not a causal LM)" },
+];
+
+/** The served families, for messages: `llama, code_llama, mistral, ...`. */
+export const SERVED_ARCHITECTURES_TEXT = SERVED_ARCHITECTURES.join(", ");
+
+/** Reads the architecture from a repository id: the families its name shows (none, one, or conflicting). */
+export function architecturesFromModelId(modelId: string): { readonly modelType: string; readonly architecture?: ModelArchitecture }[] {
+  const segments = modelId.split(/[-_./]/).filter((s) => s.length > 0);
+  const found = new Map<string, { modelType: string; architecture?: ModelArchitecture }>();
+  // "gpt-j" and "gpt-neox" are split by the "-": look at each segment and the segment joined with the next.
+  const candidates = segments.flatMap((s, i) => (i + 1 < segments.length ? [s, `${s}-${segments[i + 1]}`] : [s]));
+  for (const candidate of candidates) {
+    for (const token of ARCHITECTURE_NAME_TOKENS) {
+      if (token.pattern.test(candidate)) found.set(token.modelType, token);
+    }
+  }
+  return [...found.values()];
+}
+
+/** Why a model cannot be compiled and served, or undefined: its stated or named architecture is not served. */
+function architectureProblem(modelId: string, stated: ModelArchitecture | undefined): { problem?: string; architecture?: ModelArchitecture } {
+  const state = (a: string) => `Model.fromHuggingFace(${JSON.stringify(modelId)}, { architecture: ModelArchitecture.${a} })`;
+  const served = `transformers-neuronx 0.13 serves ${SERVED_ARCHITECTURES_TEXT}`;
+  if (stated !== undefined) {
+    const family = MODEL_ARCHITECTURES[stated];
+    if (!family) return { problem: `architecture must be a ModelArchitecture (${SERVED_ARCHITECTURES_TEXT}), got ${JSON.stringify(stated)}` };
+    if (!family.served) return { problem: `architecture ${stated} cannot be served: ${family.why}; ${served}` };
+    return { architecture: stated };
+  }
+  const named = architecturesFromModelId(modelId);
+  if (named.length === 0) return {};
+  if (named.length === 1 && named[0].architecture && MODEL_ARCHITECTURES[named[0].architecture].served) {
+    return { architecture: named[0].architecture };
+  }
+  const refused = named.find((n) => !n.architecture) ?? named.find((n) => n.architecture && !MODEL_ARCHITECTURES[n.architecture].served);
+  if (refused?.architecture) {
+    return {
+      problem:
+        `the model id names the ${refused.modelType} architecture, which cannot be served: ${MODEL_ARCHITECTURES[refused.architecture].why}; ` +
+        `${served}. Choose a model of one of those families, or if this repository is a fine-tune of one of them, state it, e.g. ${state("LLAMA")}`,
+    };
+  }
+  if (refused) {
+    return {
+      problem:
+        `the model id names the ${refused.modelType} architecture, which transformers-neuronx 0.13 does not support ` +
+        `("The configuration model type ... is not supported by Neuron"); ${served}. Choose a model of one of those families ` +
+        `(the optimum-neuron backend, a separate issue, covers newer ones), or if this repository is a fine-tune of one of them, state it, e.g. ${state("LLAMA")}`,
+    };
+  }
+  return {
+    problem: `the model id names more than one architecture (${named.map((n) => n.modelType).join(", ")}); state the one in its config.json, e.g. ${state("LLAMA")}`,
+  };
 }
 
 /** A model to compile. */
@@ -72,13 +219,16 @@ export class Model {
     );
     problems.throwIfAny(call);
 
+    const { problem, architecture } = architectureProblem(modelId, options.architecture);
+    if (problem) problems.add(problem);
     let parameters = options.parameters;
     if (!parameters) {
       const parsed = parametersFromModelId(modelId);
-      if (typeof parsed === "string") throw new ValidationError(call, [parsed]);
-      parameters = parsed;
+      if (typeof parsed === "string") problems.add(parsed);
+      else parameters = parsed;
     }
-    return new Model(modelId, revision, parameters);
+    problems.throwIfAny(call);
+    return new Model(modelId, revision, parameters as Parameters, architecture);
   }
 
   private constructor(
@@ -88,6 +238,8 @@ export class Model {
     public readonly revision: string,
     /** The number of parameters. */
     public readonly parameters: Parameters,
+    /** The architecture, stated or read from the id; undefined when the id does not show it (the compile checks config.json). */
+    public readonly architecture?: ModelArchitecture,
   ) {}
 }
 
@@ -95,9 +247,9 @@ const HF_MODEL_ID = PATTERNS.huggingFaceModelId;
 const HF_REVISION = PATTERNS.huggingFaceRevision;
 
 // A size token is a number with a b/m suffix standing alone between separators:
-// "7b" in "Llama-2-7b-hf", "1.5B" in "Qwen2-1.5B-Instruct". The digits must not
+// "7b" in "Llama-2-7b-hf", "1.1B" in "TinyLlama-1.1B-Chat-v1.0". The digits must not
 // follow a letter, a digit or a dot, so "A3B" (active parameters of a MoE) and the
-// "5B" inside "1.5B" are not sizes.
+// "1B" inside "1.1B" are not sizes.
 const SIZE_TOKEN = /(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)([bm])(?![A-Za-z0-9])/gi;
 // "8x7B": a mixture of experts whose total is less than experts × expert size
 // because attention and embeddings are shared (Mixtral-8x7B has 46.7B).

@@ -34,10 +34,49 @@ export const SAGEMAKER_LIMITS = {
   nameLength: 63,
 } as const;
 
+/**
+ * The `InferenceAmiVersion`s of a production variant that carry the Neuron driver, from the SageMaker API's
+ * `ProductionVariantInferenceAmiVersion` enum (botocore 1.44.8, data/sagemaker/2017-07-24/service-2.json:
+ * al2-ami-sagemaker-inference-gpu-2, -gpu-2-1, -gpu-3-1, al2023-ami-sagemaker-inference-gpu-4-1 and
+ * al2-ami-sagemaker-inference-neuron-2, "Accelerator: Inferentia2 and Trainium, Neuron driver version: 2.19").
+ * The AWS provider validates the value against the same enum (aws_sagemaker_endpoint_configuration,
+ * production_variants.inference_ami_version). Without it, inf2 hosts run the default host AMI and its older driver.
+ */
+export const NEURON_INFERENCE_AMI_VERSIONS: readonly string[] = ["al2-ami-sagemaker-inference-neuron-2"];
+
+/** Defaults of the endpoint's serving settings. */
+export const ENDPOINT_DEFAULTS = {
+  /** The Neuron inference AMI of the production variant. */
+  inferenceAmiVersion: NEURON_INFERENCE_AMI_VERSIONS[0],
+  /**
+   * The most new tokens a request may ask for. SageMaker ends an InvokeEndpoint call after 60 seconds
+   * (the response must start within it), so a generation must fit in it; 512 tokens is about 25 s at the
+   * 20 tokens/s of a 7B to 8B model on two NeuronCores.
+   */
+  maxNewTokens: 512,
+} as const;
+
+/** Where the endpoint's inference code is, inside the model data SageMaker copies to /opt/ml/model. */
+export const INFERENCE_CODE = {
+  /** The toolkit puts `/opt/ml/model/code` on PYTHONPATH; each endpoint's code is in a folder of its own below it. */
+  containerDir: "/opt/ml/model/code",
+  /** Key prefix below the artifacts' prefix. */
+  keyPrefix: "code/",
+} as const;
+
+/** Environment variables the endpoint sets from its props, which `environment` cannot override. */
+export const SERVING_ENV = {
+  maxNewTokens: "NEURONX_MAX_NEW_TOKENS",
+  pythonPath: "PYTHONPATH",
+} as const;
+
 /** How the defaults scale with the artifacts' size. */
 export const ENDPOINT_SCALING = {
-  /** The inference toolkit copies the model directory once at startup, so the volume holds it twice. */
-  volumeCopies: 2,
+  /**
+   * SageMaker downloads the model data once onto the ML storage volume (/opt/ml/model), and the PyTorch inference
+   * toolkit (2.0.25) starts TorchServe with `--models model=/opt/ml/model`, which reads the directory in place.
+   */
+  volumeCopies: 1,
   volumeHeadroomGiB: 10,
   volumeMinGiB: 30,
   /** Seconds to download, and to load onto the NeuronCores, per GiB of artifacts, on top of a base. */
@@ -125,7 +164,7 @@ export interface TransformersNeuronxSageMakerRealtimeInferenceEndpointProps {
   readonly endpointName?: string;
   /**
    * The ML storage volume of each instance, in GiB.
-   * @default - twice the artifacts plus 10 GiB (the inference toolkit copies the model once), at least 30
+   * @default - the artifacts plus 10 GiB (SageMaker downloads them there once), at least 30
    */
   readonly volumeSizeGiB?: number;
   /**
@@ -173,6 +212,17 @@ export interface TransformersNeuronxSageMakerRealtimeInferenceEndpointProps {
    * @default - none
    */
   readonly environment?: Record<string, string>;
+  /**
+   * The production variant's SageMaker inference AMI, which carries the Neuron driver (`InferenceAmiVersion`).
+   * @default "al2-ami-sagemaker-inference-neuron-2"
+   */
+  readonly inferenceAmiVersion?: string;
+  /**
+   * The most new tokens a request to the default inference code may ask for (`parameters.max_new_tokens`; more is a
+   * 400). SageMaker ends an invocation after 60 seconds, so keep a generation of this length within it.
+   * @default 512
+   */
+  readonly maxNewTokens?: number;
   /**
    * Tags for every resource.
    * @default - `neuronx:model`, `ManagedBy`
@@ -283,10 +333,13 @@ export class TransformersNeuronxSageMakerRealtimeInferenceEndpoint extends Const
       this,
     );
 
+    // Each endpoint's code has a folder of its own inside the model data, so that two endpoints on one compile
+    // never overwrite each other's: SageMaker copies the whole prefix at every instance start (autoscaling
+    // included), and the model's PYTHONPATH (v.environment) points the toolkit at this endpoint's folder.
     const code = uploadDirectory(this, "Code", {
       dir: data.codeDir,
       bucket: data.bucketName,
-      keyPrefix: `${data.prefix}code/`,
+      keyPrefix: `${data.prefix}${INFERENCE_CODE.keyPrefix}${v.endpointName}/`,
       pattern: "**",
       tags,
       owner: this,
@@ -326,6 +379,7 @@ export class TransformersNeuronxSageMakerRealtimeInferenceEndpoint extends Const
             volumeSizeInGb: v.volumeSizeGiB,
             modelDataDownloadTimeoutInSeconds: v.downloadTimeout,
             containerStartupHealthCheckTimeoutInSeconds: v.startupTimeout,
+            inferenceAmiVersion: v.inferenceAmiVersion,
           },
         ],
         dataCaptureConfig: capture
@@ -478,7 +532,7 @@ function validate(construct: Construct, props: TransformersNeuronxSageMakerRealt
     props.volumeSizeGiB === undefined && scaled.volumeSizeGiB > vol.max,
     () =>
       `the artifacts of ${data.settings.modelId} (about ${Math.ceil(artifactBytes / GiB)} GiB) need a ${scaled.volumeSizeGiB} GiB volume ` +
-      `(the inference toolkit copies the model once at startup), over SageMaker's ${vol.max} GiB; set volumeSizeGiB if you know it fits`,
+      `(the artifacts plus ${ENDPOINT_SCALING.volumeHeadroomGiB} GiB), over SageMaker's ${vol.max} GiB; set volumeSizeGiB if you know it fits`,
   );
   const count = SAGEMAKER_LIMITS.instanceCount;
   intIn("instanceCount", props.instanceCount, count.min, count.max);
@@ -542,8 +596,27 @@ function validate(construct: Construct, props: TransformersNeuronxSageMakerRealt
     );
   }
 
+  const amiVersion = props.inferenceAmiVersion ?? ENDPOINT_DEFAULTS.inferenceAmiVersion;
+  problems.when(
+    literal(amiVersion) && !NEURON_INFERENCE_AMI_VERSIONS.includes(amiVersion),
+    () =>
+      `inferenceAmiVersion must be a SageMaker inference AMI with the Neuron driver (${NEURON_INFERENCE_AMI_VERSIONS.join(", ")}), ` +
+      `got ${JSON.stringify(amiVersion)}; the GPU AMIs have no Neuron driver, and without one inf2 hosts run the default AMI and its older driver`,
+  );
+  const maxNewTokens = props.maxNewTokens ?? ENDPOINT_DEFAULTS.maxNewTokens;
+  problems.when(
+    literal(props.maxNewTokens) && !(Number.isInteger(maxNewTokens) && maxNewTokens >= 1 && maxNewTokens < data.settings.nPositions),
+    () =>
+      `maxNewTokens must be a whole number from 1 to ${data.settings.nPositions - 1} (below the nPositions ${data.settings.nPositions} ` +
+      `the model was compiled for, which holds the prompt too), got ${props.maxNewTokens}`,
+  );
+
   const settingsEnv = data.settings.environment;
   for (const key of Object.keys(props.environment ?? {})) {
+    problems.when(
+      (Object.values(SERVING_ENV) as string[]).includes(key),
+      `environment.${key} is set by the endpoint (${key === SERVING_ENV.pythonPath ? "it points the toolkit at this endpoint's inference code" : "set maxNewTokens instead"}); remove it`,
+    );
     problems.when(
       key in settingsEnv || (Object.values(SETTINGS_ENV) as string[]).includes(key),
       `environment.${key} is a compile setting, set from the artifacts so that compile and serving agree; change the compile instead`,
@@ -574,12 +647,18 @@ function validate(construct: Construct, props: TransformersNeuronxSageMakerRealt
       ...settingsEnv,
       SAGEMAKER_PROGRAM: "inference.py",
       SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
-      // One worker owns the NeuronCores; loading the model is bounded by the startup health check.
+      // One worker owns the NeuronCores. The toolkit writes these two into TorchServe's config
+      // (default_workers_per_model, default_response_timeout); SAGEMAKER_STARTUP_TIMEOUT is read only on the
+      // toolkit's non-TorchServe path (sagemaker-pytorch-inference 2.0.25, torchserve.py), so it is not set.
       SAGEMAKER_MODEL_SERVER_WORKERS: "1",
       SAGEMAKER_MODEL_SERVER_TIMEOUT: String(startupTimeout),
-      SAGEMAKER_STARTUP_TIMEOUT: String(startupTimeout),
       NEURON_RT_NUM_CORES: String(data.settings.tpDegree),
+      // The toolkit prepends /opt/ml/model/code; this endpoint's own folder follows it, so `inference.py` and
+      // its modules are this endpoint's (the code folder itself holds only one folder per endpoint).
+      [SERVING_ENV.pythonPath]: `${INFERENCE_CODE.containerDir}/${endpointName}`,
+      [SERVING_ENV.maxNewTokens]: String(maxNewTokens),
       ...props.environment,
     },
+    inferenceAmiVersion: amiVersion,
   };
 }

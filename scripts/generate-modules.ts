@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { SETTINGS_ENV } from "../lib/compile-settings";
-import { DLC_REGISTRY_ACCOUNTS, NEURONX_DLC } from "../lib/container-images";
+import { DLC_REGISTRY_ACCOUNTS, NEURONX_DLC, TRANSFORMERS_NEURONX_SDK_RANGE } from "../lib/container-images";
 import { COMPILE_DEFAULTS, COMPILE_LIMITS } from "../lib/model";
 import { AMP_BYTES, INF2_INSTANCE_TYPES, NEURON_CORE_MEMORY_GIB, OPT_LEVELS, QUANT_DTYPE_BYTES, TP_DEGREES } from "../lib/neuron-spec";
 import { BOOTSTRAP_KEY_ROOT, COMPILE_PACKAGE_DIR, NEURONX_COMPILE_DEFAULTS, NEURONX_COMPILE_LIMITS } from "../lib/neuronx-compile";
@@ -31,6 +31,13 @@ const pattern = (re: RegExp) => JSON.stringify(re.source);
 const providerVersion = (pkg: string) =>
   JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", pkg, "package.json"), "utf8")).cdktf.provider.version as string;
 const minor = (version: string) => version.split(".").slice(0, 2).join(".");
+
+/** `^2\.(18|19|...|25)(\.[0-9]+)?$`: the Neuron SDK releases with transformers-neuronx, as an RE2 pattern. */
+function sdkVersionPattern(): string {
+  const { minMinor, maxMinor } = TRANSFORMERS_NEURONX_SDK_RANGE;
+  const minors = Array.from({ length: maxMinor - minMinor + 1 }, (_, i) => minMinor + i);
+  return `^2\\.(${minors.join("|")})(\\.[0-9]+)?$`;
+}
 
 /** The value of each `@@NAME@@` of the templates. */
 function replacements(): Record<string, string> {
@@ -116,6 +123,10 @@ function replacements(): Record<string, string> {
     ROOT_MIN: String(NEURONX_COMPILE_LIMITS.rootVolumeSizeGiB.min),
     ROOT_MAX: String(NEURONX_COMPILE_LIMITS.rootVolumeSizeGiB.max),
     SDK_VERSION: NEURONX_DLC.neuronSdkVersion,
+    SDK_VERSION_PATTERN: JSON.stringify(sdkVersionPattern()),
+    SDK_RANGE_TEXT: `2.${TRANSFORMERS_NEURONX_SDK_RANGE.minMinor} to 2.${TRANSFORMERS_NEURONX_SDK_RANGE.maxMinor}`,
+    SDK_MIN_MINOR: String(TRANSFORMERS_NEURONX_SDK_RANGE.minMinor),
+    SDK_MAX_MINOR: String(TRANSFORMERS_NEURONX_SDK_RANGE.maxMinor),
     DLC_REPOSITORY: NEURONX_DLC.repository,
     DLC_TAG: NEURONX_DLC.tag,
     DLC_ACCOUNTS: `{\n${Object.entries(DLC_REGISTRY_ACCOUNTS)

@@ -90,7 +90,7 @@ def serving_env(
     env = {
         "NEURONX_MODEL_ID": "test-org/tiny-chat",
         "NEURONX_REVISION": "main",
-        "NEURONX_SDK_VERSION": "2.21.0",
+        "NEURONX_SDK_VERSION": "2.25.0",
         "NEURONX_TP_DEGREE": str(tp_degree),
         "NEURONX_N_POSITIONS": str(n_positions),
         "NEURONX_BATCH_SIZE": str(batch_size),

@@ -452,7 +452,7 @@ resource "null_resource" "waiter" {
     }
     precondition {
       condition     = var.container_image_uri != null || contains(keys(local.dlc_registry_accounts), local.region)
-      error_message = "The AWS Deep Learning Containers registry is not known for this region. Use a region of the module's dlc_registry_accounts, or set container_image_uri to a copy of the image in your own ECR repository."
+      error_message = "The PyTorch inference Neuron DLC is not published in this region (local.dlc_registry_accounts lists the regions that carry it). Use one of those regions, or set container_image_uri to a copy of the image in your own ECR repository."
     }
   }
 

@@ -190,8 +190,8 @@ variable "neuron_sdk_version" {
   default     = "@@SDK_VERSION@@"
 
   validation {
-    condition     = can(regex("^2\\.(1[89]|[2-9][0-9])(\\.[0-9]+)?$", var.neuron_sdk_version))
-    error_message = "The neuron_sdk_version must be a Neuron SDK 2.x release from 2.18 on, such as \"2.21.0\" (transformers-neuronx reads Hugging Face checkpoints directly from 2.18)."
+    condition     = can(regex(@@SDK_VERSION_PATTERN@@, var.neuron_sdk_version))
+    error_message = "The neuron_sdk_version must be a Neuron SDK release from @@SDK_RANGE_TEXT@@, such as \"@@SDK_VERSION@@\": transformers-neuronx reads Hugging Face checkpoints directly from 2.@@SDK_MIN_MINOR@@ and ships in the Neuron DLCs up to 2.@@SDK_MAX_MINOR@@ (use the optimum-neuron backend for newer SDKs)."
   }
 }
 
