@@ -268,7 +268,7 @@ describe("NeuronxCompile", () => {
 
     test("a pinned revision is part of the cache key", () => {
       const { construct } = compile({ model: Model.fromHuggingFace("TinyLlama/TinyLlama-1.1B-Chat-v1.0", { revision: "refs/pr/12" }) });
-      expect(construct.artifactPrefix).toMatch(/^TinyLlama\/TinyLlama-1\.1B-Chat-v1\.0\/refs--pr--12\/neuronx-2\.21\.0\//);
+      expect(construct.artifactPrefix).toMatch(/^TinyLlama\/TinyLlama-1\.1B-Chat-v1\.0\/refs--pr--12\/neuronx-2\.25\.0\//);
     });
 
     test("bucket as a name: nothing is created and the ARNs name it", () => {

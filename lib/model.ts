@@ -115,10 +115,14 @@ export const SERVED_ARCHITECTURES: readonly ModelArchitecture[] = (Object.keys(M
 );
 
 /**
- * Names in a repository id that show its architecture. The first part of a name segment (split at "-", "_", "."
- * and "/") is matched; an id may show none, and then the compile finds out from config.json.
+ * Names in a repository id that show its architecture. The start of each segment of the repository name (split at
+ * "-", "_" and ".") is matched; an id may show none, and then the compile finds out from config.json.
  */
-export const ARCHITECTURE_NAME_TOKENS: readonly { readonly pattern: RegExp; readonly modelType: string; readonly architecture?: ModelArchitecture }[] = [
+export const ARCHITECTURE_NAME_TOKENS: readonly {
+  readonly pattern: RegExp;
+  readonly modelType: string;
+  readonly architecture?: ModelArchitecture;
+}[] = [
   { pattern: /^(code|tiny|open)?llama/i, modelType: "llama", architecture: ModelArchitecture.LLAMA },
   { pattern: /^mistral/i, modelType: "mistral", architecture: ModelArchitecture.MISTRAL },
   { pattern: /^mixtral/i, modelType: "mixtral", architecture: ModelArchitecture.MIXTRAL },
@@ -150,7 +154,11 @@ export const SERVED_ARCHITECTURES_TEXT = SERVED_ARCHITECTURES.join(", ");
 
 /** Reads the architecture from a repository id: the families its name shows (none, one, or conflicting). */
 export function architecturesFromModelId(modelId: string): { readonly modelType: string; readonly architecture?: ModelArchitecture }[] {
-  const segments = modelId.split(/[-_./]/).filter((s) => s.length > 0);
+  // The repository name only: an organization ("mistralai", "meta-llama") publishes more than one family.
+  const segments = modelId
+    .slice(modelId.lastIndexOf("/") + 1)
+    .split(/[-_.]/)
+    .filter((s) => s.length > 0);
   const found = new Map<string, { modelType: string; architecture?: ModelArchitecture }>();
   // "gpt-j" and "gpt-neox" are split by the "-": look at each segment and the segment joined with the next.
   const candidates = segments.flatMap((s, i) => (i + 1 < segments.length ? [s, `${s}-${segments[i + 1]}`] : [s]));
@@ -163,12 +171,16 @@ export function architecturesFromModelId(modelId: string): { readonly modelType:
 }
 
 /** Why a model cannot be compiled and served, or undefined: its stated or named architecture is not served. */
-function architectureProblem(modelId: string, stated: ModelArchitecture | undefined): { problem?: string; architecture?: ModelArchitecture } {
+function architectureProblem(
+  modelId: string,
+  stated: ModelArchitecture | undefined,
+): { problem?: string; architecture?: ModelArchitecture } {
   const state = (a: string) => `Model.fromHuggingFace(${JSON.stringify(modelId)}, { architecture: ModelArchitecture.${a} })`;
   const served = `transformers-neuronx 0.13 serves ${SERVED_ARCHITECTURES_TEXT}`;
   if (stated !== undefined) {
     const family = MODEL_ARCHITECTURES[stated];
-    if (!family) return { problem: `architecture must be a ModelArchitecture (${SERVED_ARCHITECTURES_TEXT}), got ${JSON.stringify(stated)}` };
+    if (!family)
+      return { problem: `architecture must be a ModelArchitecture (${SERVED_ARCHITECTURES_TEXT}), got ${JSON.stringify(stated)}` };
     if (!family.served) return { problem: `architecture ${stated} cannot be served: ${family.why}; ${served}` };
     return { architecture: stated };
   }

@@ -13,7 +13,7 @@ import { SETTINGS_ENV } from "./compile-settings";
 import { NeuronxContainerImage } from "./container-images";
 import { Problems } from "./errors";
 import { ModelDataConfig, TransformersNeuronxSageMakerInferenceModelData } from "./model-data";
-import { INF2_INSTANCE_TYPES, Inf2InstanceType, findInf2InstanceType } from "./neuron-spec";
+import { INF2_INSTANCE_TYPES, Inf2InstanceType, findInf2InstanceType, inf1Problem } from "./neuron-spec";
 import { justifyCheckovSkip } from "./private/checkov";
 import { nameElement, snakeCase } from "./private/naming";
 import { uploadDirectory } from "./private/s3-directory";
@@ -220,7 +220,7 @@ export interface TransformersNeuronxSageMakerRealtimeInferenceEndpointProps {
   /**
    * The most new tokens a request to the default inference code may ask for (`parameters.max_new_tokens`; more is a
    * 400). SageMaker ends an invocation after 60 seconds, so keep a generation of this length within it.
-   * @default 512
+   * @default - 512, or less than nPositions if that is smaller
    */
   readonly maxNewTokens?: number;
   /**
@@ -492,7 +492,9 @@ function validate(construct: Construct, props: TransformersNeuronxSageMakerRealt
   const instanceType = props.instanceType ?? `ml.${data.sizing.servingInstanceType}`;
   const type = instanceType.startsWith("ml.") ? findInf2InstanceType(instanceType.slice(3)) : undefined;
   if (!type) {
-    problems.add(`instanceType must be one of ${allowed}, got ${JSON.stringify(instanceType)}`);
+    problems.add(
+      inf1Problem("instanceType", instanceType) ?? `instanceType must be one of ${allowed}, got ${JSON.stringify(instanceType)}`,
+    );
   } else {
     problems.when(
       type.neuronCores < tp,
@@ -528,12 +530,8 @@ function validate(construct: Construct, props: TransformersNeuronxSageMakerRealt
   intIn("containerStartupHealthCheckTimeoutSeconds", props.containerStartupHealthCheckTimeoutSeconds, t.min, t.max, " of seconds");
   const vol = SAGEMAKER_LIMITS.volumeSizeGiB;
   intIn("volumeSizeGiB", props.volumeSizeGiB, vol.min, vol.max, " of GiB");
-  problems.when(
-    props.volumeSizeGiB === undefined && scaled.volumeSizeGiB > vol.max,
-    () =>
-      `the artifacts of ${data.settings.modelId} (about ${Math.ceil(artifactBytes / GiB)} GiB) need a ${scaled.volumeSizeGiB} GiB volume ` +
-      `(the artifacts plus ${ENDPOINT_SCALING.volumeHeadroomGiB} GiB), over SageMaker's ${vol.max} GiB; set volumeSizeGiB if you know it fits`,
-  );
+  // No check of the default volume against SageMaker's 512 GiB: with one copy of the artifacts it stays below, since a
+  // model that compiles has at most half of inf2.48xlarge's 768 GiB of host memory in checkpoint.
   const count = SAGEMAKER_LIMITS.instanceCount;
   intIn("instanceCount", props.instanceCount, count.min, count.max);
 
@@ -603,7 +601,8 @@ function validate(construct: Construct, props: TransformersNeuronxSageMakerRealt
       `inferenceAmiVersion must be a SageMaker inference AMI with the Neuron driver (${NEURON_INFERENCE_AMI_VERSIONS.join(", ")}), ` +
       `got ${JSON.stringify(amiVersion)}; the GPU AMIs have no Neuron driver, and without one inf2 hosts run the default AMI and its older driver`,
   );
-  const maxNewTokens = props.maxNewTokens ?? ENDPOINT_DEFAULTS.maxNewTokens;
+  // The default stays below nPositions, which holds the prompt too.
+  const maxNewTokens = props.maxNewTokens ?? Math.min(ENDPOINT_DEFAULTS.maxNewTokens, data.settings.nPositions - 1);
   problems.when(
     literal(props.maxNewTokens) && !(Number.isInteger(maxNewTokens) && maxNewTokens >= 1 && maxNewTokens < data.settings.nPositions),
     () =>

@@ -8,12 +8,27 @@ import * as path from "path";
 import { SETTINGS_ENV } from "../lib/compile-settings";
 import { DLC_REGISTRY_ACCOUNTS, NEURONX_DLC, TRANSFORMERS_NEURONX_SDK_RANGE } from "../lib/container-images";
 import { COMPILE_DEFAULTS, COMPILE_LIMITS } from "../lib/model";
-import { AMP_BYTES, INF2_INSTANCE_TYPES, NEURON_CORE_MEMORY_GIB, OPT_LEVELS, QUANT_DTYPE_BYTES, TP_DEGREES } from "../lib/neuron-spec";
+import {
+  AMP_BYTES,
+  INF1_REFUSAL,
+  INF2_INSTANCE_TYPES,
+  NEURON_CORE_MEMORY_GIB,
+  OPT_LEVELS,
+  QUANT_DTYPE_BYTES,
+  TP_DEGREES,
+} from "../lib/neuron-spec";
 import { BOOTSTRAP_KEY_ROOT, COMPILE_PACKAGE_DIR, NEURONX_COMPILE_DEFAULTS, NEURONX_COMPILE_LIMITS } from "../lib/neuronx-compile";
 import { DEFAULT_INFERENCE_CODE_DIR } from "../lib/model-data";
 import { PATTERNS } from "../lib/patterns";
 import { hashDirectory, shippedFiles } from "../lib/private/s3-directory";
-import { ENDPOINT_SCALING, SAGEMAKER_LIMITS } from "../lib/realtime-endpoint";
+import {
+  ENDPOINT_DEFAULTS,
+  ENDPOINT_SCALING,
+  INFERENCE_CODE,
+  NEURON_INFERENCE_AMI_VERSIONS,
+  SAGEMAKER_LIMITS,
+  SERVING_ENV,
+} from "../lib/realtime-endpoint";
 import { SIZING_MODEL } from "../lib/sizing";
 import { USER_DATA_BODY_FILE } from "../lib/user-data";
 import { WAITER_SCRIPT } from "../lib/s3-object-waiter";
@@ -99,6 +114,7 @@ function replacements(): Record<string, string> {
     BATCH_SIZE_MAX: String(COMPILE_LIMITS.batchSize.max),
     INSTANCE_TYPES: hclList(types),
     INSTANCE_TYPES_TEXT: text(types),
+    INF1_REFUSAL: INF1_REFUSAL,
     ML_INSTANCE_TYPES: hclList(types.map((t) => `ml.${t}`)),
     ML_INSTANCE_TYPES_TEXT: text(types.map((t) => `ml.${t}`)),
     INSTANCE_TABLE: `[\n${INF2_INSTANCE_TYPES.map(
@@ -137,8 +153,6 @@ function replacements(): Record<string, string> {
     MODEL_ID_ENV: SETTINGS_ENV.modelId,
     REQUIRED_SETTINGS: hclList(required),
     REQUIRED_SETTINGS_TEXT: text(required),
-    SETTINGS_NAMES: hclList(settingsNames),
-    SETTINGS_NAMES_TEXT: text(settingsNames),
     BOOTSTRAP_ROOT: BOOTSTRAP_KEY_ROOT,
     CODE_HASH: hashDirectory(COMPILE_PACKAGE_DIR),
     COUNT_MIN: String(SAGEMAKER_LIMITS.instanceCount.min),
@@ -154,6 +168,17 @@ function replacements(): Record<string, string> {
     DOWNLOAD_PER_GIB: String(ENDPOINT_SCALING.downloadSecondsPerGiB),
     STARTUP_BASE: String(ENDPOINT_SCALING.startupBaseSeconds),
     STARTUP_PER_GIB: String(ENDPOINT_SCALING.startupSecondsPerGiB),
+    CODE_KEY_PREFIX: INFERENCE_CODE.keyPrefix,
+    CODE_CONTAINER_DIR: INFERENCE_CODE.containerDir,
+    PYTHONPATH_ENV: SERVING_ENV.pythonPath.padEnd("SAGEMAKER_MODEL_SERVER_WORKERS".length),
+    MAX_NEW_TOKENS_ENV: SERVING_ENV.maxNewTokens.padEnd("SAGEMAKER_MODEL_SERVER_WORKERS".length),
+    MAX_NEW_TOKENS_DEFAULT: String(ENDPOINT_DEFAULTS.maxNewTokens),
+    N_POSITIONS_ENV: SETTINGS_ENV.nPositions,
+    INFERENCE_AMI_DEFAULT: ENDPOINT_DEFAULTS.inferenceAmiVersion,
+    INFERENCE_AMI_VERSIONS: hclList(NEURON_INFERENCE_AMI_VERSIONS),
+    INFERENCE_AMI_VERSIONS_TEXT: text(NEURON_INFERENCE_AMI_VERSIONS),
+    RESERVED_ENV_NAMES: hclList([...settingsNames, ...Object.values(SERVING_ENV)]),
+    RESERVED_ENV_NAMES_TEXT: text([...settingsNames, ...Object.values(SERVING_ENV)]),
     AWS_PROVIDER_CONSTRAINT: `>= ${minor(aws)}`,
     NULL_PROVIDER_CONSTRAINT: `>= ${minor(nul)}`,
     AWS_PROVIDER_PIN: `~> ${minor(aws)}`,
@@ -189,7 +214,7 @@ const MODULES = {
       "A SageMaker real-time endpoint on Inferentia2 that serves the artifacts of the neuronx-compile module with the default inference code (a chat API) or yours. The HCL twin of the `TransformersNeuronxSageMakerRealtimeInferenceEndpoint` construct.",
     notes: [
       "Pass the neuronx-compile module's outputs: the container's environment is its `settings_environment`, so compile and serving cannot disagree.",
-      "The default inference code ships in `code/`; `code_dir` uploads yours (a directory with `inference.py`) to `<prefix>code/` instead.",
+      "The default inference code ships in `code/`; `code_dir` uploads yours (a directory with `inference.py`) instead, to `<prefix>code/<endpoint_name>/`: each endpoint has a folder of its own, which the container's `PYTHONPATH` names, so two endpoints on one compile never overwrite each other's code.",
     ],
   },
 } as const;

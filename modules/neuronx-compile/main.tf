@@ -63,56 +63,30 @@ locals {
   }, var.quant_dtype == null ? {} : { NEURONX_QUANT_DTYPE = var.quant_dtype })
 
   dlc_registry_accounts = {
-    "af-south-1"     = "626614931356"
-    "ap-east-1"      = "871362719292"
     "ap-east-2"      = "975050140332"
     "ap-northeast-1" = "763104351884"
-    "ap-northeast-2" = "763104351884"
-    "ap-northeast-3" = "364406365360"
     "ap-south-1"     = "763104351884"
-    "ap-south-2"     = "772153158452"
     "ap-southeast-1" = "763104351884"
     "ap-southeast-2" = "763104351884"
-    "ap-southeast-3" = "907027046896"
-    "ap-southeast-4" = "457447274322"
-    "ap-southeast-5" = "550225433462"
-    "ap-southeast-7" = "590183813437"
-    "ca-central-1"   = "763104351884"
-    "ca-west-1"      = "204538143572"
-    "cn-north-1"     = "727897471807"
-    "cn-northwest-1" = "727897471807"
     "eu-central-1"   = "763104351884"
-    "eu-central-2"   = "380420809688"
-    "eu-north-1"     = "763104351884"
-    "eu-south-1"     = "692866216735"
-    "eu-south-2"     = "503227376785"
     "eu-west-1"      = "763104351884"
-    "eu-west-2"      = "763104351884"
     "eu-west-3"      = "763104351884"
-    "il-central-1"   = "780543022126"
-    "me-central-1"   = "914824155844"
-    "me-south-1"     = "217643126080"
-    "me-west-1"      = "124382933778"
-    "mx-central-1"   = "637423239942"
     "sa-east-1"      = "763104351884"
     "us-east-1"      = "763104351884"
     "us-east-2"      = "763104351884"
-    "us-gov-east-1"  = "446045086412"
-    "us-gov-west-1"  = "442386744353"
-    "us-west-1"      = "763104351884"
     "us-west-2"      = "763104351884"
   }
   region         = data.aws_region.current.region
   dlc_account    = lookup(local.dlc_registry_accounts, local.region, "unsupported-region")
   dlc_registry   = "${local.dlc_account}.dkr.ecr.${local.region}.${data.aws_partition.current.dns_suffix}"
-  image_uri      = coalesce(var.container_image_uri, "${local.dlc_registry}/pytorch-inference-neuronx:2.5.1-neuronx-py310-sdk2.21.0-ubuntu22.04")
+  image_uri      = coalesce(var.container_image_uri, "${local.dlc_registry}/pytorch-inference-neuronx:2.7.0-neuronx-py310-sdk2.25.0-ubuntu22.04")
   image_parts    = regex("^(\\d{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(\\.cn)?\\/([a-z0-9][a-z0-9._/-]*)(?::[\\w][\\w.-]{0,127}|@sha256:[a-f0-9]{64})$", local.image_uri)
   registry       = "${local.image_parts[0]}.dkr.ecr.${local.image_parts[1]}.amazonaws.com${local.image_parts[2] == null ? "" : local.image_parts[2]}"
   repository_arn = "arn:${data.aws_partition.current.partition}:ecr:${local.image_parts[1]}:${local.image_parts[0]}:repository/${local.image_parts[3]}"
 
   bucket_name = var.bucket_name == null ? aws_s3_bucket.artifacts[0].bucket : var.bucket_name
   bucket_arn  = var.bucket_name == null ? aws_s3_bucket.artifacts[0].arn : "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
-  code_prefix = "_neuronx/bootstrap/d49689c7f3926f6b/"
+  code_prefix = "_neuronx/bootstrap/3b808c7c82b1029e/"
 
   tags          = merge({ "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }, var.tags)
   instance_tags = merge(local.tags, { Name = "neuronx-compile ${var.model_id}" })
@@ -506,7 +480,7 @@ resource "null_resource" "waiter" {
     }
     precondition {
       condition     = var.container_image_uri != null || contains(keys(local.dlc_registry_accounts), local.region)
-      error_message = "The AWS Deep Learning Containers registry is not known for this region. Use a region of the module's dlc_registry_accounts, or set container_image_uri to a copy of the image in your own ECR repository."
+      error_message = "The PyTorch inference Neuron DLC is not published in this region (local.dlc_registry_accounts lists the regions that carry it). Use one of those regions, or set container_image_uri to a copy of the image in your own ECR repository."
     }
   }
 

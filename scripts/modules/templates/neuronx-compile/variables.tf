@@ -136,7 +136,7 @@ variable "instance_type" {
 
   validation {
     condition     = var.instance_type == null || contains(@@INSTANCE_TYPES@@, coalesce(var.instance_type, "-"))
-    error_message = "The instance_type must be one of @@INSTANCE_TYPES_TEXT@@, or null."
+    error_message = "The instance_type must be one of @@INSTANCE_TYPES_TEXT@@, or null. @@INF1_REFUSAL@@."
   }
 }
 
@@ -147,7 +147,7 @@ variable "serving_instance_type" {
 
   validation {
     condition     = var.serving_instance_type == null || contains(@@INSTANCE_TYPES@@, coalesce(var.serving_instance_type, "-"))
-    error_message = "The serving_instance_type must be one of @@INSTANCE_TYPES_TEXT@@, or null."
+    error_message = "The serving_instance_type must be one of @@INSTANCE_TYPES_TEXT@@, or null. @@INF1_REFUSAL@@."
   }
 }
 
