@@ -13,17 +13,7 @@ import pytest
 
 from tests.support.chat_model import Context, build_model_dir, build_tokenizer, serving_env
 
-STAND_IN = str(Path(__file__).resolve().parent / "support" / "stand_in")
 SERVED = ("llama", "code_llama", "mistral", "mixtral", "gpt2", "opt", "bloom")
-
-
-@pytest.fixture
-def stand_in(monkeypatch):
-    monkeypatch.syspath_prepend(STAND_IN)
-    for name in [
-        m for m in sys.modules if m.split(".")[0] in ("transformers_neuronx", "torch", "inference", "neuronx_inference")
-    ]:
-        monkeypatch.delitem(sys.modules, name)
 
 
 def worker_path(model_dir: Path, monkeypatch) -> None:

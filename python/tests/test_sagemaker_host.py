@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 
 import pytest
 
 from tests.support.chat_model import ENDPOINT, WORDS, build_model_dir, serving_env
-from tests.support.sagemaker_host import STAND_IN, materialise, start_instance
+from tests.support.sagemaker_host import materialise, start_instance
 
 CUSTOM = """
 import json
@@ -29,12 +28,8 @@ QUESTION = {"messages": [{"role": "user", "content": "hello"}]}
 HELLO = str((["<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"] + sorted(set(WORDS))).index("hello"))
 
 
-@pytest.fixture(autouse=True)
-def stand_in(monkeypatch):
-    """build_model_dir compiles with the Neuron stand-in, as the compile job does."""
-    monkeypatch.syspath_prepend(str(STAND_IN))
-    for name in [m for m in sys.modules if m.split(".")[0] in ("transformers_neuronx", "torch")]:
-        monkeypatch.delitem(sys.modules, name)
+# build_model_dir compiles with the Neuron stand-in, as the compile job does.
+pytestmark = pytest.mark.usefixtures("stand_in")
 
 
 def upload(s3, bucket: str, local, prefix: str) -> None:

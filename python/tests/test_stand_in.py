@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,10 +17,7 @@ API = json.loads((STAND_IN / "transformers_neuronx" / "api.json").read_text())
 
 
 @pytest.fixture
-def tnx(monkeypatch):
-    monkeypatch.syspath_prepend(str(STAND_IN))
-    for name in [m for m in sys.modules if m.split(".")[0] in ("transformers_neuronx", "torch")]:
-        monkeypatch.delitem(sys.modules, name)
+def tnx(stand_in):
     import transformers_neuronx
 
     return transformers_neuronx
