@@ -9,6 +9,7 @@ import {
   QuantDtype,
   SERVED_ARCHITECTURES,
   parametersFromModelId,
+  refusedNamesPattern,
   resolveCompileOptions,
 } from "../lib/model";
 import { Token } from "cdktf";
@@ -243,5 +244,29 @@ describe("Model.fromHuggingFace architectures", () => {
       (Object.keys(MODEL_ARCHITECTURES) as ModelArchitecture[]).filter((a) => MODEL_ARCHITECTURES[a].served),
     );
     expect(SERVED_ARCHITECTURES).not.toContain(ModelArchitecture.GPTJ);
+  });
+});
+
+describe("refusedNamesPattern, the HCL module's check", () => {
+  const refuses = (id: string) => new RegExp(refusedNamesPattern().replace("(?i)", ""), "i").test(id.slice(id.lastIndexOf("/") + 1));
+  test.each([
+    "Qwen/Qwen2-1.5B-Instruct",
+    "microsoft/Phi-3-mini-4k-instruct",
+    "microsoft/phi-2",
+    "google/gemma-2b-it",
+    "tiiuae/falcon-7b",
+    "EleutherAI/gpt-j-6b",
+    "EleutherAI/pythia-1b",
+    "mosaicml/mpt-7b",
+    "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
+    "mistralai/Mixtral-8x7B-Instruct-v0.1",
+    "HuggingFaceH4/zephyr-7b-beta",
+    "facebook/opt-1.3b",
+    "openai-community/gpt2-large",
+    "lmsys/vicuna-7b-v1.5",
+    "acme/alphabet-7b",
+  ])("refuses %s exactly when Model.fromHuggingFace does", (id) => {
+    const construct = thrown(() => Model.fromHuggingFace(id, { parameters: Parameters.billion(1) })) !== undefined;
+    expect(refuses(id)).toBe(construct);
   });
 });

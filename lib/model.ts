@@ -129,7 +129,7 @@ export const ARCHITECTURE_NAME_TOKENS: readonly {
   { pattern: /^gpt2$/i, modelType: "gpt2", architecture: ModelArchitecture.GPT2 },
   { pattern: /^opt$/i, modelType: "opt", architecture: ModelArchitecture.OPT },
   { pattern: /^bloomz?$/i, modelType: "bloom", architecture: ModelArchitecture.BLOOM },
-  { pattern: /^gptj$|^gpt-j$/i, modelType: "gptj", architecture: ModelArchitecture.GPTJ },
+  { pattern: /^gpt-?j$/i, modelType: "gptj", architecture: ModelArchitecture.GPTJ },
   { pattern: /^(gpt-?neox|pythia)$/i, modelType: "gpt_neox", architecture: ModelArchitecture.GPT_NEOX },
   // Families transformers-neuronx 0.13 has no class for ("The configuration model type ... is not supported by Neuron").
   { pattern: /^qwen/i, modelType: "qwen2 / qwen3" },
@@ -148,6 +148,19 @@ export const ARCHITECTURE_NAME_TOKENS: readonly {
   { pattern: /^(jamba|mamba)/i, modelType: "jamba / mamba" },
   { pattern: /^(t5|flan)$/i, modelType: "t5 (not a causal LM)" },
 ];
+
+/**
+ * The refused families of {@link ARCHITECTURE_NAME_TOKENS} as one RE2 pattern over a repository name, for the HCL
+ * module's plan-time check: each token at the start of a segment, and at its end where the token says so.
+ */
+export function refusedNamesPattern(): string {
+  const refused = ARCHITECTURE_NAME_TOKENS.filter((t) => !t.architecture || !MODEL_ARCHITECTURES[t.architecture].served);
+  const alternatives = refused.map(({ pattern }) => {
+    const source = pattern.source.replace(/^\^/, "");
+    return source.endsWith("$") ? `(?:${source.slice(0, -1)})(?:[-_.]|$)` : `(?:${source})`;
+  });
+  return `(?i)(?:^|[-_.])(?:${alternatives.join("|")})`;
+}
 
 /** The served families, for messages: `llama, code_llama, mistral, ...`. */
 export const SERVED_ARCHITECTURES_TEXT = SERVED_ARCHITECTURES.join(", ");

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { SETTINGS_ENV } from "../lib/compile-settings";
 import { DLC_REGISTRY_ACCOUNTS, NEURONX_DLC, TRANSFORMERS_NEURONX_SDK_RANGE } from "../lib/container-images";
-import { COMPILE_DEFAULTS, COMPILE_LIMITS } from "../lib/model";
+import { COMPILE_DEFAULTS, COMPILE_LIMITS, SERVED_ARCHITECTURES, refusedNamesPattern } from "../lib/model";
 import {
   AMP_BYTES,
   INF1_REFUSAL,
@@ -115,6 +115,9 @@ function replacements(): Record<string, string> {
     INSTANCE_TYPES: hclList(types),
     INSTANCE_TYPES_TEXT: text(types),
     INF1_REFUSAL: INF1_REFUSAL,
+    SERVED_ARCHITECTURES: hclList(SERVED_ARCHITECTURES),
+    SERVED_ARCHITECTURES_TEXT: text(SERVED_ARCHITECTURES),
+    REFUSED_NAMES_PATTERN: JSON.stringify(refusedNamesPattern()),
     ML_INSTANCE_TYPES: hclList(types.map((t) => `ml.${t}`)),
     ML_INSTANCE_TYPES_TEXT: text(types.map((t) => `ml.${t}`)),
     INSTANCE_TABLE: `[\n${INF2_INSTANCE_TYPES.map(

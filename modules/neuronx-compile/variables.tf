@@ -10,6 +10,17 @@ variable "model_id" {
   }
 }
 
+variable "architecture" {
+  description = "The model's architecture (model_type in its config.json), for a repository whose name does not show it or shows another one, e.g. a Llama fine-tune. Null: a name that shows a family transformers-neuronx 0.13 does not serve fails the plan; the compile checks config.json before any weight."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.architecture == null || contains(["llama", "code_llama", "mistral", "mixtral", "gpt2", "opt", "bloom"], coalesce(var.architecture, "-"))
+    error_message = "The architecture must be one of llama, code_llama, mistral, mixtral, gpt2, opt, bloom (the model types transformers-neuronx 0.13 serves; gptj and gpt_neox cannot be saved compiled), or null."
+  }
+}
+
 variable "revision" {
   description = "Hugging Face revision: a branch, a tag or a commit. It is part of the cache key; pin a commit for reproducible builds."
   type        = string
