@@ -54,6 +54,15 @@ describe("CompileStack", () => {
     expect(JSON.stringify(json)).not.toContain(path.resolve(__dirname, ".."));
   });
 
+  test("NEURONX_ARCHITECTURE states the family of a model whose id shows another one", () => {
+    expect(() => compileStack({ NEURONX_MODEL_ID: "acme/qwen-data-llama-ft-7b" })).toThrow(/names the qwen2 \/ qwen3 architecture/);
+    const { stack } = compileStack({ NEURONX_MODEL_ID: "acme/qwen-data-llama-ft-7b", NEURONX_ARCHITECTURE: "llama" });
+    expect(stack).toBeDefined();
+    expect(() => compileStack({ NEURONX_MODEL_ID: "acme/bot-7b", NEURONX_ARCHITECTURE: "qwen2" })).toThrow(
+      /architecture must be a ModelArchitecture \(llama, code_llama, mistral, mixtral, gpt2, opt, bloom\), got "qwen2"/,
+    );
+  });
+
   test("takes the model and options from the environment", () => {
     const { stack } = compileStack({ NEURONX_MODEL_ID: "meta-llama/Meta-Llama-3-8B-Instruct", NEURONX_N_POSITIONS: "8192" });
     const other = JSON.parse(Testing.synth(stack));
