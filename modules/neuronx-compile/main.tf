@@ -90,7 +90,7 @@ locals {
 
   bucket_name = var.bucket_name == null ? aws_s3_bucket.artifacts[0].bucket : var.bucket_name
   bucket_arn  = var.bucket_name == null ? aws_s3_bucket.artifacts[0].arn : "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
-  code_prefix = "_neuronx/bootstrap/3b808c7c82b1029e/"
+  code_prefix = "_neuronx/bootstrap/7a8e61689d243134/"
 
   tags          = merge({ "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }, var.tags)
   instance_tags = merge(local.tags, { Name = "neuronx-compile ${var.model_id}" })

@@ -294,3 +294,24 @@ def test_a_sharded_repo_with_consolidated_weights_downloads_only_the_shards_its_
     assert [n for n in fetched if n.endswith(".safetensors")] == sorted(shards)
     model = sorted(k.rsplit("/model/", 1)[1] for k in objects(s3, bucket) if "/model/" in k)
     assert "consolidated.safetensors" not in model and "model.safetensors.index.json" in model
+
+
+@pytest.mark.parametrize("model_type", ["llama", "code_llama", "mistral", "mixtral", "gpt2", "opt", "bloom"])
+def test_compiles_every_served_family_with_its_class(tmp_path, s3, bucket, hub, model_type):
+    files = tiny_llama_files()
+    files["config.json"] = json.dumps({"model_type": model_type}).encode()
+    hub.repos["test-org/tiny-family"] = Repo(files=files)
+    record = tmp_path / "calls.jsonl"
+    proc = run_compile(tmp_path, compile_env("test-org/tiny-family", NEURONX_STAND_IN_RECORD=str(record)))
+    assert proc.returncode == 0, proc.stderr
+    expected = {
+        "llama": "LlamaForSampling",
+        "code_llama": "LlamaForSampling",
+        "mistral": "MistralForSampling",
+        "mixtral": "MixtralForSampling",
+        "gpt2": "GPT2ForSamplingWithContextBroadcasting",
+        "opt": "OPTForSampling",
+        "bloom": "BloomForSampling",
+    }[model_type]
+    assert stand_in_call(record, "to_neuron")["model_class"] == expected
+    assert PREFIX + "_SUCCESS" in objects(s3, bucket, PREFIX)
