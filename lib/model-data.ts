@@ -30,7 +30,7 @@ export interface ModelDataConfig {
   readonly containerImage: NeuronxContainerImage;
   /** Sizing of the model for its TP degree: the default serving instance, and the artifact size. */
   readonly sizing: Sizing;
-  /** The inference code directory, uploaded to `<prefix>code/`. */
+  /** The inference code directory, uploaded by each endpoint to `<prefix>code/<endpoint name>/`. */
   readonly codeDir: string;
   /** What must be complete before the model is created (the waiter, in the same stack). */
   readonly dependsOn: ITerraformDependable[];
@@ -52,7 +52,7 @@ export interface S3ModelDataProps {
    */
   readonly containerImage?: NeuronxContainerImage;
   /**
-   * Your inference code: a directory with inference.py, uploaded to `<prefix>code/`.
+   * Your inference code: a directory with inference.py, uploaded by each endpoint to `<prefix>code/<endpoint name>/`.
    * @default - the default inference code (a chat API)
    */
   readonly customCodeDir?: string;
