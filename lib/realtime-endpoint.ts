@@ -50,8 +50,8 @@ export const ENDPOINT_DEFAULTS = {
   inferenceAmiVersion: NEURON_INFERENCE_AMI_VERSIONS[0],
   /**
    * The most new tokens a request may ask for. SageMaker ends an InvokeEndpoint call after 60 seconds
-   * (the response must start within it), so a generation must fit in it; 512 tokens is about 25 s at the
-   * 20 tokens/s of a 7B to 8B model on two NeuronCores.
+   * (the response must start within it), so a generation must fit in it: 512 tokens take about 25 s at
+   * 20 tokens a second, a rate assumed here for a 7B to 8B model on two NeuronCores, not measured.
    */
   maxNewTokens: 512,
 } as const;
