@@ -194,6 +194,8 @@ def synthesize(outdir: Path, env: dict[str, str], **config: str) -> subprocess.C
         "NEURONX_BUCKET_FORCE_DESTROY": "true",
         **config,
     }
+    if "NEURONX_BUCKET" in config:  # force_destroy applies only to a bucket the construct creates
+        del full["NEURONX_BUCKET_FORCE_DESTROY"]
     return subprocess.run(
         [str(REPO / "node_modules" / ".bin" / "tsx"), "main.ts"],
         cwd=REPO,
@@ -248,6 +250,28 @@ def sagemaker_models() -> list[str]:
 
 
 STATE_BUCKET = "neuronx-rehearsal-state"
+# The artifact bucket of the scenarios that are not about creating one (S3 state, the failure paths):
+# an existing bucket (NEURONX_BUCKET), so the construct creates none. Every apply that creates the
+# bucket spends 55 s in the AWS provider after the bucket's lifecycle configuration is put, however
+# fast the API answers: it waits 10 s, then needs 10 equal reads 5 s apart
+# (terraform-provider-aws internal/service/s3/bucket_lifecycle_configuration.go,
+# waitLifecycleConfigEquals: Delay 10 s, ContinuousTargetOccurence 10, PollInterval 5 s); moto's
+# first read already equals what was put, so no emulator answer shortens it. A created bucket is
+# still applied, emptied and destroyed twice: by the happy path with local state and by the modules.
+EXISTING_BUCKET = "neuronx-rehearsal-artifacts"
+
+
+def existing_bucket() -> str:
+    s3 = boto3.client("s3")
+    if EXISTING_BUCKET not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=EXISTING_BUCKET)
+    return EXISTING_BUCKET
+
+
+def remove_bucket(name: str) -> None:
+    bucket = boto3.resource("s3").Bucket(name)
+    bucket.object_versions.delete()
+    bucket.delete()
 
 
 def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
@@ -256,9 +280,16 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
     label = {"local": "local state", "s3": "S3 state"}[backend]
     outdir = r.root / f"two-stacks-{backend}" / "cdktf.out"
     config = {"NEURONX_BACKEND": backend}
+    keep = set()
     if backend == "s3":
         boto3.client("s3").create_bucket(Bucket=STATE_BUCKET)
-        config.update(NEURONX_STATE_BUCKET=STATE_BUCKET, NEURONX_STATE_KEY_PREFIX="rehearsal/")
+        # The artifacts in an existing bucket: the local-state run has applied the created one.
+        keep = {STATE_BUCKET, existing_bucket()}
+        config.update(
+            NEURONX_STATE_BUCKET=STATE_BUCKET,
+            NEURONX_STATE_KEY_PREFIX="rehearsal/",
+            NEURONX_BUCKET=EXISTING_BUCKET,
+        )
     t = time.monotonic()
     proc = synthesize(outdir, tf_env, **config)
     if not r.check(
@@ -365,7 +396,7 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
     destroyed = [
         tf(stack, "destroy", "-auto-approve", "-input=false", "-no-color") for stack in ("endpoint", "compile")
     ]
-    left = leftovers(keep={STATE_BUCKET})
+    left = leftovers(keep=keep)
     states = []
     if backend == "s3":
         s3 = boto3.client("s3")
@@ -469,6 +500,7 @@ def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, re
         tf_env,
         NEURONX_STACK_LAYOUT="one-stack",
         NEURONX_REVISION=f"rehearsal-{mode}",
+        NEURONX_BUCKET=existing_bucket(),
     )
     if not r.check(
         f"{title}: synthesize the one-stack layout",
@@ -488,7 +520,7 @@ def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, re
     delay = seconds_to_report(output, worker.event_at) if worker.event_at else None
     in_time = delay is not None and delay <= 2 * POLL_SECONDS
     models = sagemaker_models()
-    running = [i for i in leftovers() if i.startswith("instance i-")]
+    running = [i for i in leftovers(keep={EXISTING_BUCKET}) if i.startswith("instance i-")]
     ok = proc.returncode == 0 and apply.returncode != 0 and reason in output and in_time and not models and not running
     r.check(
         f"{title}: the apply fails with the reason within two polls, no SageMaker model",
@@ -499,7 +531,7 @@ def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, re
     )
     t = time.monotonic()
     destroy = tf("serving", "destroy", "-auto-approve", "-input=false", "-no-color")
-    left = leftovers()
+    left = leftovers(keep={EXISTING_BUCKET})
     r.check(
         f"{title}: destroy leaves nothing behind",
         t,
@@ -592,6 +624,10 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
+    version = subprocess.run(
+        ["terraform", "version"], capture_output=True, text=True, env={**os.environ, "CHECKPOINT_DISABLE": "1"}
+    ).stdout.splitlines()
+    print(f"{version[0] if version else 'terraform'} at {os.path.realpath(shutil.which('terraform'))}", flush=True)
     tf_env = {
         **os.environ,
         "NEURONX_AWS_ENDPOINT_URL": emulator.url,
@@ -612,6 +648,7 @@ def main() -> int:
             "the Neuron compile failed: RuntimeError: [XCG815]",
         )
         failure_path(r, tf_env, "die", "an instance that dies", "without a result")
+        remove_bucket(EXISTING_BUCKET)
         hcl_modules(r, tf_env, emulator.url)
     finally:
         emulator.stop()
