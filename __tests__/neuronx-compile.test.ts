@@ -34,7 +34,7 @@ describe("NeuronxCompile", () => {
     });
 
     test("names the cache key from the model, the revision, the SDK and the default options", () => {
-      expect(construct.artifactPrefix).toBe("TinyLlama/TinyLlama-1.1B-Chat-v1.0/main/neuronx-2.21.0/tp2-np4096-bs1-bf16-opt2/");
+      expect(construct.artifactPrefix).toBe("TinyLlama/TinyLlama-1.1B-Chat-v1.0/main/neuronx-2.25.0/tp2-np4096-bs1-bf16-opt2/");
     });
 
     test("creates a private, encrypted, versioned, TLS-only bucket", () => {
@@ -221,7 +221,7 @@ describe("NeuronxCompile", () => {
         "export NEURONX_BATCH_SIZE='1'",
         "export NEURONX_AMP='bf16'",
         "export NEURONX_OPT_LEVEL='2'",
-        "export NEURONX_SDK_VERSION='2.21.0'",
+        "export NEURONX_SDK_VERSION='2.25.0'",
         "export NEURON_CC_FLAGS='--model-type=transformer -O2'",
         `export NEURONX_PREFIX='${construct.artifactPrefix}'`,
         // A reference is escaped by Terraform as it resolves.
@@ -262,14 +262,14 @@ describe("NeuronxCompile", () => {
           optLevel: OptLevel.MODEL_EXECUTION_PERFORMANCE,
         },
       });
-      expect(construct.artifactPrefix).toBe("TinyLlama/TinyLlama-1.1B-Chat-v1.0/main/neuronx-2.21.0/tp2-np1024-bs2-f16-opt3-qs8/");
+      expect(construct.artifactPrefix).toBe("TinyLlama/TinyLlama-1.1B-Chat-v1.0/main/neuronx-2.25.0/tp2-np1024-bs2-f16-opt3-qs8/");
       expect(userData(json)).toContain("export NEURONX_QUANT_DTYPE='s8'");
       expect(userData(json)).toContain("export NEURON_CC_FLAGS='--model-type=transformer -O3'");
     });
 
     test("a pinned revision is part of the cache key", () => {
       const { construct } = compile({ model: Model.fromHuggingFace("TinyLlama/TinyLlama-1.1B-Chat-v1.0", { revision: "refs/pr/12" }) });
-      expect(construct.artifactPrefix).toMatch(/^TinyLlama\/TinyLlama-1\.1B-Chat-v1\.0\/refs--pr--12\/neuronx-2\.21\.0\//);
+      expect(construct.artifactPrefix).toMatch(/^TinyLlama\/TinyLlama-1\.1B-Chat-v1\.0\/refs--pr--12\/neuronx-2\.25\.0\//);
     });
 
     test("bucket as a name: nothing is created and the ARNs name it", () => {

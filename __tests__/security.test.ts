@@ -153,7 +153,7 @@ describe("the compile role", () => {
     const deny = bySid(json, "compile").DenyEndpointCode;
     expect(deny).toMatchObject({ effect: "Deny", actions: ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"] });
     expect(deny.resources[0]).toMatch(
-      /\/TinyLlama\/TinyLlama-1\.1B-Chat-v1\.0\/main\/neuronx-2\.21\.0\/tp2-np4096-bs1-bf16-opt2\/code\/\*$/,
+      /\/TinyLlama\/TinyLlama-1\.1B-Chat-v1\.0\/main\/neuronx-2\.25\.0\/tp2-np4096-bs1-bf16-opt2\/code\/\*$/,
     );
   });
 

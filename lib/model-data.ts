@@ -33,7 +33,7 @@ export interface ModelDataConfig {
   readonly containerImage: NeuronxContainerImage;
   /** Sizing of the model for its TP degree: the default serving instance, and the artifact size. */
   readonly sizing: Sizing;
-  /** The inference code directory, uploaded to `<prefix>code/`. */
+  /** The inference code directory, uploaded by each endpoint to `<prefix>code/<endpoint name>/`. */
   readonly codeDir: string;
   /** Globs of the code directory left out of the upload, besides dotfiles, caches and tests. */
   readonly codeExclude: readonly string[];
@@ -45,7 +45,7 @@ export interface ModelDataConfig {
 
 /** Your inference code, and what of it to leave out. */
 export interface CustomCodeDirectory {
-  /** A directory holding `inference.py` (the SageMaker entry point), uploaded to `<prefix>code/`. */
+  /** A directory holding `inference.py` (the SageMaker entry point), uploaded by each endpoint to `<prefix>code/<endpoint name>/`. */
   readonly path: string;
   /**
    * Globs (relative to the directory; one without "/" matches a name at any depth) left out of the upload.
@@ -74,8 +74,8 @@ export interface S3ModelDataProps {
    */
   readonly containerImage?: NeuronxContainerImage;
   /**
-   * Your inference code: a directory with inference.py, uploaded to `<prefix>code/` (without dotfiles,
-   * caches and tests; `{ path, exclude }` leaves out more).
+   * Your inference code: a directory with inference.py, uploaded by each endpoint to `<prefix>code/<endpoint name>/`
+   * (without dotfiles, caches and tests; `{ path, exclude }` leaves out more).
    * @default - the default inference code (a chat API)
    */
   readonly customCodeDir?: CustomCode;

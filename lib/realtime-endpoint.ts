@@ -12,8 +12,7 @@ import { SagemakerModel } from "@cdktf/provider-aws/lib/sagemaker-model";
 import { SETTINGS_ENV } from "./compile-settings";
 import { NeuronxContainerImage } from "./container-images";
 import { ModelDataConfig, TransformersNeuronxSageMakerInferenceModelData } from "./model-data";
-import { CODE_FOLDER } from "./neuronx-compile";
-import { INF2_INSTANCE_TYPES, Inf2InstanceType, findInf2InstanceType } from "./neuron-spec";
+import { INF2_INSTANCE_TYPES, Inf2InstanceType, findInf2InstanceType, inf1Problem } from "./neuron-spec";
 import { RULES } from "./patterns";
 import { justifyCheckovSkip } from "./private/checkov";
 import { nameElement, snakeCase } from "./private/naming";
@@ -52,23 +51,63 @@ export const SAGEMAKER_LIMITS = {
 } as const;
 
 /**
+ * The `InferenceAmiVersion`s of a production variant that carry the Neuron driver, from the SageMaker API's
+ * `ProductionVariantInferenceAmiVersion` enum (botocore 1.44.8, data/sagemaker/2017-07-24/service-2.json:
+ * al2-ami-sagemaker-inference-gpu-2, -gpu-2-1, -gpu-3-1, al2023-ami-sagemaker-inference-gpu-4-1 and
+ * al2-ami-sagemaker-inference-neuron-2, "Accelerator: Inferentia2 and Trainium, Neuron driver version: 2.19").
+ * The AWS provider validates the value against the same enum (aws_sagemaker_endpoint_configuration,
+ * production_variants.inference_ami_version). Without it, inf2 hosts run the default host AMI and its older driver.
+ */
+export const NEURON_INFERENCE_AMI_VERSIONS: readonly string[] = ["al2-ami-sagemaker-inference-neuron-2"];
+
+/** Defaults of the endpoint's serving settings. */
+export const ENDPOINT_DEFAULTS = {
+  /** The Neuron inference AMI of the production variant. */
+  inferenceAmiVersion: NEURON_INFERENCE_AMI_VERSIONS[0],
+  /**
+   * The most new tokens a request may ask for. SageMaker ends an InvokeEndpoint call after 60 seconds
+   * (the response must start within it), so a generation must fit in it: 512 tokens take about 25 s at
+   * 20 tokens a second, a rate assumed here for a 7B to 8B model on two NeuronCores, not measured.
+   */
+  maxNewTokens: 512,
+} as const;
+
+/** Where the endpoint's inference code is, inside the model data SageMaker copies to /opt/ml/model. */
+export const INFERENCE_CODE = {
+  /** The toolkit puts `/opt/ml/model/code` on PYTHONPATH; each endpoint's code is in a folder of its own below it. */
+  containerDir: "/opt/ml/model/code",
+  /** Key prefix below the artifacts' prefix. */
+  keyPrefix: "code/",
+} as const;
+
+/** Environment variables the endpoint sets from its props, which `environment` cannot override. */
+export const SERVING_ENV = {
+  maxNewTokens: "NEURONX_MAX_NEW_TOKENS",
+  pythonPath: "PYTHONPATH",
+} as const;
+/**
  * The environment variables the construct sets, and the prop that sets each: `environment` may not
  * override them, since the container would then disagree with the artifacts or the endpoint.
  */
 export const RESERVED_ENVIRONMENT: Readonly<Record<string, string>> = {
   SAGEMAKER_PROGRAM: "the construct (inference.py of the code directory, customCodeDir)",
-  SAGEMAKER_SUBMIT_DIRECTORY: "the construct (the code is <prefix>code/, set by customCodeDir)",
+  SAGEMAKER_SUBMIT_DIRECTORY: "the construct (the code is <prefix>code/<endpoint name>/, set by customCodeDir)",
   SAGEMAKER_CONTAINER_LOG_LEVEL: "the construct",
   SAGEMAKER_MODEL_SERVER_WORKERS: "the construct (one worker owns the NeuronCores)",
   SAGEMAKER_MODEL_SERVER_TIMEOUT: "containerStartupHealthCheckTimeoutSeconds",
-  SAGEMAKER_STARTUP_TIMEOUT: "containerStartupHealthCheckTimeoutSeconds",
+  SAGEMAKER_STARTUP_TIMEOUT: "containerStartupHealthCheckTimeoutSeconds (the toolkit reads it only off its TorchServe path)",
+  PYTHONPATH: "the construct (it points the toolkit at this endpoint's inference code)",
+  NEURONX_MAX_NEW_TOKENS: "maxNewTokens",
   NEURON_RT_NUM_CORES: "compileOptions.tpDegree (the artifacts' TP degree)",
 };
 
 /** How the defaults scale with the artifacts' size. */
 export const ENDPOINT_SCALING = {
-  /** The inference toolkit copies the model directory once at startup, so the volume holds it twice. */
-  volumeCopies: 2,
+  /**
+   * SageMaker downloads the model data once onto the ML storage volume (/opt/ml/model), and the PyTorch inference
+   * toolkit (2.0.25) starts TorchServe with `--models model=/opt/ml/model`, which reads the directory in place.
+   */
+  volumeCopies: 1,
   volumeHeadroomGiB: 10,
   volumeMinGiB: 30,
   /** Seconds to download, and to load onto the NeuronCores, per GiB of artifacts, on top of a base. */
@@ -153,7 +192,7 @@ export interface TransformersNeuronxSageMakerRealtimeInferenceEndpointProps {
   readonly endpointName?: string;
   /**
    * The ML storage volume of each instance, in GiB.
-   * @default - twice the artifacts plus 10 GiB (the inference toolkit copies the model once), at least 30
+   * @default - the artifacts plus 10 GiB (SageMaker downloads them there once), at least 30
    */
   readonly volumeSizeGiB?: number;
   /**
@@ -201,6 +240,17 @@ export interface TransformersNeuronxSageMakerRealtimeInferenceEndpointProps {
    * @default - none
    */
   readonly environment?: Record<string, string>;
+  /**
+   * The production variant's SageMaker inference AMI, which carries the Neuron driver (`InferenceAmiVersion`).
+   * @default "al2-ami-sagemaker-inference-neuron-2"
+   */
+  readonly inferenceAmiVersion?: string;
+  /**
+   * The most new tokens a request to the default inference code may ask for (`parameters.max_new_tokens`; more is a
+   * 400). SageMaker ends an invocation after 60 seconds, so keep a generation of this length within it.
+   * @default - 512, or less than nPositions if that is smaller
+   */
+  readonly maxNewTokens?: number;
   /**
    * Tags for every resource.
    * @default - `neuronx:model`, `ManagedBy`
@@ -354,11 +404,14 @@ export class TransformersNeuronxSageMakerRealtimeInferenceEndpoint extends Const
       this,
     );
 
+    // Each endpoint's code has a folder of its own inside the model data, so that two endpoints on one compile
+    // never overwrite each other's: SageMaker copies the whole prefix at every instance start (autoscaling
+    // included), and the model's PYTHONPATH (v.environment) points the toolkit at this endpoint's folder.
     const code = uploadDirectory(this, "Code", {
       dir: data.codeDir,
       exclude: data.codeExclude,
       bucket: data.bucketName,
-      keyPrefix: `${data.prefix}${CODE_FOLDER}`,
+      keyPrefix: `${data.prefix}${INFERENCE_CODE.keyPrefix}${v.endpointName}/`,
       pattern: "**",
       // S3 takes at most 10 tags an object: the construct's own.
       tags: ownTags,
@@ -402,6 +455,7 @@ export class TransformersNeuronxSageMakerRealtimeInferenceEndpoint extends Const
             volumeSizeInGb: v.volumeSizeGiB,
             modelDataDownloadTimeoutInSeconds: v.downloadTimeout,
             containerStartupHealthCheckTimeoutInSeconds: v.startupTimeout,
+            inferenceAmiVersion: v.inferenceAmiVersion,
           },
         ],
         dataCaptureConfig: capture
@@ -519,7 +573,8 @@ function validate(
   const type = typeof instanceType === "string" && instanceType.startsWith("ml.") ? findInf2InstanceType(instanceType.slice(3)) : undefined;
   if (!type) {
     problems.add(
-      `instanceType must be one of ${allowed}, got ${typeof instanceType === "string" && Token.isUnresolved(instanceType) ? "a Terraform reference (it is checked against the model, so it must be known at synth time)" : show(instanceType)}`,
+      inf1Problem("instanceType", instanceType) ??
+        `instanceType must be one of ${allowed}, got ${typeof instanceType === "string" && Token.isUnresolved(instanceType) ? "a Terraform reference (it is checked against the model, so it must be known at synth time)" : show(instanceType)}`,
     );
   } else {
     problems.when(
@@ -549,12 +604,8 @@ function validate(
   });
   const vol = SAGEMAKER_LIMITS.volumeSizeGiB;
   v.integer("volumeSizeGiB", props.volumeSizeGiB, vol.min, vol.max, { unit: "GiB" });
-  problems.when(
-    props.volumeSizeGiB === undefined && scaled.volumeSizeGiB > vol.max,
-    () =>
-      `the artifacts of ${data.settings.modelId} (about ${Math.ceil(artifactBytes / GiB)} GiB) need a ${scaled.volumeSizeGiB} GiB volume ` +
-      `(the inference toolkit copies the model once at startup), over SageMaker's ${vol.max} GiB; set volumeSizeGiB if you know it fits`,
-  );
+  // No check of the default volume against SageMaker's 512 GiB: with one copy of the artifacts it stays below, since a
+  // model that compiles has at most half of inf2.48xlarge's 768 GiB of host memory in checkpoint.
   const count = SAGEMAKER_LIMITS.instanceCount;
   const countOk = v.integer("instanceCount", props.instanceCount, count.min, count.max) || props.instanceCount === undefined;
 
@@ -620,6 +671,21 @@ function validate(
     );
   }
 
+  const amiVersion = props.inferenceAmiVersion ?? ENDPOINT_DEFAULTS.inferenceAmiVersion;
+  if (v.text("inferenceAmiVersion", amiVersion, { optional: false })) {
+    problems.when(
+      !NEURON_INFERENCE_AMI_VERSIONS.includes(amiVersion),
+      () =>
+        `inferenceAmiVersion must be a SageMaker inference AMI with the Neuron driver (${NEURON_INFERENCE_AMI_VERSIONS.join(", ")}), ` +
+        `got ${show(amiVersion)}; the GPU AMIs have no Neuron driver, and without one inf2 hosts run the default AMI and its older driver`,
+    );
+  }
+  // The default stays below nPositions, which holds the prompt too.
+  const maxNewTokens = props.maxNewTokens ?? Math.min(ENDPOINT_DEFAULTS.maxNewTokens, data.settings.nPositions - 1);
+  v.integer("maxNewTokens", props.maxNewTokens, 1, data.settings.nPositions - 1, {
+    unit: `tokens (below the nPositions ${data.settings.nPositions} the model was compiled for, which holds the prompt too)`,
+  });
+
   const startupTimeout =
     typeof props.containerStartupHealthCheckTimeoutSeconds === "number"
       ? props.containerStartupHealthCheckTimeoutSeconds
@@ -629,11 +695,17 @@ function validate(
     ...settingsEnv,
     SAGEMAKER_PROGRAM: "inference.py",
     SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
-    // One worker owns the NeuronCores; loading the model is bounded by the startup health check.
+    // One worker owns the NeuronCores. The toolkit writes these two into TorchServe's config
+    // (default_workers_per_model, default_response_timeout); SAGEMAKER_STARTUP_TIMEOUT is read only on the
+    // toolkit's non-TorchServe path (sagemaker-pytorch-inference 2.0.25, torchserve.py), so it is not set.
     SAGEMAKER_MODEL_SERVER_WORKERS: "1",
     SAGEMAKER_MODEL_SERVER_TIMEOUT: String(startupTimeout),
-    SAGEMAKER_STARTUP_TIMEOUT: String(startupTimeout),
     NEURON_RT_NUM_CORES: String(data.settings.tpDegree),
+    // The toolkit prepends /opt/ml/model/code; this endpoint's own folder follows it, so `inference.py` and
+    // its modules are this endpoint's (the code folder itself holds only one folder per endpoint).
+    // (A name that is not a string is refused above; the placeholder only keeps this line from throwing first.)
+    [SERVING_ENV.pythonPath]: `${INFERENCE_CODE.containerDir}/${typeof endpointName === "string" ? endpointName : ""}`,
+    [SERVING_ENV.maxNewTokens]: String(maxNewTokens),
   };
   const environment = checkEnvironment(v, props.environment, ownEnvironment, Object.keys(settingsEnv));
 
@@ -649,6 +721,7 @@ function validate(
     downloadTimeout: props.modelDataDownloadTimeoutSeconds ?? scaled.downloadTimeout,
     startupTimeout,
     environment,
+    inferenceAmiVersion: amiVersion,
   };
 }
 

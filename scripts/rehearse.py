@@ -11,6 +11,9 @@ user data shuts down. Then:
   compile -> the waiter sees _SUCCESS -> apply endpoint (model, endpoint configuration, endpoint;
   the compile's outputs read from its state) -> plan shows no changes -> the waiter again: a
   cache hit, no instance -> destroy -> nothing left behind
+  two endpoints on one compile (local state): two more endpoint stacks with different custom code
+  on the compile of the happy path; after both applies, each model's instances, started from the
+  model data as SageMaker copies it and its environment, answer from their own code
   failure paths (one stack): a compile error, and an instance that dies, each fail the apply
   with the reason within two poll intervals (timed from the failure to the waiter's report), and
   no SageMaker model is created
@@ -45,6 +48,7 @@ from tests.support.chat_model import build_tokenizer
 from tests.support.emulator import Emulator
 from tests.support.hub import Hub, Repo
 from tests.support.instance import InstanceRun
+from tests.support.sagemaker_host import materialise, start_instance
 
 MODEL_ID = "rehearsal/tiny-chat-1m"
 POLL_SECONDS = 5
@@ -350,6 +354,9 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
         "; ".join(p.stdout[-300:] for p in plans if p.returncode != 0),
     )
 
+    if backend == "local":
+        two_endpoints_one_compile(r, tf_env, outdir.parent)
+
     if backend == "s3":
         # A lock file held by someone else (another apply) stops this one.
         t = time.monotonic()
@@ -403,6 +410,84 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
         t,
         [d.returncode for d in destroyed] == [0, 0] and not left and sorted(states) == expected_states,
         f"left: {left}; state objects: {states}" if left or sorted(states) != expected_states else "",
+    )
+
+
+CUSTOM_CODE = """import json
+
+NAME = {name!r}
+
+
+def model_fn(model_dir):
+    return NAME
+
+
+def transform_fn(model, body, content_type, accept):
+    return json.dumps({{"generated_text": "answered by " + model}}), "application/json"
+"""
+
+
+def two_endpoints_one_compile(r: Rehearsal, tf_env: dict[str, str], compile_root: Path) -> None:
+    """Two endpoint stacks with different custom code on the happy path's compile (its state, copied
+    beside each, is read by their terraform_remote_state). Both upload into the one prefix SageMaker
+    copies at every instance start; then each model is started as an instance would be after a restart
+    (tests/support/sagemaker_host: its model data from S3, its environment, the real toolkit)."""
+    names = ("rehearsal-code-a", "rehearsal-code-b")
+    t = time.monotonic()
+    applied = []
+    for name in names:
+        code = r.root / "custom-code" / name
+        code.mkdir(parents=True)
+        (code / "inference.py").write_text(CUSTOM_CODE.format(name=name))
+        root = r.root / name
+        proc = synthesize(root / "cdktf.out", tf_env, NEURONX_ENDPOINT_NAME=name, NEURONX_CUSTOM_CODE_DIR=str(code))
+        shutil.copy(compile_root / "terraform.compile.tfstate", root / "terraform.compile.tfstate")
+        tf = Terraform(r, root / "cdktf.out" / "stacks", tf_env)
+        init = tf("endpoint", "init", "-input=false", "-no-color")
+        apply = tf("endpoint", "apply", "-auto-approve", "-input=false", "-no-color")
+        applied.append((name, tf, proc.returncode == 0 and init.returncode == 0 and apply.returncode == 0, apply))
+    ok = all(a[2] for a in applied)
+    r.check(
+        "local state: two more endpoints with different custom code on the same compile: applied",
+        t,
+        ok,
+        "" if ok else "; ".join((a[3].stdout + a[3].stderr)[-400:] for a in applied if not a[2]),
+    )
+
+    t = time.monotonic()
+    sm, s3 = boto3.client("sagemaker"), boto3.client("s3")
+    answers, details = {}, []
+    for name in names:
+        config = sm.describe_endpoint_config(
+            EndpointConfigName=sm.describe_endpoint(EndpointName=name)["EndpointConfigName"]
+        )
+        model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+        container = model["PrimaryContainer"]
+        base = r.root / "restarted" / name
+        materialise(s3, container["ModelDataSource"]["S3DataSource"]["S3Uri"], base)
+        try:
+            answer = start_instance(
+                container.get("Environment", {}), base, {"messages": [{"role": "user", "content": "hi"}]}
+            )
+            answers[name] = json.loads(answer["answer"]).get("generated_text")
+            details.append(f"{name}: {answers[name]!r} from {Path(answer['module']).relative_to(base)}")
+        except (RuntimeError, ValueError, KeyError) as error:
+            details.append(f"{name}: {error}")
+    r.check(
+        "local state: after a restart each endpoint's instances answer from their own code",
+        t,
+        answers == {name: f"answered by {name}" for name in names},
+        "; ".join(details),
+    )
+
+    t = time.monotonic()
+    destroyed = [tf("endpoint", "destroy", "-auto-approve", "-input=false", "-no-color") for _, tf, _, _ in applied]
+    left = [e["EndpointName"] for e in sm.list_endpoints()["Endpoints"] if e["EndpointName"] in names]
+    r.check(
+        "local state: destroy the two endpoint stacks",
+        t,
+        all(d.returncode == 0 for d in destroyed) and not left,
+        f"left: {left}" if left else "",
     )
 
 

@@ -14,6 +14,8 @@ export interface ExampleConfig {
   readonly revision?: string;
   /** Parameters in billions, where the model id does not say. */
   readonly parametersBillion?: number;
+  /** The model's architecture (`model_type`), where the model id does not show it. */
+  readonly architecture?: string;
   /** Compile options. */
   readonly compileOptions: CompileOptions;
   /** Spot first. */
@@ -68,6 +70,7 @@ export const CONFIG_SOURCES = {
   modelId: { env: "NEURONX_MODEL_ID", context: "modelId", kind: "string" },
   revision: { env: "NEURONX_REVISION", context: "revision", kind: "string" },
   parametersBillion: { env: "NEURONX_PARAMETERS_BILLION", context: "parametersBillion", kind: "number" },
+  architecture: { env: "NEURONX_ARCHITECTURE", context: "architecture", kind: "string" },
   tpDegree: { env: "NEURONX_TP_DEGREE", context: "tpDegree", kind: "integer" },
   nPositions: { env: "NEURONX_N_POSITIONS", context: "nPositions", kind: "integer" },
   batchSize: { env: "NEURONX_BATCH_SIZE", context: "batchSize", kind: "integer" },
@@ -144,6 +147,7 @@ export function loadConfig(scope: Construct, env: NodeJS.ProcessEnv = process.en
     modelId: str("modelId") ?? EXAMPLE_DEFAULTS.modelId,
     revision: str("revision"),
     parametersBillion: num("parametersBillion"),
+    architecture: str("architecture"),
     compileOptions: {
       tpDegree: num("tpDegree"),
       nPositions: num("nPositions") ?? EXAMPLE_DEFAULTS.nPositions,

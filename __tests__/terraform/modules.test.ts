@@ -105,6 +105,11 @@ const REJECTED: Record<string, [Case, RegExp, RegExp]> = {
     /The hugging_face_token_secret_arn must be a Secrets Manager secret ARN/,
     /huggingFaceTokenSecretArn must be a Secrets Manager secret ARN/,
   ],
+  unserved_family: [
+    { model_id: "Qwen/Qwen2-1.5B-Instruct", parameters_billion: 1.5 },
+    /The model_id Qwen\/Qwen2-1\.5B-Instruct names a model family that transformers-neuronx 0\.13 does not serve/,
+    /names the qwen2 \/ qwen3 architecture/,
+  ],
 };
 
 const hclValue = (v: unknown) => JSON.stringify(v);
@@ -135,7 +140,7 @@ function rootModule(dir: string, moto: Moto, cases: Record<string, Case>, withEn
     blocks.push(
       `module "endpoint_${name}" {`,
       `  source                   = "../sagemaker-endpoint"`,
-      `  endpoint_name            = "parity-${name.replace(/_/g, "-")}"`,
+      `  endpoint_name            = "${endpointNameOf(name)}"`,
       ...[
         "compiled_artifact_s3_url",
         "bucket_arn",
@@ -155,8 +160,11 @@ function rootModule(dir: string, moto: Moto, cases: Record<string, Case>, withEn
   fs.writeFileSync(path.join(dir, "main.tf"), `${blocks.join("\n")}\n`);
 }
 
+/** The endpoint name of a case, the same on both sides (it names the endpoint's code folder). */
+const endpointNameOf = (name: string) => `parity-${name.replace(/_/g, "-")}`;
+
 /** The construct side: NeuronxCompile and the endpoint with the case's inputs. */
-function constructs(c: Case) {
+function constructs(c: Case, name = "rejected") {
   const { json } = synth((stack) => {
     const compile = new NeuronxCompile(stack, "Compile", {
       model: Model.fromHuggingFace(c.model_id, { parameters: Parameters.billion(c.parameters_billion) }),
@@ -175,7 +183,7 @@ function constructs(c: Case) {
     });
     new TransformersNeuronxSageMakerRealtimeInferenceEndpoint(stack, "Endpoint", {
       modelData: TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompile(compile),
-      endpointName: "parity",
+      endpointName: endpointNameOf(name),
     });
   });
   return json;
@@ -225,7 +233,7 @@ describe("the modules and the constructs agree", () => {
   afterAll(async () => moto?.stop());
 
   describe.each(Object.entries(CASES))("%s", (name, c) => {
-    const json = constructs(c);
+    const json = constructs(c, name);
     const launchTemplate = () => planned[`module.compile_${name}.aws_launch_template.this`];
 
     test("the same compile instance type and root volume", () => {
@@ -251,6 +259,7 @@ describe("the modules and the constructs agree", () => {
         "volume_size_in_gb",
         "model_data_download_timeout_in_seconds",
         "container_startup_health_check_timeout_in_seconds",
+        "inference_ami_version",
       ]) {
         expect([key, variant[key]]).toEqual([key, tsVariant[key]]);
       }

@@ -10,6 +10,17 @@ variable "model_id" {
   }
 }
 
+variable "architecture" {
+  description = "The model's architecture (model_type in its config.json), for a repository whose name does not show it or shows another one, e.g. a Llama fine-tune. Null: a name that shows a family transformers-neuronx 0.13 does not serve fails the plan; the compile checks config.json before any weight."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.architecture == null || contains(["llama", "code_llama", "mistral", "mixtral", "gpt2", "opt", "bloom"], coalesce(var.architecture, "-"))
+    error_message = "The architecture must be one of llama, code_llama, mistral, mixtral, gpt2, opt, bloom (the model types transformers-neuronx 0.13 serves; gptj and gpt_neox cannot be saved compiled), or null."
+  }
+}
+
 variable "revision" {
   description = "Hugging Face revision: a branch, a tag or a commit. It is part of the cache key; pin a commit for reproducible builds."
   type        = string
@@ -138,7 +149,7 @@ variable "instance_type" {
 
   validation {
     condition     = var.instance_type == null || contains(["inf2.xlarge", "inf2.8xlarge", "inf2.24xlarge", "inf2.48xlarge"], coalesce(var.instance_type, "-"))
-    error_message = "The instance_type must be one of inf2.xlarge, inf2.8xlarge, inf2.24xlarge, inf2.48xlarge, or null."
+    error_message = "The instance_type must be one of inf2.xlarge, inf2.8xlarge, inf2.24xlarge, inf2.48xlarge, or null. Inf1 (Inferentia1) is not supported: transformers-neuronx runs only on Inf2 and Trn1, and the Neuron SDK no longer supports Inf1."
   }
 }
 
@@ -149,7 +160,7 @@ variable "serving_instance_type" {
 
   validation {
     condition     = var.serving_instance_type == null || contains(["inf2.xlarge", "inf2.8xlarge", "inf2.24xlarge", "inf2.48xlarge"], coalesce(var.serving_instance_type, "-"))
-    error_message = "The serving_instance_type must be one of inf2.xlarge, inf2.8xlarge, inf2.24xlarge, inf2.48xlarge, or null."
+    error_message = "The serving_instance_type must be one of inf2.xlarge, inf2.8xlarge, inf2.24xlarge, inf2.48xlarge, or null. Inf1 (Inferentia1) is not supported: transformers-neuronx runs only on Inf2 and Trn1, and the Neuron SDK no longer supports Inf1."
   }
 }
 
@@ -176,7 +187,7 @@ variable "ami_ssm_parameter" {
 }
 
 variable "container_image_uri" {
-  description = "Private ECR image that compiles (and serves) the model. Null uses the region's PyTorch inference Neuron DLC, 2.5.1-neuronx-py310-sdk2.21.0-ubuntu22.04."
+  description = "Private ECR image that compiles (and serves) the model. Null uses the region's PyTorch inference Neuron DLC, 2.7.0-neuronx-py310-sdk2.25.0-ubuntu22.04."
   type        = string
   default     = null
 
@@ -189,11 +200,11 @@ variable "container_image_uri" {
 variable "neuron_sdk_version" {
   description = "Neuron SDK release of the container image; part of the cache key. Set it with container_image_uri."
   type        = string
-  default     = "2.21.0"
+  default     = "2.25.0"
 
   validation {
-    condition     = can(regex("^2\\.(1[89]|[2-9][0-9])(\\.[0-9]+)?$", var.neuron_sdk_version))
-    error_message = "The neuron_sdk_version must be a Neuron SDK 2.x release from 2.18 on, such as \"2.21.0\" (transformers-neuronx reads Hugging Face checkpoints directly from 2.18)."
+    condition     = can(regex("^2\\.(18|19|20|21|22|23|24|25)(\\.[0-9]+)?$", var.neuron_sdk_version))
+    error_message = "The neuron_sdk_version must be a Neuron SDK release from 2.18 to 2.25, such as \"2.25.0\": transformers-neuronx reads Hugging Face checkpoints directly from 2.18 and ships in the Neuron DLCs up to 2.25 (use the optimum-neuron backend for newer SDKs)."
   }
 }
 

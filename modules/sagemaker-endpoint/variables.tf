@@ -66,7 +66,7 @@ variable "serving_instance_type" {
 
   validation {
     condition     = contains(["inf2.xlarge", "inf2.8xlarge", "inf2.24xlarge", "inf2.48xlarge"], var.serving_instance_type)
-    error_message = "The serving_instance_type must be one of inf2.xlarge, inf2.8xlarge, inf2.24xlarge, inf2.48xlarge."
+    error_message = "The serving_instance_type must be one of inf2.xlarge, inf2.8xlarge, inf2.24xlarge, inf2.48xlarge. Inf1 (Inferentia1) is not supported: transformers-neuronx runs only on Inf2 and Trn1, and the Neuron SDK no longer supports Inf1."
   }
 }
 
@@ -97,7 +97,7 @@ variable "instance_type" {
 
   validation {
     condition     = var.instance_type == null || contains(["ml.inf2.xlarge", "ml.inf2.8xlarge", "ml.inf2.24xlarge", "ml.inf2.48xlarge"], coalesce(var.instance_type, "-"))
-    error_message = "The instance_type must be one of ml.inf2.xlarge, ml.inf2.8xlarge, ml.inf2.24xlarge, ml.inf2.48xlarge, or null."
+    error_message = "The instance_type must be one of ml.inf2.xlarge, ml.inf2.8xlarge, ml.inf2.24xlarge, ml.inf2.48xlarge, or null. Inf1 (Inferentia1) is not supported: transformers-neuronx runs only on Inf2 and Trn1, and the Neuron SDK no longer supports Inf1."
   }
 }
 
@@ -123,7 +123,7 @@ variable "endpoint_name" {
 }
 
 variable "volume_size_gib" {
-  description = "ML storage volume of each instance in GiB. Null: twice the artifacts plus 10 GiB (the inference toolkit copies the model once), at least 30."
+  description = "ML storage volume of each instance in GiB. Null: the artifacts plus 10 GiB (SageMaker downloads them there once), at least 30."
   type        = number
   default     = null
 
@@ -220,19 +220,41 @@ variable "auto_scaling" {
   }
 }
 
+variable "inference_ami_version" {
+  description = "The production variant's SageMaker inference AMI, which carries the Neuron driver."
+  type        = string
+  default     = "al2-ami-sagemaker-inference-neuron-2"
+
+  validation {
+    condition     = contains(["al2-ami-sagemaker-inference-neuron-2"], var.inference_ami_version)
+    error_message = "The inference_ami_version must be a SageMaker inference AMI with the Neuron driver (al2-ami-sagemaker-inference-neuron-2); without one, inf2 hosts run the default AMI and its older driver."
+  }
+}
+
+variable "max_new_tokens" {
+  description = "The most new tokens a request to the default inference code may ask for. SageMaker ends an invocation after 60 seconds: keep a generation of this length within it. Null: 512, or less than nPositions if that is smaller."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_new_tokens == null || (floor(coalesce(var.max_new_tokens, 0)) == coalesce(var.max_new_tokens, 0) && coalesce(var.max_new_tokens, 0) >= 1)
+    error_message = "The max_new_tokens must be a whole number of at least 1, or null."
+  }
+}
+
 variable "environment" {
   description = "More environment variables for the container. The compile settings' variables cannot be overridden."
   type        = map(string)
   default     = {}
 
   validation {
-    condition     = alltrue([for k, v in var.environment : (can(regex("^[a-zA-Z_][a-zA-Z0-9_]*$", k)) && length(k) <= 1024 && length(k) >= 1) && !contains(["NEURONX_MODEL_ID", "NEURONX_REVISION", "NEURONX_SDK_VERSION", "NEURONX_TP_DEGREE", "NEURONX_N_POSITIONS", "NEURONX_BATCH_SIZE", "NEURONX_AMP", "NEURONX_QUANT_DTYPE", "NEURONX_OPT_LEVEL", "NEURON_CC_FLAGS", "SAGEMAKER_PROGRAM", "SAGEMAKER_SUBMIT_DIRECTORY", "SAGEMAKER_CONTAINER_LOG_LEVEL", "SAGEMAKER_MODEL_SERVER_WORKERS", "SAGEMAKER_MODEL_SERVER_TIMEOUT", "SAGEMAKER_STARTUP_TIMEOUT", "NEURON_RT_NUM_CORES"], k) && length(v) <= 1024])
-    error_message = "The environment keys must be a variable name: letters, digits and \"_\", not starting with a digit, 1024 characters at most, other than the variables the module sets (NEURONX_MODEL_ID, NEURONX_REVISION, NEURONX_SDK_VERSION, NEURONX_TP_DEGREE, NEURONX_N_POSITIONS, NEURONX_BATCH_SIZE, NEURONX_AMP, NEURONX_QUANT_DTYPE, NEURONX_OPT_LEVEL, NEURON_CC_FLAGS, SAGEMAKER_PROGRAM, SAGEMAKER_SUBMIT_DIRECTORY, SAGEMAKER_CONTAINER_LOG_LEVEL, SAGEMAKER_MODEL_SERVER_WORKERS, SAGEMAKER_MODEL_SERVER_TIMEOUT, SAGEMAKER_STARTUP_TIMEOUT, NEURON_RT_NUM_CORES), with values of at most 1024 characters."
+    condition     = alltrue([for k, v in var.environment : (can(regex("^[a-zA-Z_][a-zA-Z0-9_]*$", k)) && length(k) <= 1024 && length(k) >= 1) && !contains(["NEURONX_MODEL_ID", "NEURONX_REVISION", "NEURONX_SDK_VERSION", "NEURONX_TP_DEGREE", "NEURONX_N_POSITIONS", "NEURONX_BATCH_SIZE", "NEURONX_AMP", "NEURONX_QUANT_DTYPE", "NEURONX_OPT_LEVEL", "NEURON_CC_FLAGS", "SAGEMAKER_PROGRAM", "SAGEMAKER_SUBMIT_DIRECTORY", "SAGEMAKER_CONTAINER_LOG_LEVEL", "SAGEMAKER_MODEL_SERVER_WORKERS", "SAGEMAKER_MODEL_SERVER_TIMEOUT", "SAGEMAKER_STARTUP_TIMEOUT", "PYTHONPATH", "NEURONX_MAX_NEW_TOKENS", "NEURON_RT_NUM_CORES"], k) && length(v) <= 1024])
+    error_message = "The environment keys must be a variable name: letters, digits and \"_\", not starting with a digit, 1024 characters at most, other than the variables the module sets (NEURONX_MODEL_ID, NEURONX_REVISION, NEURONX_SDK_VERSION, NEURONX_TP_DEGREE, NEURONX_N_POSITIONS, NEURONX_BATCH_SIZE, NEURONX_AMP, NEURONX_QUANT_DTYPE, NEURONX_OPT_LEVEL, NEURON_CC_FLAGS, SAGEMAKER_PROGRAM, SAGEMAKER_SUBMIT_DIRECTORY, SAGEMAKER_CONTAINER_LOG_LEVEL, SAGEMAKER_MODEL_SERVER_WORKERS, SAGEMAKER_MODEL_SERVER_TIMEOUT, SAGEMAKER_STARTUP_TIMEOUT, PYTHONPATH, NEURONX_MAX_NEW_TOKENS, NEURON_RT_NUM_CORES), with values of at most 1024 characters."
   }
 }
 
 variable "code_dir" {
-  description = "Your inference code: a directory with inference.py, uploaded to <prefix>code/. Null uploads the default inference code (a chat API) that ships with the module."
+  description = "Your inference code: a directory with inference.py, uploaded to <prefix>code/<endpoint_name>/. Null uploads the default inference code (a chat API) that ships with the module."
   type        = string
   default     = null
 

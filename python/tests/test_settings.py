@@ -8,7 +8,7 @@ from tests.support.compile_env import compile_env
 
 BASE = compile_env(
     "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
-    "TinyLlama/TinyLlama-1.1B-Chat-v1.0/main/neuronx-2.21.0/tp2-np2048-bs1-bf16-opt2/",
+    "TinyLlama/TinyLlama-1.1B-Chat-v1.0/main/neuronx-2.25.0/tp2-np2048-bs1-bf16-opt2/",
 )
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import objects
 from tests.support.compile_env import PREFIX, compile_env
-from tests.support.instance import InstanceRun, render_user_data, ship_compile_script
+from tests.support.instance import HOST_TOOLS, InstanceRun, render_user_data, ship_compile_script
 
 
 @pytest.fixture
@@ -132,3 +136,34 @@ def test_a_hostile_model_id_and_revision_run_nothing_on_the_instance(tmp_path, b
     assert not canary.exists()
     console = instance.console_text()
     assert f"compiling {model_id}@$(touch {canary}) into" in console
+
+
+@pytest.fixture
+def without_aws_cli(tmp_path):
+    """A PATH like an AMI without the AWS CLI: the host stand-ins, Python, and where apt-get installs the CLI."""
+    bin_dir = tmp_path / "usr-local-bin"
+    bin_dir.mkdir()
+    python = bin_dir / "python3"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')  # the venv's Python, with its packages
+    python.chmod(0o755)
+    assert not shutil.which("aws", path=f"{bin_dir}:/usr/bin:/bin")
+    return {
+        "PATH": os.pathsep.join([str(HOST_TOOLS), str(bin_dir), "/usr/bin", "/bin"]),
+        "NEURONX_HOST_AWS": str(Path(sys.executable).parent / "aws"),
+        "NEURONX_HOST_INSTALL_DIR": str(bin_dir),
+    }
+
+
+def test_installs_the_aws_cli_when_the_ami_lacks_it_and_compiles(boot, s3, bucket, without_aws_cli):
+    instance = boot(**without_aws_cli)
+    assert instance.returncode == 0, instance.console_text()
+    assert [c for c in instance.calls() if c.startswith("apt-get install")] == ["apt-get install -y -q awscli"]
+    assert PREFIX + "_SUCCESS" in objects(s3, bucket, PREFIX)
+
+
+def test_without_the_aws_cli_a_failure_still_leaves_the_failure_marker(boot, s3, bucket, without_aws_cli):
+    instance = boot(NEURONX_HOST_FAIL_PULL="1", **without_aws_cli)
+    store = objects(s3, bucket, PREFIX)
+    assert instance.returncode != 0
+    assert store[PREFIX + "_FAILURE"].decode().startswith("reason=bootstrap failed with exit status 1")
+    assert "the AWS CLI is missing from the AMI; installing awscli" in instance.console_text()

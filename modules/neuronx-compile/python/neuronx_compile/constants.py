@@ -32,6 +32,20 @@ AMP_TYPES = ("bf16", "f16", "f32")
 QUANT_DTYPES = ("s8",)
 OPT_LEVELS = (1, 2, 3)
 
+# The checkpoint model_types the compile accepts: those transformers-neuronx 0.13 maps in
+# NeuronAutoModelForCausalLM and can save compiled (lib/model.ts SERVED_ARCHITECTURES; a test keeps them equal).
+SERVED_MODEL_TYPES = ("llama", "code_llama", "mistral", "mixtral", "gpt2", "opt", "bloom")
+# Mapped by the library, but GPTJForSampling and GPTNeoXForSampling have no save()/load() (they are not
+# NeuronModelBase subclasses): the endpoint would recompile them at every instance start.
+UNSAVABLE_MODEL_TYPES = ("gptj", "gpt_neox")
+
+# The weight layouts transformers-neuronx loads, in the order it tries them
+# (src/transformers_neuronx/module.py, PretrainedModel.load_state_dict_dir, commit 1ade6d7).
+SAFETENSORS = "model.safetensors"
+SAFETENSORS_INDEX = "model.safetensors.index.json"
+PYTORCH_BIN = "pytorch_model.bin"
+PYTORCH_BIN_INDEX = "pytorch_model.bin.index.json"
+
 # Layout under the cache-key prefix. The markers sit beside the folders; _SUCCESS is written last.
 MODEL_DIR = "model/"
 COMPILED_DIR = "compiled/"

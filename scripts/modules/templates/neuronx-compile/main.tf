@@ -39,6 +39,10 @@ locals {
   compile_table   = one([for t in local.instance_types : t if t.name == local.compile_type])
   serving_table   = try(one([for t in local.instance_types : t if t.name == local.serving_type]), null)
 
+  # A repository name that shows a family transformers-neuronx 0.13 does not serve (as Model.fromHuggingFace).
+  model_name     = element(split("/", var.model_id), length(split("/", var.model_id)) - 1)
+  refused_family = var.architecture == null && can(regex(@@REFUSED_NAMES_PATTERN@@, local.model_name))
+
   # The cache key: same model, options and SDK give the same prefix.
   artifact_prefix = "${var.model_id}/${replace(var.revision, "/", "--")}/neuronx-${var.neuron_sdk_version}/tp${local.tp_degree}-np${var.n_positions}-bs${var.batch_size}-${var.amp}-opt${var.opt_level}${var.quant_dtype == null ? "" : "-q${var.quant_dtype}"}/"
 
@@ -492,6 +496,10 @@ resource "null_resource" "waiter" {
 
   lifecycle {
     precondition {
+      condition     = !local.refused_family
+      error_message = "The model_id ${var.model_id} names a model family that transformers-neuronx 0.13 does not serve; it serves @@SERVED_ARCHITECTURES_TEXT@@. Choose a model of one of those families, or if this repository is a fine-tune of one of them, set architecture (e.g. \"llama\")."
+    }
+    precondition {
       condition     = var.subnet_id != null || length(try(data.aws_subnets.default[0].ids, [])) > 0
       error_message = "The default VPC has no default subnet in an Availability Zone that offers ${local.compile_type}. Set subnet_id to a subnet in a zone that offers it."
     }
@@ -501,7 +509,7 @@ resource "null_resource" "waiter" {
     }
     precondition {
       condition     = var.container_image_uri != null || contains(keys(local.dlc_registry_accounts), local.region)
-      error_message = "The AWS Deep Learning Containers registry is not known for this region. Use a region of the module's dlc_registry_accounts, or set container_image_uri to a copy of the image in your own ECR repository."
+      error_message = "The PyTorch inference Neuron DLC is not published in this region (local.dlc_registry_accounts lists the regions that carry it). Use one of those regions, or set container_image_uri to a copy of the image in your own ECR repository."
     }
   }
 

@@ -8,6 +8,17 @@ variable "model_id" {
   }
 }
 
+variable "architecture" {
+  description = "The model's architecture (model_type in its config.json), for a repository whose name does not show it or shows another one, e.g. a Llama fine-tune. Null: a name that shows a family transformers-neuronx 0.13 does not serve fails the plan; the compile checks config.json before any weight."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.architecture == null || contains(@@SERVED_ARCHITECTURES@@, coalesce(var.architecture, "-"))
+    error_message = "The architecture must be one of @@SERVED_ARCHITECTURES_TEXT@@ (the model types transformers-neuronx 0.13 serves; gptj and gpt_neox cannot be saved compiled), or null."
+  }
+}
+
 variable "revision" {
   description = "Hugging Face revision: a branch, a tag or a commit. It is part of the cache key; pin a commit for reproducible builds."
   type        = string
@@ -136,7 +147,7 @@ variable "instance_type" {
 
   validation {
     condition     = var.instance_type == null || contains(@@INSTANCE_TYPES@@, coalesce(var.instance_type, "-"))
-    error_message = "The instance_type must be one of @@INSTANCE_TYPES_TEXT@@, or null."
+    error_message = "The instance_type must be one of @@INSTANCE_TYPES_TEXT@@, or null. @@INF1_REFUSAL@@."
   }
 }
 
@@ -147,7 +158,7 @@ variable "serving_instance_type" {
 
   validation {
     condition     = var.serving_instance_type == null || contains(@@INSTANCE_TYPES@@, coalesce(var.serving_instance_type, "-"))
-    error_message = "The serving_instance_type must be one of @@INSTANCE_TYPES_TEXT@@, or null."
+    error_message = "The serving_instance_type must be one of @@INSTANCE_TYPES_TEXT@@, or null. @@INF1_REFUSAL@@."
   }
 }
 
@@ -190,8 +201,8 @@ variable "neuron_sdk_version" {
   default     = "@@SDK_VERSION@@"
 
   validation {
-    condition     = can(regex("^2\\.(1[89]|[2-9][0-9])(\\.[0-9]+)?$", var.neuron_sdk_version))
-    error_message = "The neuron_sdk_version must be a Neuron SDK 2.x release from 2.18 on, such as \"2.21.0\" (transformers-neuronx reads Hugging Face checkpoints directly from 2.18)."
+    condition     = can(regex(@@SDK_VERSION_PATTERN@@, var.neuron_sdk_version))
+    error_message = "The neuron_sdk_version must be a Neuron SDK release from @@SDK_RANGE_TEXT@@, such as \"@@SDK_VERSION@@\": transformers-neuronx reads Hugging Face checkpoints directly from 2.@@SDK_MIN_MINOR@@ and ships in the Neuron DLCs up to 2.@@SDK_MAX_MINOR@@ (use the optimum-neuron backend for newer SDKs)."
   }
 }
 

@@ -64,7 +64,7 @@ variable "serving_instance_type" {
 
   validation {
     condition     = contains(@@INSTANCE_TYPES@@, var.serving_instance_type)
-    error_message = "The serving_instance_type must be one of @@INSTANCE_TYPES_TEXT@@."
+    error_message = "The serving_instance_type must be one of @@INSTANCE_TYPES_TEXT@@. @@INF1_REFUSAL@@."
   }
 }
 
@@ -95,7 +95,7 @@ variable "instance_type" {
 
   validation {
     condition     = var.instance_type == null || contains(@@ML_INSTANCE_TYPES@@, coalesce(var.instance_type, "-"))
-    error_message = "The instance_type must be one of @@ML_INSTANCE_TYPES_TEXT@@, or null."
+    error_message = "The instance_type must be one of @@ML_INSTANCE_TYPES_TEXT@@, or null. @@INF1_REFUSAL@@."
   }
 }
 
@@ -121,7 +121,7 @@ variable "endpoint_name" {
 }
 
 variable "volume_size_gib" {
-  description = "ML storage volume of each instance in GiB. Null: twice the artifacts plus 10 GiB (the inference toolkit copies the model once), at least 30."
+  description = "ML storage volume of each instance in GiB. Null: the artifacts plus @@VOLUME_HEADROOM@@ GiB (SageMaker downloads them there once), at least @@VOLUME_MIN_GIB@@."
   type        = number
   default     = null
 
@@ -218,6 +218,28 @@ variable "auto_scaling" {
   }
 }
 
+variable "inference_ami_version" {
+  description = "The production variant's SageMaker inference AMI, which carries the Neuron driver."
+  type        = string
+  default     = "@@INFERENCE_AMI_DEFAULT@@"
+
+  validation {
+    condition     = contains(@@INFERENCE_AMI_VERSIONS@@, var.inference_ami_version)
+    error_message = "The inference_ami_version must be a SageMaker inference AMI with the Neuron driver (@@INFERENCE_AMI_VERSIONS_TEXT@@); without one, inf2 hosts run the default AMI and its older driver."
+  }
+}
+
+variable "max_new_tokens" {
+  description = "The most new tokens a request to the default inference code may ask for. SageMaker ends an invocation after 60 seconds: keep a generation of this length within it. Null: @@MAX_NEW_TOKENS_DEFAULT@@, or less than nPositions if that is smaller."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_new_tokens == null || (floor(coalesce(var.max_new_tokens, 0)) == coalesce(var.max_new_tokens, 0) && coalesce(var.max_new_tokens, 0) >= 1)
+    error_message = "The max_new_tokens must be a whole number of at least 1, or null."
+  }
+}
+
 variable "environment" {
   description = "More environment variables for the container. The compile settings' variables cannot be overridden."
   type        = map(string)
@@ -230,7 +252,7 @@ variable "environment" {
 }
 
 variable "code_dir" {
-  description = "Your inference code: a directory with inference.py, uploaded to <prefix>code/. Null uploads the default inference code (a chat API) that ships with the module."
+  description = "Your inference code: a directory with inference.py, uploaded to <prefix>code/<endpoint_name>/. Null uploads the default inference code (a chat API) that ships with the module."
   type        = string
   default     = null
 
