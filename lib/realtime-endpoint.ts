@@ -11,14 +11,21 @@ import { SagemakerEndpointConfiguration } from "@cdktf/provider-aws/lib/sagemake
 import { SagemakerModel } from "@cdktf/provider-aws/lib/sagemaker-model";
 import { SETTINGS_ENV } from "./compile-settings";
 import { NeuronxContainerImage } from "./container-images";
-import { Problems } from "./errors";
 import { ModelDataConfig, TransformersNeuronxSageMakerInferenceModelData } from "./model-data";
-import { INF2_INSTANCE_TYPES, Inf2InstanceType, findInf2InstanceType } from "./neuron-spec";
+import { INF2_INSTANCE_TYPES, Inf2InstanceType, findInf2InstanceType, inf1Problem } from "./neuron-spec";
+import { RULES } from "./patterns";
 import { justifyCheckovSkip } from "./private/checkov";
 import { nameElement, snakeCase } from "./private/naming";
 import { uploadDirectory } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
-import { PATTERNS } from "./patterns";
+import {
+  Validator,
+  checkImageConfig,
+  embeddedExpression,
+  preconditions as renderPreconditions,
+  show,
+  terraformLiteral,
+} from "./private/validation";
 
 const GiB = 2 ** 30;
 
@@ -32,12 +39,75 @@ export const SAGEMAKER_LIMITS = {
   instanceCount: { min: 1, max: 100 },
   /** Endpoint, model and endpoint configuration names. */
   nameLength: 63,
+  /**
+   * The container's environment: entries, bytes of a key or a value, bytes of all keys and values
+   * (botocore's SageMaker model, EnvironmentMap, and the ContainerDefinition documentation).
+   */
+  environment: { entries: 100, keyOrValueBytes: 1024, totalBytes: 32 * 1024 },
+  /** Subnets and security groups of a VpcConfig. */
+  vpc: { subnets: 16, securityGroups: 5 },
+  /** Application Auto Scaling's TargetValue range (MetricScale: -2^360 to 2^360). */
+  targetValueMax: 2 ** 360,
 } as const;
+
+/**
+ * The `InferenceAmiVersion`s of a production variant that carry the Neuron driver, from the SageMaker API's
+ * `ProductionVariantInferenceAmiVersion` enum (botocore 1.44.8, data/sagemaker/2017-07-24/service-2.json:
+ * al2-ami-sagemaker-inference-gpu-2, -gpu-2-1, -gpu-3-1, al2023-ami-sagemaker-inference-gpu-4-1 and
+ * al2-ami-sagemaker-inference-neuron-2, "Accelerator: Inferentia2 and Trainium, Neuron driver version: 2.19").
+ * The AWS provider validates the value against the same enum (aws_sagemaker_endpoint_configuration,
+ * production_variants.inference_ami_version). Without it, inf2 hosts run the default host AMI and its older driver.
+ */
+export const NEURON_INFERENCE_AMI_VERSIONS: readonly string[] = ["al2-ami-sagemaker-inference-neuron-2"];
+
+/** Defaults of the endpoint's serving settings. */
+export const ENDPOINT_DEFAULTS = {
+  /** The Neuron inference AMI of the production variant. */
+  inferenceAmiVersion: NEURON_INFERENCE_AMI_VERSIONS[0],
+  /**
+   * The most new tokens a request may ask for. SageMaker ends an InvokeEndpoint call after 60 seconds
+   * (the response must start within it), so a generation must fit in it: 512 tokens take about 25 s at
+   * 20 tokens a second, a rate assumed here for a 7B to 8B model on two NeuronCores, not measured.
+   */
+  maxNewTokens: 512,
+} as const;
+
+/** Where the endpoint's inference code is, inside the model data SageMaker copies to /opt/ml/model. */
+export const INFERENCE_CODE = {
+  /** The toolkit puts `/opt/ml/model/code` on PYTHONPATH; each endpoint's code is in a folder of its own below it. */
+  containerDir: "/opt/ml/model/code",
+  /** Key prefix below the artifacts' prefix. */
+  keyPrefix: "code/",
+} as const;
+
+/** Environment variables the endpoint sets from its props, which `environment` cannot override. */
+export const SERVING_ENV = {
+  maxNewTokens: "NEURONX_MAX_NEW_TOKENS",
+  pythonPath: "PYTHONPATH",
+} as const;
+/**
+ * The environment variables the construct sets, and the prop that sets each: `environment` may not
+ * override them, since the container would then disagree with the artifacts or the endpoint.
+ */
+export const RESERVED_ENVIRONMENT: Readonly<Record<string, string>> = {
+  SAGEMAKER_PROGRAM: "the construct (inference.py of the code directory, customCodeDir)",
+  SAGEMAKER_SUBMIT_DIRECTORY: "the construct (the code is <prefix>code/<endpoint name>/, set by customCodeDir)",
+  SAGEMAKER_CONTAINER_LOG_LEVEL: "the construct",
+  SAGEMAKER_MODEL_SERVER_WORKERS: "the construct (one worker owns the NeuronCores)",
+  SAGEMAKER_MODEL_SERVER_TIMEOUT: "containerStartupHealthCheckTimeoutSeconds",
+  SAGEMAKER_STARTUP_TIMEOUT: "containerStartupHealthCheckTimeoutSeconds (the toolkit reads it only off its TorchServe path)",
+  PYTHONPATH: "the construct (it points the toolkit at this endpoint's inference code)",
+  NEURONX_MAX_NEW_TOKENS: "maxNewTokens",
+  NEURON_RT_NUM_CORES: "compileOptions.tpDegree (the artifacts' TP degree)",
+};
 
 /** How the defaults scale with the artifacts' size. */
 export const ENDPOINT_SCALING = {
-  /** The inference toolkit copies the model directory once at startup, so the volume holds it twice. */
-  volumeCopies: 2,
+  /**
+   * SageMaker downloads the model data once onto the ML storage volume (/opt/ml/model), and the PyTorch inference
+   * toolkit (2.0.25) starts TorchServe with `--models model=/opt/ml/model`, which reads the directory in place.
+   */
+  volumeCopies: 1,
   volumeHeadroomGiB: 10,
   volumeMinGiB: 30,
   /** Seconds to download, and to load onto the NeuronCores, per GiB of artifacts, on top of a base. */
@@ -46,9 +116,6 @@ export const ENDPOINT_SCALING = {
   startupBaseSeconds: 600,
   startupSecondsPerGiB: 20,
 } as const;
-
-/** SageMaker's endpoint name rule. */
-const { endpointName: ENDPOINT_NAME, kmsKeyArn: KMS_KEY_ARN, s3Uri: S3_URI } = PATTERNS;
 
 /** Data capture of requests and responses to S3. */
 export interface DataCaptureOptions {
@@ -125,7 +192,7 @@ export interface TransformersNeuronxSageMakerRealtimeInferenceEndpointProps {
   readonly endpointName?: string;
   /**
    * The ML storage volume of each instance, in GiB.
-   * @default - twice the artifacts plus 10 GiB (the inference toolkit copies the model once), at least 30
+   * @default - the artifacts plus 10 GiB (SageMaker downloads them there once), at least 30
    */
   readonly volumeSizeGiB?: number;
   /**
@@ -174,6 +241,17 @@ export interface TransformersNeuronxSageMakerRealtimeInferenceEndpointProps {
    */
   readonly environment?: Record<string, string>;
   /**
+   * The production variant's SageMaker inference AMI, which carries the Neuron driver (`InferenceAmiVersion`).
+   * @default "al2-ami-sagemaker-inference-neuron-2"
+   */
+  readonly inferenceAmiVersion?: string;
+  /**
+   * The most new tokens a request to the default inference code may ask for (`parameters.max_new_tokens`; more is a
+   * 400). SageMaker ends an invocation after 60 seconds, so keep a generation of this length within it.
+   * @default - 512, or less than nPositions if that is smaller
+   */
+  readonly maxNewTokens?: number;
+  /**
    * Tags for every resource.
    * @default - `neuronx:model`, `ManagedBy`
    */
@@ -206,16 +284,31 @@ export class TransformersNeuronxSageMakerRealtimeInferenceEndpoint extends Const
 
   constructor(scope: Construct, id: string, props: TransformersNeuronxSageMakerRealtimeInferenceEndpointProps) {
     super(scope, id);
+    const checks = new Validator(this);
+    if (!checks.record("props", props, { optional: false, what: "the endpoint's props (an object with at least modelData)" })) {
+      checks.problems.throwIfAny(this.node.path);
+    }
+    if (!(props.modelData instanceof TransformersNeuronxSageMakerInferenceModelData)) {
+      checks.problems.add(
+        `modelData must be TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompile(...), fromNeuronxCompileOutputs(...) or fromS3(...), got ${show(props.modelData)}`,
+      );
+      checks.problems.throwIfAny(this.node.path);
+    }
     const data = props.modelData.bind(this);
-    const v = validate(this, props, data);
+    const v = validate(this, props, data, checks);
+    const preconditions = renderPreconditions(this, [...data.preconditions, ...checks.planChecks]);
     this.instanceType = v.instanceType;
     this.endpointName = v.endpointName;
 
-    const tags = { "neuronx:model": data.settings.modelId, ManagedBy: "cdktf-neuronx-patterns", ...props.tags };
+    const ownTags = { "neuronx:model": data.settings.modelId, ManagedBy: "cdktf-neuronx-patterns" };
+    const tags = { ...ownTags, ...props.tags };
     const partition = currentPartition(this).partition;
     const region = currentRegion(this).region;
     const account = currentAccount(this).accountId;
     const image = (props.containerImage ?? data.containerImage).bind(this);
+    const imageCheck = new Validator(this);
+    checkImageConfig(imageCheck, "containerImage", props.containerImage ?? data.containerImage, image);
+    imageCheck.problems.throwIfAny(this.node.path);
     const logGroupArn = `arn:${partition}:logs:${region}:${account}:log-group:/aws/sagemaker/Endpoints/${v.endpointName}`;
 
     const statements: DataAwsIamPolicyDocumentStatement[] = [
@@ -240,8 +333,18 @@ export class TransformersNeuronxSageMakerRealtimeInferenceEndpoint extends Const
       },
     ];
     if (props.dataCapture) {
-      const dest = props.dataCapture.destinationS3Uri.replace(/^s3:\/\//, "").replace(/\/?$/, "/");
-      statements.push({ sid: "WriteDataCapture", actions: ["s3:PutObject"], resources: [`arn:${partition}:s3:::${dest}*`] });
+      // SageMaker writes <destination>/<endpoint name>/<variant>/yyyy/mm/dd/hh/*.jsonl
+      // (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-endpoint.html):
+      // the role may write there only, even when the destination is a bucket's root.
+      const destination = props.dataCapture.destinationS3Uri;
+      const path = Token.isUnresolved(destination)
+        ? `\${trimsuffix(trimprefix(${embeddedExpression(destination)}, "s3://"), "/")}`
+        : destination.replace(/^s3:\/\//, "").replace(/\/+$/, "");
+      statements.push({
+        sid: "WriteDataCapture",
+        actions: ["s3:PutObject"],
+        resources: [`arn:${partition}:s3:::${path}/${v.endpointName}/*`],
+      });
     }
     if (props.vpcConfig) {
       // SageMaker attaches network interfaces in the VPC; these actions take no resource-level permissions.
@@ -263,7 +366,18 @@ export class TransformersNeuronxSageMakerRealtimeInferenceEndpoint extends Const
     }
     const assume = nameElement(
       new DataAwsIamPolicyDocument(this, "AssumeRole", {
-        statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["sagemaker.amazonaws.com"] }] }],
+        statement: [
+          {
+            actions: ["sts:AssumeRole"],
+            principals: [{ type: "Service", identifiers: ["sagemaker.amazonaws.com"] }],
+            // Confused deputy prevention: SageMaker may assume the role only for this account's resources
+            // (https://docs.aws.amazon.com/sagemaker/latest/dg/security-confused-deputy-prevention.html).
+            condition: [
+              { test: "StringEquals", variable: "aws:SourceAccount", values: [account] },
+              { test: "ArnLike", variable: "aws:SourceArn", values: [`arn:${partition}:sagemaker:${region}:${account}:*`] },
+            ],
+          },
+        ],
       }),
       this,
       "assume_role",
@@ -277,18 +391,30 @@ export class TransformersNeuronxSageMakerRealtimeInferenceEndpoint extends Const
       }),
       this,
     );
-    const policyDocument = nameElement(new DataAwsIamPolicyDocument(this, "Policy", { statement: statements }), this);
+    const policyDocument = nameElement(
+      new DataAwsIamPolicyDocument(this, "Policy", {
+        statement: statements,
+        // References among the bucket, prefix, capture destination and keys are checked before they reach IAM.
+        lifecycle: preconditions.length > 0 ? { precondition: preconditions } : undefined,
+      }),
+      this,
+    );
     const rolePolicy = nameElement(
       new IamRolePolicy(this, "RolePolicy", { namePrefix: "neuronx-endpoint-", role: this.role.id, policy: policyDocument.json }),
       this,
     );
 
+    // Each endpoint's code has a folder of its own inside the model data, so that two endpoints on one compile
+    // never overwrite each other's: SageMaker copies the whole prefix at every instance start (autoscaling
+    // included), and the model's PYTHONPATH (v.environment) points the toolkit at this endpoint's folder.
     const code = uploadDirectory(this, "Code", {
       dir: data.codeDir,
+      exclude: data.codeExclude,
       bucket: data.bucketName,
-      keyPrefix: `${data.prefix}code/`,
+      keyPrefix: `${data.prefix}${INFERENCE_CODE.keyPrefix}${v.endpointName}/`,
       pattern: "**",
-      tags,
+      // S3 takes at most 10 tags an object: the construct's own.
+      tags: ownTags,
       owner: this,
       suffix: "code",
     });
@@ -307,7 +433,7 @@ export class TransformersNeuronxSageMakerRealtimeInferenceEndpoint extends Const
         tags,
         dependsOn: [rolePolicy, code, ...data.dependsOn],
         // Model changes replace it; the endpoint moves to the new one before the old goes.
-        lifecycle: { createBeforeDestroy: true },
+        lifecycle: { createBeforeDestroy: true, ...(preconditions.length > 0 ? { precondition: preconditions } : {}) },
       }),
       this,
     );
@@ -315,7 +441,10 @@ export class TransformersNeuronxSageMakerRealtimeInferenceEndpoint extends Const
     const capture = props.dataCapture;
     this.endpointConfiguration = nameElement(
       new SagemakerEndpointConfiguration(this, "EndpointConfiguration", {
-        namePrefix: `${v.endpointName.slice(0, SAGEMAKER_LIMITS.nameLength - 26 - 1)}-`,
+        // The provider adds 26 characters to the prefix; SageMaker names have at most 63.
+        namePrefix: Token.isUnresolved(v.endpointName)
+          ? `\${substr(${embeddedExpression(v.endpointName)}, 0, ${SAGEMAKER_LIMITS.nameLength - 26 - 1})}-`
+          : `${v.endpointName.slice(0, SAGEMAKER_LIMITS.nameLength - 26 - 1)}-`,
         kmsKeyArn: props.kmsKeyArn,
         productionVariants: [
           {
@@ -326,6 +455,7 @@ export class TransformersNeuronxSageMakerRealtimeInferenceEndpoint extends Const
             volumeSizeInGb: v.volumeSizeGiB,
             modelDataDownloadTimeoutInSeconds: v.downloadTimeout,
             containerStartupHealthCheckTimeoutInSeconds: v.startupTimeout,
+            inferenceAmiVersion: v.inferenceAmiVersion,
           },
         ],
         dataCaptureConfig: capture
@@ -427,18 +557,25 @@ export function scaledDefaults(artifactBytes: number) {
   };
 }
 
-function validate(construct: Construct, props: TransformersNeuronxSageMakerRealtimeInferenceEndpointProps, data: ModelDataConfig) {
-  const problems = new Problems();
-  const literal = (v: unknown) => v !== undefined && !Token.isUnresolved(v);
+function validate(
+  construct: Construct,
+  props: TransformersNeuronxSageMakerRealtimeInferenceEndpointProps,
+  data: ModelDataConfig,
+  v: Validator,
+) {
+  const problems = v.problems;
   const tp = data.settings.tpDegree;
   const allowed = INF2_INSTANCE_TYPES.map((t) => `ml.${t.name}`).join(", ");
   const fitting = (pred: (t: Inf2InstanceType) => boolean) => INF2_INSTANCE_TYPES.find(pred)?.name;
 
   // Instance type: an ml.inf2 type with the TP degree's NeuronCores and the host memory for the checkpoint.
   const instanceType = props.instanceType ?? `ml.${data.sizing.servingInstanceType}`;
-  const type = instanceType.startsWith("ml.") ? findInf2InstanceType(instanceType.slice(3)) : undefined;
+  const type = typeof instanceType === "string" && instanceType.startsWith("ml.") ? findInf2InstanceType(instanceType.slice(3)) : undefined;
   if (!type) {
-    problems.add(`instanceType must be one of ${allowed}, got ${JSON.stringify(instanceType)}`);
+    problems.add(
+      inf1Problem("instanceType", instanceType) ??
+        `instanceType must be one of ${allowed}, got ${typeof instanceType === "string" && Token.isUnresolved(instanceType) ? "a Terraform reference (it is checked against the model, so it must be known at synth time)" : show(instanceType)}`,
+    );
   } else {
     problems.when(
       type.neuronCores < tp,
@@ -455,114 +592,127 @@ function validate(construct: Construct, props: TransformersNeuronxSageMakerRealt
   }
 
   const endpointName = props.endpointName ?? defaultEndpointName(construct);
-  problems.when(
-    literal(endpointName) && !ENDPOINT_NAME.test(endpointName),
-    () =>
-      `endpointName must be 1 to 63 letters, digits and hyphens, starting and ending with a letter or digit, got ${JSON.stringify(endpointName)}`,
-  );
+  v.string("endpointName", endpointName, RULES.endpointName);
 
   // Sizes and timeouts: scaled from the artifacts, within SageMaker's limits.
   const artifactBytes = data.sizing.checkpointBytes;
   const scaled = scaledDefaults(artifactBytes);
-  const intIn = (prop: string, value: number | undefined, min: number, max: number, unit = "") =>
-    problems.when(
-      literal(value) && !(Number.isInteger(value) && (value as number) >= min && (value as number) <= max),
-      () => `${prop} must be a whole number${unit} from ${min} to ${max}, got ${value}`,
-    );
   const t = SAGEMAKER_LIMITS.timeoutSeconds;
-  intIn("modelDataDownloadTimeoutSeconds", props.modelDataDownloadTimeoutSeconds, t.min, t.max, " of seconds");
-  intIn("containerStartupHealthCheckTimeoutSeconds", props.containerStartupHealthCheckTimeoutSeconds, t.min, t.max, " of seconds");
+  v.integer("modelDataDownloadTimeoutSeconds", props.modelDataDownloadTimeoutSeconds, t.min, t.max, { unit: "seconds" });
+  v.integer("containerStartupHealthCheckTimeoutSeconds", props.containerStartupHealthCheckTimeoutSeconds, t.min, t.max, {
+    unit: "seconds",
+  });
   const vol = SAGEMAKER_LIMITS.volumeSizeGiB;
-  intIn("volumeSizeGiB", props.volumeSizeGiB, vol.min, vol.max, " of GiB");
-  problems.when(
-    props.volumeSizeGiB === undefined && scaled.volumeSizeGiB > vol.max,
-    () =>
-      `the artifacts of ${data.settings.modelId} (about ${Math.ceil(artifactBytes / GiB)} GiB) need a ${scaled.volumeSizeGiB} GiB volume ` +
-      `(the inference toolkit copies the model once at startup), over SageMaker's ${vol.max} GiB; set volumeSizeGiB if you know it fits`,
-  );
+  v.integer("volumeSizeGiB", props.volumeSizeGiB, vol.min, vol.max, { unit: "GiB" });
+  // No check of the default volume against SageMaker's 512 GiB: with one copy of the artifacts it stays below, since a
+  // model that compiles has at most half of inf2.48xlarge's 768 GiB of host memory in checkpoint.
   const count = SAGEMAKER_LIMITS.instanceCount;
-  intIn("instanceCount", props.instanceCount, count.min, count.max);
+  const countOk = v.integer("instanceCount", props.instanceCount, count.min, count.max) || props.instanceCount === undefined;
 
-  problems.when(
-    literal(props.kmsKeyArn) && !KMS_KEY_ARN.test(props.kmsKeyArn as string),
-    () =>
-      `kmsKeyArn must be a KMS key ARN such as "arn:aws:kms:us-east-1:123456789012:key/1234abcd-...", got ${JSON.stringify(props.kmsKeyArn)}`,
-  );
+  v.string("kmsKeyArn", props.kmsKeyArn, RULES.kmsKeyArn);
+  v.boolean("networkIsolation", props.networkIsolation);
 
   const capture = props.dataCapture;
-  if (capture) {
-    problems.when(
-      literal(capture.destinationS3Uri) && !S3_URI.test(capture.destinationS3Uri),
-      `dataCapture.destinationS3Uri must be an S3 URI such as "s3://my-bucket/capture", got ${JSON.stringify(capture.destinationS3Uri)}`,
-    );
-    const pct = capture.samplingPercentage;
-    problems.when(
-      pct !== undefined && !(Number.isInteger(pct) && pct >= 0 && pct <= 100),
-      () => `dataCapture.samplingPercentage must be a whole number from 0 to 100, got ${pct}`,
-    );
+  if (v.record("dataCapture", capture, { what: "DataCaptureOptions (an object with destinationS3Uri)" }) && capture) {
+    v.string("dataCapture.destinationS3Uri", capture.destinationS3Uri, RULES.s3Uri, { optional: false });
+    v.integer("dataCapture.samplingPercentage", capture.samplingPercentage, 0, 100);
+    v.boolean("dataCapture.captureInput", capture.captureInput);
+    v.boolean("dataCapture.captureOutput", capture.captureOutput);
+    v.string("dataCapture.kmsKeyArn", capture.kmsKeyArn, RULES.kmsKeyArn);
     problems.when(
       capture.captureInput === false && capture.captureOutput === false,
       "dataCapture captures nothing: captureInput and captureOutput are both false; set one, or leave dataCapture unset",
     );
   }
 
-  if (props.vpcConfig) {
-    problems.when(props.vpcConfig.subnetIds.length === 0, "vpcConfig.subnetIds must name at least one subnet");
-    problems.when(props.vpcConfig.securityGroupIds.length === 0, "vpcConfig.securityGroupIds must name at least one security group");
+  const vpc = props.vpcConfig;
+  if (v.record("vpcConfig", vpc, { what: "EndpointVpcConfig (subnetIds and securityGroupIds)" }) && vpc) {
+    const limits = SAGEMAKER_LIMITS.vpc;
+    problems.when(vpc.subnetIds === undefined, "vpcConfig.subnetIds must name at least one subnet");
+    problems.when(vpc.securityGroupIds === undefined, "vpcConfig.securityGroupIds must name at least one security group");
+    v.stringList("vpcConfig.subnetIds", vpc.subnetIds, RULES.subnetId, { min: 1, max: limits.subnets });
+    v.stringList("vpcConfig.securityGroupIds", vpc.securityGroupIds, RULES.securityGroupId, { min: 1, max: limits.securityGroups });
   }
 
   const scaling = props.autoScaling;
-  if (scaling) {
-    intIn("autoScaling.minCapacity", scaling.minCapacity, count.min, count.max);
-    intIn("autoScaling.maxCapacity", scaling.maxCapacity, count.min, count.max);
+  if (
+    v.record("autoScaling", scaling, { what: "AutoScalingOptions (minCapacity, maxCapacity, targetInvocationsPerInstance)" }) &&
+    scaling
+  ) {
+    const minOk = v.integer("autoScaling.minCapacity", scaling.minCapacity, count.min, count.max, { optional: false });
+    const maxOk = v.integer("autoScaling.maxCapacity", scaling.maxCapacity, count.min, count.max, { optional: false });
     problems.when(
-      scaling.maxCapacity < scaling.minCapacity,
+      minOk && maxOk && scaling.maxCapacity < scaling.minCapacity,
       () => `autoScaling.maxCapacity must be at least minCapacity (${scaling.minCapacity}), got ${scaling.maxCapacity}`,
     );
-    problems.when(
-      !(scaling.targetInvocationsPerInstance > 0),
-      () =>
-        `autoScaling.targetInvocationsPerInstance must be a positive number of invocations per minute, got ${scaling.targetInvocationsPerInstance}`,
+    v.number(
+      "autoScaling.targetInvocationsPerInstance",
+      scaling.targetInvocationsPerInstance,
+      { greaterThan: 0, max: SAGEMAKER_LIMITS.targetValueMax, what: "a positive number of invocations per instance per minute" },
+      { optional: false },
     );
     const initial = props.instanceCount ?? 1;
     problems.when(
-      initial < scaling.minCapacity || initial > scaling.maxCapacity,
+      minOk && maxOk && countOk && (initial < scaling.minCapacity || initial > scaling.maxCapacity),
       () =>
         `instanceCount ${initial} must be within autoScaling's minCapacity ${scaling.minCapacity} and maxCapacity ${scaling.maxCapacity}`,
     );
     for (const key of ["scaleInCooldownSeconds", "scaleOutCooldownSeconds"] as const) {
-      intIn(`autoScaling.${key}`, scaling[key], 0, 3600, " of seconds");
+      v.integer(`autoScaling.${key}`, scaling[key], 0, 3600, { unit: "seconds" });
     }
   }
 
-  if (props.containerImage && props.containerImage.neuronSdkVersion !== data.settings.neuronSdkVersion) {
+  if (props.containerImage !== undefined && !(props.containerImage instanceof NeuronxContainerImage)) {
+    problems.add(`containerImage must be a NeuronxContainerImage, got ${show(props.containerImage)}`);
+  } else if (props.containerImage && props.containerImage.neuronSdkVersion !== data.settings.neuronSdkVersion) {
     problems.add(
       `containerImage carries the Neuron SDK ${props.containerImage.neuronSdkVersion}, but the artifacts were compiled with ` +
         `${data.settings.neuronSdkVersion}; NEFFs load only in the runtime that compiled them, so serve with an image of ${data.settings.neuronSdkVersion}`,
     );
   }
 
+  const amiVersion = props.inferenceAmiVersion ?? ENDPOINT_DEFAULTS.inferenceAmiVersion;
+  if (v.text("inferenceAmiVersion", amiVersion, { optional: false })) {
+    problems.when(
+      !NEURON_INFERENCE_AMI_VERSIONS.includes(amiVersion),
+      () =>
+        `inferenceAmiVersion must be a SageMaker inference AMI with the Neuron driver (${NEURON_INFERENCE_AMI_VERSIONS.join(", ")}), ` +
+        `got ${show(amiVersion)}; the GPU AMIs have no Neuron driver, and without one inf2 hosts run the default AMI and its older driver`,
+    );
+  }
+  // The default stays below nPositions, which holds the prompt too.
+  const maxNewTokens = props.maxNewTokens ?? Math.min(ENDPOINT_DEFAULTS.maxNewTokens, data.settings.nPositions - 1);
+  v.integer("maxNewTokens", props.maxNewTokens, 1, data.settings.nPositions - 1, {
+    unit: `tokens (below the nPositions ${data.settings.nPositions} the model was compiled for, which holds the prompt too)`,
+  });
+
+  const startupTimeout =
+    typeof props.containerStartupHealthCheckTimeoutSeconds === "number"
+      ? props.containerStartupHealthCheckTimeoutSeconds
+      : scaled.startupTimeout;
   const settingsEnv = data.settings.environment;
-  for (const key of Object.keys(props.environment ?? {})) {
-    problems.when(
-      key in settingsEnv || (Object.values(SETTINGS_ENV) as string[]).includes(key),
-      `environment.${key} is a compile setting, set from the artifacts so that compile and serving agree; change the compile instead`,
-    );
-    problems.when(!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key), `environment keys must be variable names, got ${JSON.stringify(key)}`);
-  }
-  for (const [key, value] of Object.entries(props.environment ?? {})) {
-    problems.when(value.length > 1024, `environment.${key} must be at most 1024 characters, got ${value.length}`);
-  }
-  for (const [key, value] of Object.entries(props.tags ?? {})) {
-    problems.when(
-      key.length < 1 || key.length > 128 || key.toLowerCase().startsWith("aws:"),
-      `tags keys must be 1 to 128 characters and not start with "aws:", got ${JSON.stringify(key)}`,
-    );
-    problems.when(value.length > 256, `tags["${key}"] must be at most 256 characters, got ${value.length}`);
-  }
+  const ownEnvironment: Record<string, string> = {
+    ...settingsEnv,
+    SAGEMAKER_PROGRAM: "inference.py",
+    SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
+    // One worker owns the NeuronCores. The toolkit writes these two into TorchServe's config
+    // (default_workers_per_model, default_response_timeout); SAGEMAKER_STARTUP_TIMEOUT is read only on the
+    // toolkit's non-TorchServe path (sagemaker-pytorch-inference 2.0.25, torchserve.py), so it is not set.
+    SAGEMAKER_MODEL_SERVER_WORKERS: "1",
+    SAGEMAKER_MODEL_SERVER_TIMEOUT: String(startupTimeout),
+    NEURON_RT_NUM_CORES: String(data.settings.tpDegree),
+    // The toolkit prepends /opt/ml/model/code; this endpoint's own folder follows it, so `inference.py` and
+    // its modules are this endpoint's (the code folder itself holds only one folder per endpoint).
+    // (A name that is not a string is refused above; the placeholder only keeps this line from throwing first.)
+    [SERVING_ENV.pythonPath]: `${INFERENCE_CODE.containerDir}/${typeof endpointName === "string" ? endpointName : ""}`,
+    [SERVING_ENV.maxNewTokens]: String(maxNewTokens),
+  };
+  const environment = checkEnvironment(v, props.environment, ownEnvironment, Object.keys(settingsEnv));
+
+  const own = { "neuronx:model": data.settings.modelId, ManagedBy: "cdktf-neuronx-patterns" };
+  v.tags("tags", props.tags, own);
   problems.throwIfAny(construct.node.path);
 
-  const startupTimeout = props.containerStartupHealthCheckTimeoutSeconds ?? scaled.startupTimeout;
   return {
     instanceType,
     endpointName,
@@ -570,16 +720,58 @@ function validate(construct: Construct, props: TransformersNeuronxSageMakerRealt
     volumeSizeGiB: props.volumeSizeGiB ?? scaled.volumeSizeGiB,
     downloadTimeout: props.modelDataDownloadTimeoutSeconds ?? scaled.downloadTimeout,
     startupTimeout,
-    environment: {
-      ...settingsEnv,
-      SAGEMAKER_PROGRAM: "inference.py",
-      SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
-      // One worker owns the NeuronCores; loading the model is bounded by the startup health check.
-      SAGEMAKER_MODEL_SERVER_WORKERS: "1",
-      SAGEMAKER_MODEL_SERVER_TIMEOUT: String(startupTimeout),
-      SAGEMAKER_STARTUP_TIMEOUT: String(startupTimeout),
-      NEURON_RT_NUM_CORES: String(data.settings.tpDegree),
-      ...props.environment,
-    },
+    environment,
+    inferenceAmiVersion: amiVersion,
   };
+}
+
+/**
+ * The container's environment: the construct's own, plus `environment`, whose keys may not override the
+ * construct's (each refused with the prop that sets it), within SageMaker's limits. Literal values reach
+ * SageMaker as typed (Terraform's template sequences escaped).
+ */
+function checkEnvironment(
+  v: Validator,
+  environment: unknown,
+  own: Record<string, string>,
+  settingsKeys: readonly string[],
+): Record<string, string> {
+  const limits = SAGEMAKER_LIMITS.environment;
+  if (!v.record("environment", environment, { what: "a map of variable names to string values" }) || environment === undefined) return own;
+  const extra: Record<string, string> = {};
+  for (const [key, value] of Object.entries(environment)) {
+    if (!v.string(`environment key ${show(key)}`, key, RULES.environmentKey, { optional: false })) continue;
+    if (settingsKeys.includes(key) || (Object.values(SETTINGS_ENV) as string[]).includes(key)) {
+      v.problems.add(
+        `environment.${key} is a compile setting, set from the artifacts so that compile and serving agree (by the model and compileOptions); change the compile instead`,
+      );
+      continue;
+    }
+    if (RESERVED_ENVIRONMENT[key] !== undefined) {
+      v.problems.add(`environment.${key} is set by ${RESERVED_ENVIRONMENT[key]}; remove it from environment`);
+      continue;
+    }
+    if (typeof value === "string" && Token.isUnresolved(value)) {
+      // Known at plan time: refused now if it is a secret's value, else its length is checked then.
+      v.string(`environment.${key}`, value, RULES.environmentValue, { optional: false });
+      extra[key] = value;
+    } else if (v.text(`environment.${key}`, value, { optional: false, maxBytes: limits.keyOrValueBytes })) {
+      extra[key] = terraformLiteral(value);
+    }
+  }
+  const all = { ...own, ...extra };
+  const entries = Object.keys(all).length;
+  v.problems.when(
+    entries > limits.entries,
+    () =>
+      `environment has ${Object.keys(extra).length} variables; with the construct's ${Object.keys(own).length} the container would have ` +
+      `${entries}, over SageMaker's limit of ${limits.entries}; remove ${entries - limits.entries} or more`,
+  );
+  const bytes = Object.entries(all).reduce((sum, [k, value]) => sum + Buffer.byteLength(k) + Buffer.byteLength(value), 0);
+  v.problems.when(
+    bytes > limits.totalBytes,
+    () =>
+      `environment's keys and values come to ${bytes} bytes with the construct's own, over SageMaker's limit of ${limits.totalBytes}; shorten them`,
+  );
+  return all;
 }

@@ -1,5 +1,6 @@
 import { Token } from "cdktf";
 import { packageAsset, readPackageAsset } from "./private/assets";
+import { descriptionText, embeddedExpression, terraformLiteral } from "./private/validation";
 
 /** EC2's limit on user data, in raw form before base64. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
@@ -41,7 +42,8 @@ export function renderCompileUserData(input: CompileUserDataInput): CompileUserD
     .map(([name, value]) => `export ${name}=${shellQuote(value)}`);
   const script = [
     "#!/bin/bash",
-    `# User data of ${input.constructPath} (cdktf-neuronx-patterns NeuronxCompile):`,
+    // The construct path is the user's text: one line of printable characters, whatever the ids hold.
+    `# User data of ${descriptionText(input.constructPath, 200)} (cdktf-neuronx-patterns NeuronxCompile):`,
     "# compiles the model inside the serving container and uploads it to S3, then terminates.",
     ...exportLines,
     "",
@@ -52,10 +54,15 @@ export function renderCompileUserData(input: CompileUserDataInput): CompileUserD
   return { script, maxBytes: literalBytes + tokens.length * TOKEN_ALLOWANCE_BYTES };
 }
 
-/** Single-quotes a value for bash; Terraform references are quoted as they will resolve. */
+/**
+ * Single-quotes a value for bash, for the user data (a Terraform template). A literal is escaped here
+ * (`'` as `'\''`, and Terraform's `${` and `%{` doubled); a Terraform reference is escaped by Terraform
+ * when it resolves, with the same `replace()` as the HCL module, so a value holding a quote, `$(...)`,
+ * backticks or a newline stays data whatever it is.
+ */
 export function shellQuote(value: string): string {
-  if (Token.isUnresolved(value)) return `'${value}'`;
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+  if (Token.isUnresolved(value)) return `'\${replace(${embeddedExpression(value)}, "'", "'\\\\''")}'`;
+  return terraformLiteral(`'${value.replace(/'/g, `'\\''`)}'`);
 }
 
 /** Escapes `${` and `%{` so Terraform passes them through instead of interpolating. */

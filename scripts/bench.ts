@@ -14,6 +14,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
+import { hostileSummary, runHostileCases } from "../__tests__/hostile/run";
 import { ROOT, cleanEnv, directoryBytes, packAndConsume } from "./pack-and-consume";
 
 const runs = Number(process.env.BENCH_RUNS ?? 7);
@@ -113,3 +114,9 @@ if (process.env.BENCH_INSTALL !== "0") {
   );
 }
 fs.rmSync(work, { recursive: true, force: true });
+
+// The hostile inputs of __tests__/hostile/cases.ts, each in a fresh stack: how many are refused at synth.
+const hostileStarted = performance.now();
+const outcomes = runHostileCases();
+console.log(`\n${hostileSummary(outcomes)} (${((performance.now() - hostileStarted) / outcomes.length).toFixed(0)} ms a case)`);
+for (const o of outcomes.filter((x) => x.outcome !== "synth" && x.outcome !== "plan")) console.log(`  ${o.outcome}: ${o.case.name}`);
