@@ -137,10 +137,13 @@ function holds(staged: string, files: readonly string[], hash: string): boolean 
 
 /**
  * Where copies are staged: `.neuronx-staging/` of the app's output directory (the user's own, never a
- * shared temporary directory that anyone on the machine can write to).
+ * shared temporary directory that anyone on the machine can write to). Absolute: cdktf resolves a
+ * relative asset path against the directory of cdktf.json, and an app run with plain `node` outside a
+ * cdktf project (as the package test runs one) has none; the app's outdir is relative to the working
+ * directory, as cdktf writes it.
  */
 function stagingRoot(scope: Construct): string {
-  const root = path.join(App.of(scope).outdir, ".neuronx-staging");
+  const root = path.resolve(App.of(scope).outdir, ".neuronx-staging");
   fs.mkdirSync(root, { recursive: true, mode: 0o700 });
   return root;
 }
