@@ -111,8 +111,9 @@ describe.each(includedExamples(readme))("the README's %s", (file) => {
 
   if (file.includes("gated")) {
     test("gives the compile instance the token secret's ARN, never its value", () => {
-      const arn = "${data.aws_secretsmanager_secret.HuggingFaceToken.arn}";
-      expect(stack.locals.compile_user_data).toContain(`NEURONX_HF_TOKEN_SECRET_ARN='${arn}'`);
+      // A reference reaches the shell single-quoted by Terraform itself (lib/user-data.ts shellQuote).
+      const arn = "data.aws_secretsmanager_secret.HuggingFaceToken.arn";
+      expect(stack.locals.compile_user_data).toContain(`NEURONX_HF_TOKEN_SECRET_ARN='\${replace(${arn}, "'", "'\\\\''")}'`);
       expect(text).not.toMatch(/secret_string|aws_secretsmanager_secret_version/);
     });
   }
