@@ -1,5 +1,6 @@
 // The npm package as a team installs it: packed, installed with only its peer dependencies into a
 // fresh project outside the repository, and used there with plain node (scripts/pack-and-consume.ts).
+import { builtinModules } from "module";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -7,7 +8,7 @@ import * as path from "path";
 import { performance } from "perf_hooks";
 import * as lib from "../lib";
 import { registeredPackageAssets } from "../lib/private/assets";
-import { shippedFiles } from "../lib/private/s3-directory";
+import { listShippedFiles, shippedFiles } from "../lib/private/s3-directory";
 import { Consumer, ROOT, cleanEnv, packAndConsume } from "../scripts/pack-and-consume";
 
 const MANIFEST = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -86,6 +87,50 @@ describe("the npm package", () => {
         .flatMap((d) => (d.startsWith("@") ? fs.readdirSync(path.join(consumer.dir, "node_modules", d)).map((s) => `${d}/${s}`) : [d]))
         .filter((d) => !d.startsWith("."));
       expect(top.sort()).toEqual([...PEERS, "cdktf-neuronx-patterns"].sort());
+    });
+
+    test("requires nothing but its own files, Node's built-ins and the peers (minimatch is bundled into dist/private/glob.js)", () => {
+      const installed = path.join(consumer.dir, "node_modules", "cdktf-neuronx-patterns");
+      const allowed = (id: string) =>
+        id.startsWith(".") ||
+        id.startsWith("node:") ||
+        builtinModules.includes(id) ||
+        PEERS.some((p) => id === p || id.startsWith(`${p}/`));
+      const required = consumer.packed.files
+        .filter((f) => f.endsWith(".js"))
+        .flatMap((f) =>
+          [...fs.readFileSync(path.join(installed, f), "utf8").matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map(
+            (m) => `${f}: ${m[1]}`,
+          ),
+        );
+      expect(required.length).toBeGreaterThan(0);
+      expect(required.filter((r) => !allowed(r.split(": ")[1]))).toEqual([]);
+    });
+
+    test("matches a code directory's exclude globs with its bundled minimatch as the library does from source", () => {
+      const dir = fs.mkdtempSync(path.join(work, "code-"));
+      for (const rel of [
+        "inference.py",
+        "util/x.py",
+        "util/x.pyc",
+        "data/big.bin",
+        "data/keep.txt",
+        ".env",
+        "notes.md",
+        "a/b/notes.md",
+        "cfg/{a}.json",
+      ]) {
+        fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        fs.writeFileSync(path.join(dir, rel), rel);
+      }
+      const exclude = ["data/*.bin", "*.md", "cfg/"];
+      const script = `const { listShippedFiles } = require(${JSON.stringify(path.join(consumer.dir, "node_modules", "cdktf-neuronx-patterns", "dist", "private", "s3-directory.js"))});
+process.stdout.write(JSON.stringify(listShippedFiles(${JSON.stringify(dir)}, { exclude: ${JSON.stringify(exclude)} })));`;
+      const r = spawnSync(process.execPath, ["-e", script], { cwd: consumer.dir, env: cleanEnv(), encoding: "utf8" });
+      expect(r.stderr).toBe("");
+      const fromSource = listShippedFiles(dir, { exclude });
+      expect(fromSource.files).toEqual(["data/keep.txt", "inference.py", "util/x.py"]);
+      expect(JSON.parse(r.stdout)).toEqual(fromSource);
     });
 
     test("synthesizes the README's app with node main.js", () => {

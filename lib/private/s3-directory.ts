@@ -4,7 +4,7 @@ import * as path from "path";
 import { App, AssetType, Fn, TerraformAsset, TerraformIterator } from "cdktf";
 import { Construct } from "constructs";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
-import { minimatch } from "minimatch";
+import { matchesGlob } from "./glob";
 import { nameElement } from "./naming";
 
 /**
@@ -34,8 +34,7 @@ export interface ShippedFiles {
   readonly problems: string[];
 }
 
-const excluded = (rel: string, patterns: readonly string[]) =>
-  patterns.some((p) => minimatch(rel, p.replace(/\/+$/, ""), { dot: true, matchBase: !p.replace(/\/+$/, "").includes("/") }));
+const excluded = (rel: string, patterns: readonly string[]) => patterns.some((p) => matchesGlob(rel, p));
 
 /**
  * The files of a directory that ship. Symbolic links are followed when they stay inside the directory
