@@ -8,7 +8,7 @@ import * as path from "path";
 import { performance } from "perf_hooks";
 import * as lib from "../lib";
 import { registeredPackageAssets } from "../lib/private/assets";
-import { listShippedFiles, shippedFiles } from "../lib/private/s3-directory";
+import { ALWAYS_EXCLUDED, listShippedFiles, shippedFiles } from "../lib/private/s3-directory";
 import { Consumer, ROOT, cleanEnv, packAndConsume } from "../scripts/pack-and-consume";
 
 const MANIFEST = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -36,6 +36,11 @@ describe("the npm package", () => {
     for (const peer of PEERS) expect(MANIFEST.peerDependencies[peer]).toBe(`^${MANIFEST.devDependencies[peer]}`);
     // The invoke CLI's SDK is for this repository's `npm run invoke` only.
     expect(MANIFEST.devDependencies["@aws-sdk/client-sagemaker-runtime"]).toBeDefined();
+  });
+
+  test("leaves out of the tarball what the constructs never ship (package.json files negations)", () => {
+    for (const glob of ALWAYS_EXCLUDED)
+      expect([glob, MANIFEST.files.some((f: string) => [`!**/${glob}`, `!**/${glob}/`].includes(f))]).toEqual([glob, true]);
   });
 
   test("reads every file it needs at synth time through packageAsset, from the package root", () => {
