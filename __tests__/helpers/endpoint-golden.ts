@@ -386,9 +386,122 @@ export const GOLDEN_CONFIGURATIONS: readonly GoldenConfiguration[] = [
   },
 ];
 
+/** A configuration that must be refused: its golden content is the whole error (class and message, every problem in order). */
+function refused(build: (stack: TerraformStack) => void): () => Json {
+  return () => {
+    const stack = testStackIn(Testing.app());
+    try {
+      build(stack);
+    } catch (error) {
+      return { refused: { name: (error as Error).name, message: (error as Error).message.split("\n") } };
+    }
+    throw new Error("expected the configuration to be refused");
+  };
+}
+
+/** An endpoint on a TinyLlama compile with props a JavaScript caller may pass (no type checks). */
+const refusedProps = (props: (stack: TerraformStack) => Record<string, unknown>, compile: Partial<NeuronxCompileProps> = {}) =>
+  refused((stack) => {
+    const c = new NeuronxCompile(stack, "Compile", { model: TINY(), ...compile });
+    new Endpoint(stack, "Inference", { modelData: ModelData.fromNeuronxCompile(c), ...(props(stack) as Partial<EndpointProps>) });
+  });
+
+/** Refusals: the problems of each prop, all at once and in the order the endpoint reports them. */
+export const REFUSED_CONFIGURATIONS: readonly GoldenConfiguration[] = [
+  { name: "refused-props-not-an-object", render: refused((stack) => new Endpoint(stack, "Inference", null as never)) },
+  {
+    name: "refused-model-data-not-model-data",
+    render: refused((stack) => new Endpoint(stack, "Inference", { modelData: { bind: () => ({}) } as never })),
+  },
+  {
+    name: "refused-every-prop",
+    render: refusedProps((s) => ({
+      instanceType: "ml.g5.xlarge",
+      instanceCount: 0,
+      endpointName: "bad_name",
+      volumeSizeGiB: 600,
+      modelDataDownloadTimeoutSeconds: 30,
+      containerStartupHealthCheckTimeoutSeconds: 4000.5,
+      kmsKeyArn: "alias/mine",
+      networkIsolation: "yes",
+      dataCapture: { destinationS3Uri: "captures", samplingPercentage: 101, captureInput: false, captureOutput: false, kmsKeyArn: "k" },
+      vpcConfig: { subnetIds: [], securityGroupIds: ["sg-x", "sg-0123456789abcdef0"] },
+      autoScaling: {
+        minCapacity: 3,
+        maxCapacity: 2,
+        targetInvocationsPerInstance: 0,
+        scaleInCooldownSeconds: -1,
+        scaleOutCooldownSeconds: 3601,
+      },
+      containerImage: NeuronxContainerImage.fromEcrUri("123456789012.dkr.ecr.us-east-1.amazonaws.com/n:2.20.2", "2.20.2"),
+      environment: {
+        NEURONX_TP_DEGREE: "8",
+        NEURON_CC_FLAGS: "-O3",
+        PYTHONPATH: "/x",
+        NEURONX_MAX_NEW_TOKENS: "9",
+        SAGEMAKER_PROGRAM: "x.py",
+        "bad-name": "x",
+        LONG: "x".repeat(1025),
+        SECRET: new TerraformVariable(s, "secret", { type: "string", sensitive: true }).stringValue,
+      },
+      inferenceAmiVersion: "al2-ami-sagemaker-inference-gpu-3-1",
+      maxNewTokens: 4096,
+      tags: { "aws:x": "y", team: "a", Team: "b" },
+    })),
+  },
+  {
+    name: "refused-instance-type-cores",
+    render: refusedProps(() => ({ instanceType: "ml.inf2.8xlarge" }), { model: LLAMA3(), compileOptions: { tpDegree: 8 } }),
+  },
+  { name: "refused-instance-type-memory", render: refusedProps(() => ({ instanceType: "ml.inf2.xlarge" }), { model: LLAMA3() }) },
+  { name: "refused-instance-type-inf1", render: refusedProps(() => ({ instanceType: "ml.inf1.xlarge" })) },
+  {
+    name: "refused-instance-type-reference-and-scaling",
+    render: refusedProps((s) => ({
+      instanceType: new TerraformVariable(s, "type", { type: "string" }).stringValue,
+      instanceCount: 5,
+      autoScaling: { minCapacity: 1, maxCapacity: 2, targetInvocationsPerInstance: 5 },
+    })),
+  },
+  {
+    name: "refused-wrong-types",
+    render: refusedProps(() => ({
+      environment: ["A"],
+      tags: "x",
+      dataCapture: 1,
+      vpcConfig: { subnetIds: "subnet-0123456789abcdef0" },
+      autoScaling: [],
+      maxNewTokens: "5",
+      inferenceAmiVersion: 2,
+      containerImage: "image",
+    })),
+  },
+  {
+    name: "refused-environment-over-limits",
+    render: refusedProps(() => ({ environment: Object.fromEntries(Array.from({ length: 90 }, (_, i) => [`VAR_${i}`, "x".repeat(400)])) })),
+  },
+  {
+    name: "refused-image-config",
+    render: refused((stack) => {
+      class Hostile extends NeuronxContainerImage {
+        public readonly neuronSdkVersion = "2.25.0";
+        public bind() {
+          return {
+            imageUri: "docker.io/evil:latest",
+            registry: "docker.io",
+            repositoryArn: "arn:aws:ecr:us-east-1:123456789012:repository/*",
+          };
+        }
+      }
+      const c = new NeuronxCompile(stack, "Compile", { model: TINY() });
+      new Endpoint(stack, "Inference", { modelData: ModelData.fromNeuronxCompile(c), containerImage: new Hostile() });
+    }),
+  },
+];
+
 /** Renders every configuration: golden file name -> text. */
 export function renderGolden(): Map<string, string> {
-  return new Map(GOLDEN_CONFIGURATIONS.map((c) => [`${c.name}.json`, goldenText(c.render())]));
+  return new Map([...GOLDEN_CONFIGURATIONS, ...REFUSED_CONFIGURATIONS].map((c) => [`${c.name}.json`, goldenText(c.render())]));
 }
 
 /** Rewrites the golden files (and removes those of configurations that are gone). */
