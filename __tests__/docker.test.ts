@@ -63,8 +63,10 @@ describe("TritonImage.fromEcrUri", () => {
     const error = thrown(() => TritonImage.fromEcrUri("nvcr.io/nvidia/tritonserver:24.12-py3", "latest"));
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).problems).toEqual([
-      'imageUri must be a private ECR image, <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>, because SageMaker pulls only from ECR; build docker/triton-neuron/Dockerfile and push it there; got "nvcr.io/nvidia/tritonserver:24.12-py3"',
-      'neuronSdkVersion must be the Neuron SDK 2.x release in the image, such as "2.21.0", got "latest"',
+      'imageUri must be a private ECR image, <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>, because SageMaker and Lambda pull images only from ECR; 255 characters at most, e.g. "123456789012.dkr.ecr.us-east-1.amazonaws.com/neuron/serving:2.21.0"; got "nvcr.io/nvidia/tritonserver:24.12-py3", which does not have that form',
+      expect.stringMatching(
+        /^neuronSdkVersion must be a Neuron SDK 2.x release such as "2.21.0".* got "latest", which does not have that form$/,
+      ),
     ]);
   });
 });

@@ -426,7 +426,9 @@ describe("LambdaInferenceFunction", () => {
         "timeoutSeconds must be a whole number of seconds from 1 to 900, got 0",
         "reservedConcurrentExecutions must be a whole number from 0 to 1000, got -1",
         expect.stringMatching(/^logRetentionDays must be one of CloudWatch's retention values \(1, 3, 5, 7, 14, 30, .*\), got 10$/),
-        'logKmsKeyArn must be a KMS key ARN such as "arn:aws:kms:us-east-1:123456789012:key/1234abcd-...", got "alias/logs"',
+        expect.stringMatching(
+          /^logKmsKeyArn must be a KMS key ARN, .*\(a key, not an alias: IAM grants name keys\).* got "alias\/logs", which does not have that form$/,
+        ),
         `runtime must be one of ${LAMBDA_PYTHON_RUNTIMES.join(", ")} (Lambda's supported Python runtimes from 3.12, the first with SnapStart), got "python3.9"`,
         'architecture must be "arm64" or "x86_64", got "sparc"',
         'functionName must be 1 to 64 letters, digits, hyphens and underscores, got "has spaces"',
@@ -468,11 +470,11 @@ describe("LambdaInferenceFunction", () => {
             subnetIds: [],
             mountTargetSecurityGroupId: "sg-1",
           }),
-        /4 problems:[\s\S]*fileSystemId must be an EFS file system id[\s\S]*path must be an absolute directory[\s\S]*subnetIds must name at least one subnet[\s\S]*mountTargetSecurityGroupId must be a security group id/,
+        /4 problems:[\s\S]*fileSystemId must be an EFS file system id[\s\S]*path must be an absolute directory[\s\S]*subnetIds must name 1 to 16 subnet ids, got 0[\s\S]*mountTargetSecurityGroupId must be a security group id/,
       ],
       [
         () => LambdaInferenceModel.fromContainerImage({ imageUri: "docker.io/library/python:3.13", sizeMiB: 1 }),
-        /imageUri must be a private ECR image, .* because Lambda pulls only from ECR; got "docker.io\/library\/python:3.13"/,
+        /imageUri must be a private ECR image, .* because SageMaker and Lambda pull images only from ECR; .* got "docker.io\/library\/python:3.13"/,
       ],
       [() => LambdaInferenceDependencies.fromLayerArn("my-layer"), /layerArn must be a layer version ARN/],
       [

@@ -272,8 +272,8 @@ describe("TritonNeuronModelRepository", () => {
       synth((stack) => new TritonNeuronModelRepository(stack, "R", { bucket: "Bad_Bucket", keyPrefix: "/x", ...CASES.single })),
     );
     expect((error as ValidationError).problems).toEqual([
-      'keyPrefix must not start with "/" and must end with "/", got "/x"',
-      'bucket must be an S3 bucket name, got "Bad_Bucket"',
+      expect.stringMatching(/^bucket must be an S3 bucket name: .* got "Bad_Bucket", which contains "B"$/),
+      expect.stringMatching(/^keyPrefix must be an S3 key prefix ending with "\/", .* got "\/x", which starts with "\/"$/),
     ]);
   });
 });

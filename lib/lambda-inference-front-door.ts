@@ -9,7 +9,7 @@ import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-p
 import { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias";
 import { LambdaFunctionUrl } from "@cdktf/provider-aws/lib/lambda-function-url";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
-import { Problems } from "./errors";
+import { Validator } from "./private/validation";
 import { justifyCheckovSkip } from "./private/checkov";
 import { nameElement } from "./private/naming";
 
@@ -125,7 +125,8 @@ export abstract class LambdaInferenceFrontDoor {
 
   /** An HTTP API with one route, `POST /chat`, on the `$default` stage, with an access log. */
   public static httpApi(props: HttpApiFrontDoorProps = {}): LambdaInferenceFrontDoor {
-    const problems = new Problems();
+    const v = new Validator();
+    const problems = v.problems;
     const auth = props.authorization ?? "iam";
     if (auth !== "iam") {
       problems.when(
@@ -139,14 +140,10 @@ export abstract class LambdaInferenceFrontDoor {
     }
     const rate = props.throttlingRateLimit ?? 10;
     const burst = props.throttlingBurstLimit ?? 20;
-    problems.when(
-      !(rate > 0),
-      `LambdaInferenceFrontDoor.httpApi: throttlingRateLimit must be a positive number of requests a second, got ${rate}`,
-    );
-    problems.when(
-      !(Number.isInteger(burst) && burst > 0),
-      `LambdaInferenceFrontDoor.httpApi: throttlingBurstLimit must be a positive whole number, got ${burst}`,
-    );
+    // API Gateway's account quotas: 10,000 requests a second, bursts of 5,000
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
+    v.number("throttlingRateLimit", rate, { greaterThan: 0, max: 10000, what: "requests a second" });
+    v.integer("throttlingBurstLimit", burst, 1, 5000, { unit: "requests" });
     problems.throwIfAny("LambdaInferenceFrontDoor.httpApi");
     return new (class extends LambdaInferenceFrontDoor {
       public readonly kind = "HTTP API";

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { ITerraformDependable, Op } from "cdktf";
+import { ITerraformDependable, Op, Token } from "cdktf";
 import { Construct } from "constructs";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { DataAwsSubnet } from "@cdktf/provider-aws/lib/data-aws-subnet";
@@ -9,12 +9,11 @@ import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { Problems } from "./errors";
-import { PATTERNS } from "./patterns";
+import { PATTERNS, RULES } from "./patterns";
 import { nameElement } from "./private/naming";
 import { shippedFiles, uploadDirectory } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
-import { literal } from "./private/prop-checks";
+import { Validator, preconditions, show } from "./private/validation";
 
 const MiB = 2 ** 20;
 
@@ -113,15 +112,31 @@ export interface ImageLambdaModelProps {
   readonly modelDir?: string;
 }
 
-const { bucketName: BUCKET, ecrImageUri: ECR_URI, subnetId: SUBNET } = PATTERNS;
 const FILE_SYSTEM_ID = /^fs-[0-9a-f]{8,40}$/;
-const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
 
-function sizeProblem(problems: Problems, method: string, sizeMiB: number): void {
-  problems.when(
-    literal(sizeMiB) && !(Number.isFinite(sizeMiB) && sizeMiB > 0),
-    () => `${method}: sizeMiB must be the model directory's size in MiB, a positive number, got ${sizeMiB}`,
-  );
+/** The model directory's size: it sizes memory and ephemeral storage, so it is known at synth. */
+function checkSize(v: Validator, sizeMiB: unknown): void {
+  v.number("sizeMiB", sizeMiB, { greaterThan: 0, max: 10 * 1024 * 1024, what: "the model directory's size in MiB" }, { optional: false });
+}
+
+/** A bucket given by name (an S3Bucket resource needs no check): its name reaches the role's policy. */
+function checkBucket(v: Validator, bucket: unknown): void {
+  if (!(bucket instanceof S3Bucket)) v.string("bucket", bucket, RULES.bucketName, { optional: false });
+}
+
+/** A literal the Validator passed, or a reference it will check at plan time. */
+const isLiteral = (value: unknown): value is string => typeof value === "string" && !Token.isUnresolved(value);
+
+/**
+ * The checks of the props that may be Terraform references, run again in the function's stack: a
+ * reference to a secret's value is refused there (it would reach the state and the role's policy or
+ * the environment), and every other reference becomes a precondition on the function.
+ */
+function referenceChecks(scope: Construct, method: string, check: (v: Validator) => void) {
+  const v = new Validator(scope);
+  check(v);
+  v.problems.throwIfAny(method);
+  return preconditions(scope, v.planChecks);
 }
 
 function bucketOf(scope: Construct, bucket: S3Bucket | string): { name: string; arn: string } {
@@ -141,7 +156,14 @@ function readStatements(bucketArn: string, prefix: string): DataAwsIamPolicyDocu
   ];
 }
 
-function s3Config(scope: Construct, bucket: S3Bucket | string, prefix: string, sizeBytes: number, dependsOn: ITerraformDependable[]) {
+function s3Config(
+  scope: Construct,
+  bucket: S3Bucket | string,
+  prefix: string,
+  sizeBytes: number,
+  dependsOn: ITerraformDependable[],
+  planChecks: { readonly condition: unknown; readonly errorMessage: string }[],
+) {
   const { name, arn } = bucketOf(scope, bucket);
   const env = LAMBDA_INFERENCE_MODEL.env;
   return {
@@ -150,7 +172,7 @@ function s3Config(scope: Construct, bucket: S3Bucket | string, prefix: string, s
     environment: { [env.source]: "s3", [env.bucket]: name, [env.prefix]: prefix },
     statements: readStatements(arn, prefix),
     dependsOn,
-    preconditions: [],
+    preconditions: planChecks,
   };
 }
 
@@ -165,32 +187,29 @@ export abstract class LambdaInferenceModel {
    * @param directory a directory with model.onnx, config.json, tokenizer.json and tokenizer_config.json
    */
   public static fromLocalDirectory(directory: string, props: LocalDirectoryModelProps): LambdaInferenceModel {
-    const problems = new Problems();
+    const v = new Validator();
     const method = "LambdaInferenceModel.fromLocalDirectory";
     const resolved = path.resolve(directory);
     let files: string[] = [];
     if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory()) {
-      problems.add(`${method}: directory must be a directory, got ${JSON.stringify(directory)} (${resolved} does not exist or is not one)`);
+      v.problems.add(`directory must be a directory, got ${JSON.stringify(directory)} (${resolved} does not exist or is not one)`);
     } else {
       files = shippedFiles(resolved);
       const missing = LAMBDA_INFERENCE_MODEL.requiredFiles.filter((f) => !files.includes(f));
-      problems.when(
+      v.problems.when(
         missing.length > 0,
         () =>
-          `${method}: ${resolved} lacks ${missing.join(", ")}; the function loads an ONNX causal LM exported without past key values ` +
+          `directory ${resolved} lacks ${missing.join(", ")}; the function loads an ONNX causal LM exported without past key values ` +
           `(optimum-cli export onnx --task text-generation) with its config and tokenizer`,
       );
     }
     const keyPrefix = props.keyPrefix ?? `lambda-inference/${path.basename(resolved)}/`;
-    problems.when(
-      literal(keyPrefix) && !/^[^/].*\/$/.test(keyPrefix),
-      `${method}: keyPrefix must not start with "/" and must end with "/", got ${JSON.stringify(keyPrefix)}`,
-    );
-    problems.when(
-      typeof props.bucket === "string" && literal(props.bucket) && !BUCKET.test(props.bucket),
-      () => `${method}: bucket must be an S3 bucket name, got ${JSON.stringify(props.bucket)}`,
-    );
-    problems.throwIfAny(method);
+    const references = (rv: Validator) => {
+      rv.string("keyPrefix", keyPrefix, RULES.keyPrefix, { optional: false });
+      checkBucket(rv, props.bucket);
+    };
+    references(v);
+    v.problems.throwIfAny(method);
     const sizeBytes = files.reduce((sum, f) => sum + fs.statSync(path.join(resolved, f)).size, 0);
     return new (class extends LambdaInferenceModel {
       public readonly sizeBytes = sizeBytes;
@@ -204,30 +223,27 @@ export abstract class LambdaInferenceModel {
           owner: scope,
           suffix: "model",
         });
-        return s3Config(scope, props.bucket, keyPrefix, sizeBytes, [upload]);
+        return s3Config(scope, props.bucket, keyPrefix, sizeBytes, [upload], referenceChecks(scope, method, references));
       }
     })();
   }
 
   /** Model files already in S3, copied to the function's ephemeral storage at start. */
   public static fromS3(props: S3LambdaModelProps): LambdaInferenceModel {
-    const problems = new Problems();
+    const v = new Validator();
     const method = "LambdaInferenceModel.fromS3";
-    problems.when(
-      literal(props.prefix) && !/^[^/].*\/$/.test(props.prefix),
-      `${method}: prefix must be the key prefix of the model files, not starting with "/" and ending with "/", got ${JSON.stringify(props.prefix)}`,
-    );
-    problems.when(
-      typeof props.bucket === "string" && literal(props.bucket) && !BUCKET.test(props.bucket),
-      () => `${method}: bucket must be an S3 bucket name, got ${JSON.stringify(props.bucket)}`,
-    );
-    sizeProblem(problems, method, props.sizeMiB);
-    problems.throwIfAny(method);
+    const references = (rv: Validator) => {
+      checkBucket(rv, props.bucket);
+      rv.string("prefix", props.prefix, RULES.keyPrefix, { optional: false });
+    };
+    references(v);
+    checkSize(v, props.sizeMiB);
+    v.problems.throwIfAny(method);
     return new (class extends LambdaInferenceModel {
       public readonly sizeBytes = props.sizeMiB * MiB;
       public readonly source = "s3" as const;
       public bind(scope: Construct): LambdaModelConfig {
-        return s3Config(scope, props.bucket, props.prefix, this.sizeBytes, []);
+        return s3Config(scope, props.bucket, props.prefix, this.sizeBytes, [], referenceChecks(scope, method, references));
       }
     })();
   }
@@ -238,35 +254,27 @@ export abstract class LambdaInferenceModel {
    * NFS to the mount targets' security group (and the rule that admits it is created there).
    */
   public static fromEfs(props: EfsLambdaModelProps): LambdaInferenceModel {
-    const problems = new Problems();
+    const v = new Validator();
     const method = "LambdaInferenceModel.fromEfs";
-    problems.when(
-      literal(props.fileSystemId) && !FILE_SYSTEM_ID.test(props.fileSystemId),
-      () =>
-        `${method}: fileSystemId must be an EFS file system id such as "fs-0123456789abcdef0", got ${JSON.stringify(props.fileSystemId)}`,
+    v.problems.when(
+      isLiteral(props.fileSystemId) && !FILE_SYSTEM_ID.test(props.fileSystemId),
+      () => `fileSystemId must be an EFS file system id such as "fs-0123456789abcdef0", got ${JSON.stringify(props.fileSystemId)}`,
     );
-    problems.when(
-      literal(props.path) && !/^\/[A-Za-z0-9._\-/]{0,99}$/.test(props.path),
-      () => `${method}: path must be an absolute directory on the file system (at most 100 characters), got ${JSON.stringify(props.path)}`,
+    v.problems.when(
+      isLiteral(props.path) && (!/^\/[A-Za-z0-9._\-/]{0,99}$/.test(props.path) || props.path.split("/").includes("..")),
+      () => `path must be an absolute directory on the file system (at most 100 characters), got ${JSON.stringify(props.path)}`,
     );
-    sizeProblem(problems, method, props.sizeMiB);
-    problems.when(props.subnetIds.length === 0, `${method}: subnetIds must name at least one subnet with a mount target in its zone`);
-    for (const id of props.subnetIds.filter(literal)) {
-      problems.when(!SUBNET.test(id), `${method}: subnetIds must be subnet ids such as "subnet-0123abcd", got ${JSON.stringify(id)}`);
-    }
-    problems.when(
-      literal(props.mountTargetSecurityGroupId) && !SECURITY_GROUP_ID.test(props.mountTargetSecurityGroupId),
-      () =>
-        `${method}: mountTargetSecurityGroupId must be a security group id such as "sg-0123abcd", got ${JSON.stringify(props.mountTargetSecurityGroupId)}`,
-    );
+    checkSize(v, props.sizeMiB);
+    // One subnet at least: Lambda places the function's network interfaces there, next to a mount target.
+    const references = (rv: Validator) => {
+      rv.stringList("subnetIds", props.subnetIds, RULES.subnetId, { min: 1, max: 16 });
+      rv.problems.when(props.subnetIds === undefined, "subnetIds must name at least one subnet with a mount target in its zone");
+      rv.string("mountTargetSecurityGroupId", props.mountTargetSecurityGroupId, RULES.securityGroupId, { optional: false });
+    };
+    references(v);
     const user = props.posixUser ?? { uid: 1000, gid: 1000 };
-    for (const key of ["uid", "gid"] as const) {
-      problems.when(
-        !(Number.isInteger(user[key]) && user[key] >= 0 && user[key] <= 4294967295),
-        `${method}: posixUser.${key} must be a whole number from 0 to 4294967295, got ${user[key]}`,
-      );
-    }
-    problems.throwIfAny(method);
+    for (const key of ["uid", "gid"] as const) v.integer(`posixUser.${key}`, user[key], 0, 4294967295, { optional: false });
+    v.problems.throwIfAny(method);
     return new (class extends LambdaInferenceModel {
       public readonly sizeBytes = props.sizeMiB * MiB;
       public readonly source = "efs" as const;
@@ -357,7 +365,7 @@ export abstract class LambdaInferenceModel {
           dependsOn: [ingress],
           fileSystem: { accessPointArn: accessPoint.arn, localMountPath: LAMBDA_INFERENCE_MODEL.efsMountPath },
           vpc: { subnetIds: props.subnetIds, securityGroupIds: [group.id] },
-          preconditions: [],
+          preconditions: referenceChecks(scope, method, references),
         };
       }
     })();
@@ -368,19 +376,18 @@ export abstract class LambdaInferenceModel {
    * Lambda pulls it from ECR in the function's region; images are at most 10 GB unzipped.
    */
   public static fromContainerImage(props: ImageLambdaModelProps): LambdaInferenceModel {
-    const problems = new Problems();
+    const v = new Validator();
     const method = "LambdaInferenceModel.fromContainerImage";
-    const parts = literal(props.imageUri) ? ECR_URI.exec(props.imageUri) : null;
-    problems.when(
-      literal(props.imageUri) && !parts,
-      () =>
-        `${method}: imageUri must be a private ECR image, <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>, ` +
-        `because Lambda pulls only from ECR; got ${JSON.stringify(props.imageUri)}`,
-    );
-    sizeProblem(problems, method, props.sizeMiB);
+    // Lambda pulls only from ECR (a private repository of the function's region).
+    const references = (rv: Validator) => rv.string("imageUri", props.imageUri, RULES.ecrImageUri, { optional: false });
+    const parts = references(v) ? PATTERNS.ecrImageUri.exec(props.imageUri) : null;
+    checkSize(v, props.sizeMiB);
     const modelDir = props.modelDir ?? LAMBDA_INFERENCE_MODEL.imageModelDir;
-    problems.when(!modelDir.startsWith("/"), `${method}: modelDir must be an absolute path in the image, got ${JSON.stringify(modelDir)}`);
-    problems.throwIfAny(method);
+    v.problems.when(
+      typeof modelDir !== "string" || !modelDir.startsWith("/"),
+      () => `modelDir must be an absolute path in the image, got ${show(modelDir)}`,
+    );
+    v.problems.throwIfAny(method);
     return new (class extends LambdaInferenceModel {
       public readonly sizeBytes = props.sizeMiB * MiB;
       public readonly source = "image" as const;
@@ -393,14 +400,17 @@ export abstract class LambdaInferenceModel {
           statements: [],
           dependsOn: [],
           imageUri: props.imageUri,
-          preconditions: region
-            ? [
-                {
-                  condition: Op.eq(currentRegion(scope).region, region),
-                  errorMessage: `The function's image is in ${region}, but Lambda pulls images only from ECR in the function's own region. Copy the image to this region's ECR.`,
-                },
-              ]
-            : [],
+          preconditions: [
+            ...referenceChecks(scope, method, references),
+            ...(region
+              ? [
+                  {
+                    condition: Op.eq(currentRegion(scope).region, region),
+                    errorMessage: `The function's image is in ${region}, but Lambda pulls images only from ECR in the function's own region. Copy the image to this region's ECR.`,
+                  },
+                ]
+              : []),
+          ],
         };
       }
     })();

@@ -1,6 +1,5 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { AssetType, Fn, Op, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
@@ -13,15 +12,16 @@ import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaLayerVersion } from "@cdktf/provider-aws/lib/lambda-layer-version";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
-import { Problems, ValidationError } from "./errors";
+import { ValidationError } from "./errors";
 import { LambdaInferenceFrontDoor } from "./lambda-inference-front-door";
 import { LambdaInferenceModel } from "./lambda-inference-model";
-import { PATTERNS } from "./patterns";
+import { RULES } from "./patterns";
 import { justifyCheckovSkip } from "./private/checkov";
 import { nameElement } from "./private/naming";
-import { hashDirectory, shippedFiles } from "./private/s3-directory";
+import { shippedFiles, stageGenerated } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
-import { checkTags, literal, wholeNumberIn } from "./private/prop-checks";
+import { packageAsset } from "./private/assets";
+import { Validator, show } from "./private/validation";
 import { unzippedBytes } from "./private/zip-size";
 import { defaultEndpointName } from "./realtime-endpoint";
 
@@ -78,8 +78,8 @@ export const SNAPSTART_UNSUPPORTED_REGIONS = ["ap-southeast-6", "ap-east-2"] as 
 export const LAMBDA_INFERENCE_CODE = {
   handler: "lambda_inference.app.handler",
   packages: [
-    { dir: path.join(__dirname, "..", "python", "lambda_inference"), name: "lambda_inference" },
-    { dir: path.join(__dirname, "..", "python", "serving", "chat_contract"), name: "chat_contract" },
+    { dir: packageAsset("python/lambda_inference"), name: "lambda_inference" },
+    { dir: packageAsset("python/serving/chat_contract"), name: "chat_contract" },
   ],
 } as const;
 
@@ -120,7 +120,8 @@ export abstract class LambdaInferenceDependencies {
    */
   public static fromLayerZip(zipFile: string, bucket: S3Bucket | string): LambdaInferenceDependencies {
     const resolved = path.resolve(zipFile);
-    const problems = new Problems();
+    const v = new Validator();
+    const problems = v.problems;
     let size: number | undefined;
     if (!fs.existsSync(resolved) || !fs.statSync(resolved).isFile()) {
       problems.add(
@@ -130,10 +131,8 @@ export abstract class LambdaInferenceDependencies {
       size = unzippedBytes(resolved);
       problems.when(size === undefined, `LambdaInferenceDependencies.fromLayerZip: ${resolved} is not a .zip file Lambda can read`);
     }
-    problems.when(
-      typeof bucket === "string" && !Token.isUnresolved(bucket) && !PATTERNS.bucketName.test(bucket),
-      `LambdaInferenceDependencies.fromLayerZip: bucket must be an S3 bucket name, got ${JSON.stringify(bucket)}`,
-    );
+    // The bucket only stores the layer's object (no policy names it), so a reference is left to Terraform.
+    if (typeof bucket === "string" && !Token.isUnresolved(bucket)) v.string("bucket", bucket, RULES.bucketName);
     problems.throwIfAny("LambdaInferenceDependencies.fromLayerZip");
     const hash = crypto.createHash("sha256").update(fs.readFileSync(resolved)).digest("hex").slice(0, 16);
     return new (class extends LambdaInferenceDependencies {
@@ -271,6 +270,8 @@ export interface LambdaInferenceFunctionProps {
 
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** The tags the construct puts on every resource, before the user's. */
+const OWN_TAGS = { ManagedBy: "cdktf-neuronx-patterns" };
 
 /**
  * A Lambda function that answers the chat contract of the SageMaker endpoint's default code on CPU,
@@ -305,7 +306,7 @@ export class LambdaInferenceFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: LambdaInferenceFunctionProps) {
     super(scope, id);
-    const tags = { ManagedBy: "cdktf-neuronx-patterns", ...props.tags };
+    const tags = { ...OWN_TAGS, ...props.tags };
     const frontDoor = props.frontDoor ?? LambdaInferenceFrontDoor.functionUrl();
     const v = validate(this, props, frontDoor);
     const model = props.model.bind(this, tags);
@@ -335,6 +336,7 @@ export class LambdaInferenceFunction extends Construct {
         retentionInDays: props.logRetentionDays ?? 30,
         kmsKeyId: props.logKmsKeyArn,
         tags,
+        lifecycle: v.preconditions.length > 0 ? { precondition: v.preconditions } : undefined,
       }),
       this,
     );
@@ -483,27 +485,16 @@ export class LambdaInferenceFunction extends Construct {
 
 /** The function's .zip: the handler package and the chat contract, staged without caches and zipped by cdktf. */
 function packageCode(scope: Construct): { asset: TerraformAsset; unzippedBytes: number } {
-  const hash = crypto.createHash("sha256");
-  for (const p of LAMBDA_INFERENCE_CODE.packages) hash.update(p.name).update(hashDirectory(p.dir));
-  const key = hash.digest("hex").slice(0, 16);
-  const staged = path.join(os.tmpdir(), "cdktf-neuronx-patterns-assets", `lambda-inference-${key}`);
-  let size = 0;
-  const files = LAMBDA_INFERENCE_CODE.packages.flatMap((p) =>
-    shippedFiles(p.dir)
-      .filter((rel) => rel !== "requirements.txt")
-      .map((rel) => ({ from: path.join(p.dir, rel), to: path.join(p.name, rel) })),
-  );
-  for (const f of files) size += fs.statSync(f.from).size;
-  if (!fs.existsSync(staged)) {
-    const partial = `${staged}.${process.pid}`;
-    for (const f of files) {
-      fs.mkdirSync(path.dirname(path.join(partial, f.to)), { recursive: true });
-      fs.copyFileSync(f.from, path.join(partial, f.to));
+  const contents = new Map<string, Buffer>();
+  for (const p of LAMBDA_INFERENCE_CODE.packages) {
+    for (const rel of shippedFiles(p.dir).filter((f) => f !== "requirements.txt")) {
+      contents.set(path.posix.join(p.name, rel), fs.readFileSync(path.join(p.dir, rel)));
     }
-    fs.renameSync(partial, staged);
   }
-  const asset = new TerraformAsset(scope, "CodeAsset", { path: staged, type: AssetType.ARCHIVE, assetHash: key });
-  return { asset, unzippedBytes: size };
+  const unzipped = [...contents.values()].reduce((sum, b) => sum + b.length, 0);
+  const { dir, hash } = stageGenerated(scope, contents);
+  const asset = new TerraformAsset(scope, "CodeAsset", { path: dir, type: AssetType.ARCHIVE, assetHash: hash });
+  return { asset, unzippedBytes: unzipped };
 }
 
 function validate(construct: Construct, props: LambdaInferenceFunctionProps, frontDoor: LambdaInferenceFrontDoor) {
@@ -512,9 +503,11 @@ function validate(construct: Construct, props: LambdaInferenceFunctionProps, fro
     sizeBytes: props.model.sizeBytes,
     ephemeralBytes: props.model.source === "s3" ? props.model.sizeBytes : 0,
   };
-  const problems = new Problems();
-  const intIn = (prop: string, value: number | undefined, min: number, max: number, unit = "") =>
-    wholeNumberIn(problems, prop, value, min, max, unit);
+  const v = new Validator(construct);
+  const problems = v.problems;
+  /** A whole number prop within Lambda's limits: true when it is set and valid. */
+  const intIn = (prop: string, value: number | undefined, min: number, max: number, unit?: string) =>
+    v.integer(prop, value, min, max, { unit });
   const sized = sizeLambdaFunction(model.sizeBytes, model.ephemeralBytes);
   const modelMiB = Math.ceil(model.sizeBytes / MiB);
   const L = LAMBDA_LIMITS;
@@ -538,23 +531,23 @@ function validate(construct: Construct, props: LambdaInferenceFunctionProps, fro
       `the image's model (${modelMiB} MiB) leaves no room for the runtime in Lambda's ${L.imageMiB} MB image limit; use the SageMaker endpoint`,
   );
 
-  intIn("memorySizeMiB", props.memorySizeMiB, L.memoryMiB.min, L.memoryMiB.max, "of MB");
+  const memoryOk = intIn("memorySizeMiB", props.memorySizeMiB, L.memoryMiB.min, L.memoryMiB.max, "MB");
   problems.when(
-    literal(props.memorySizeMiB) && (props.memorySizeMiB as number) < sized.neededMemoryMiB && sized.neededMemoryMiB <= L.memoryMiB.max,
+    memoryOk && (props.memorySizeMiB as number) < sized.neededMemoryMiB && sized.neededMemoryMiB <= L.memoryMiB.max,
     () =>
       `memorySizeMiB ${props.memorySizeMiB} is less than the ${sized.neededMemoryMiB} MB the model (${modelMiB} MiB) needs to load ` +
       `(twice the model plus ${LAMBDA_SIZING.baseMiB} MiB); raise it or leave it unset`,
   );
-  intIn("ephemeralStorageMiB", props.ephemeralStorageMiB, L.ephemeralStorageMiB.min, L.ephemeralStorageMiB.max, "of MB");
+  const ephemeralOk = intIn("ephemeralStorageMiB", props.ephemeralStorageMiB, L.ephemeralStorageMiB.min, L.ephemeralStorageMiB.max, "MB");
   problems.when(
-    literal(props.ephemeralStorageMiB) && (props.ephemeralStorageMiB as number) < sized.neededEphemeralMiB,
+    ephemeralOk && (props.ephemeralStorageMiB as number) < sized.neededEphemeralMiB,
     () =>
       `ephemeralStorageMiB ${props.ephemeralStorageMiB} is less than the ${sized.neededEphemeralMiB} MB the S3 model's copy needs; raise it or leave it unset`,
   );
   const timeout = props.timeoutSeconds ?? frontDoor.defaultTimeoutSeconds;
-  intIn("timeoutSeconds", props.timeoutSeconds, L.timeoutSeconds.min, L.timeoutSeconds.max, "of seconds");
+  const timeoutOk = intIn("timeoutSeconds", props.timeoutSeconds, L.timeoutSeconds.min, L.timeoutSeconds.max, "seconds");
   problems.when(
-    literal(props.timeoutSeconds) && timeout > frontDoor.maxTimeoutSeconds,
+    timeoutOk && timeout > frontDoor.maxTimeoutSeconds,
     () =>
       `timeoutSeconds ${timeout} is longer than the ${frontDoor.maxTimeoutSeconds} seconds an ${frontDoor.kind} waits for an answer; ` +
       `lower it, or use LambdaInferenceFrontDoor.functionUrl() (up to 900 seconds)`,
@@ -564,11 +557,7 @@ function validate(construct: Construct, props: LambdaInferenceFunctionProps, fro
     props.logRetentionDays !== undefined && !RETENTION_DAYS.includes(props.logRetentionDays),
     () => `logRetentionDays must be one of CloudWatch's retention values (${RETENTION_DAYS.join(", ")}), got ${props.logRetentionDays}`,
   );
-  problems.when(
-    literal(props.logKmsKeyArn) && !PATTERNS.kmsKeyArn.test(props.logKmsKeyArn as string),
-    () =>
-      `logKmsKeyArn must be a KMS key ARN such as "arn:aws:kms:us-east-1:123456789012:key/1234abcd-...", got ${JSON.stringify(props.logKmsKeyArn)}`,
-  );
+  v.string("logKmsKeyArn", props.logKmsKeyArn, RULES.kmsKeyArn);
 
   const runtime = props.runtime ?? "python3.13";
   problems.when(
@@ -616,11 +605,13 @@ function validate(construct: Construct, props: LambdaInferenceFunctionProps, fro
   }
 
   const functionName = props.functionName ?? defaultEndpointName(construct);
-  problems.when(
-    literal(functionName) && !FUNCTION_NAME.test(functionName),
-    () => `functionName must be 1 to 64 letters, digits, hyphens and underscores, got ${JSON.stringify(functionName)}`,
-  );
-  checkTags(problems, props.tags);
+  if (v.text("functionName", functionName)) {
+    problems.when(
+      !FUNCTION_NAME.test(functionName),
+      () => `functionName must be 1 to 64 letters, digits, hyphens and underscores, got ${show(functionName)}`,
+    );
+  }
+  v.tags("tags", props.tags, OWN_TAGS);
   problems.throwIfAny(construct.node.path);
 
   return {
@@ -630,5 +621,7 @@ function validate(construct: Construct, props: LambdaInferenceFunctionProps, fro
     memorySizeMiB: props.memorySizeMiB ?? sized.memoryMiB,
     ephemeralStorageMiB: props.ephemeralStorageMiB ?? sized.ephemeralStorageMiB,
     timeoutSeconds: timeout,
+    /** Plan-time checks of references (logKmsKeyArn, tag values), as preconditions of the log group: the first resource. */
+    preconditions: v.preconditionsFor("logKmsKeyArn", "tags"),
   };
 }

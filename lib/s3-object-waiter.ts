@@ -1,11 +1,11 @@
-import * as path from "path";
 import { AssetType, ITerraformDependable, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { Resource } from "@cdktf/provider-null/lib/resource";
+import { packageAsset } from "./private/assets";
 import { nameElement } from "./private/naming";
 
 /** The waiter script, run by the `null_resource`'s local-exec provisioner. */
-export const WAITER_SCRIPT = path.join(__dirname, "..", "scripts", "wait-for-compile.sh");
+export const WAITER_SCRIPT = packageAsset("scripts/wait-for-compile.sh");
 
 /** Props of {@link S3ObjectWaiter}. */
 export interface S3ObjectWaiterProps {

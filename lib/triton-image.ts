@@ -1,8 +1,8 @@
 import { Construct } from "constructs";
 import { ContainerImageConfig } from "./container-images";
-import { Problems } from "./errors";
-import { PATTERNS } from "./patterns";
+import { PATTERNS, RULES } from "./patterns";
 import { currentPartition } from "./private/stack-singletons";
+import { Validator } from "./private/validation";
 
 /** The Dockerfile that builds a Triton image with the Neuron runtime (docker/triton-neuron/Dockerfile). */
 export const TRITON_NEURON_DOCKERFILE = "docker/triton-neuron/Dockerfile";
@@ -26,19 +26,18 @@ export abstract class TritonImage {
    * @param neuronSdkVersion the Neuron SDK release inside it, e.g. `2.21.0`: models must be compiled with the same one
    */
   public static fromEcrUri(imageUri: string, neuronSdkVersion: string): TritonImage {
-    const problems = new Problems();
-    const parts = PATTERNS.ecrImageUri.exec(imageUri);
-    problems.when(
-      !parts,
-      () =>
-        `imageUri must be a private ECR image, <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>, because SageMaker pulls only from ECR; ` +
-        `build ${TRITON_NEURON_DOCKERFILE} and push it there; got ${JSON.stringify(imageUri)}`,
-    );
-    problems.when(
-      !/^2\.\d+(\.\d+)?$/.test(neuronSdkVersion),
-      () => `neuronSdkVersion must be the Neuron SDK 2.x release in the image, such as "2.21.0", got ${JSON.stringify(neuronSdkVersion)}`,
-    );
-    problems.throwIfAny("TritonImage.fromEcrUri");
+    // SageMaker pulls only from ECR: build TRITON_NEURON_DOCKERFILE and push it there.
+    const v = new Validator();
+    const uriOk = v.string("imageUri", imageUri, RULES.ecrImageUri, {
+      optional: false,
+      refuseReference: "its account, region and repository name the endpoint role's pull permission",
+    });
+    v.string("neuronSdkVersion", neuronSdkVersion, RULES.neuronSdkVersion, {
+      optional: false,
+      refuseReference: "models must be compiled with the image's SDK, which the endpoint checks at synth",
+    });
+    v.problems.throwIfAny("TritonImage.fromEcrUri");
+    const parts = uriOk ? PATTERNS.ecrImageUri.exec(imageUri) : null;
     const [, account, region, cn, repository] = parts as RegExpExecArray;
     return new (class extends TritonImage {
       public readonly neuronSdkVersion = neuronSdkVersion;

@@ -1,6 +1,4 @@
-import * as crypto from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { AssetType, Fn, ITerraformDependable, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
@@ -8,10 +6,12 @@ import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { S3ObjectCopy } from "@cdktf/provider-aws/lib/s3-object-copy";
 import { Problems } from "./errors";
+import { packageAsset } from "./private/assets";
 import { INF2_INSTANCE_TYPES, INF2_INSTANCE_TYPE_NAMES, findInf2InstanceType } from "./neuron-spec";
-import { PATTERNS } from "./patterns";
+import { RULES, ruleViolation } from "./patterns";
 import { nameElement, snakeCase } from "./private/naming";
-import { uploadDirectory } from "./private/s3-directory";
+import { stageGenerated, uploadDirectory } from "./private/s3-directory";
+import { PlanCheck, Validator, preconditions, show } from "./private/validation";
 import { currentPartition } from "./private/stack-singletons";
 
 /**
@@ -43,7 +43,7 @@ export type TritonDataType = (typeof TRITON_DATA_TYPES)[number];
  * parameters config.pbtxt passes it (python/triton_neuron/model.py reads the same; a test checks).
  */
 export const TRITON_NEURON_MODEL = {
-  file: path.join(__dirname, "..", "python", "triton_neuron", "model.py"),
+  file: packageAsset("python/triton_neuron/model.py"),
   /** The instance group's name: Triton names instances `<group>_<index>` (or `<group>` alone when count is 1). */
   instanceGroup: "neuron",
   parameters: {
@@ -112,11 +112,17 @@ export abstract class TritonCompiledModel {
 
   /** An object already in S3 (e.g. written by a compile job), copied into the repository by S3. */
   public static fromS3Object(bucket: string, key: string): TritonCompiledModel {
+    // The copy reads the source with Terraform's credentials: a bucket name and a key S3 accepts (RULES.bucketName).
+    const why =
+      typeof bucket !== "string" ? "is not a string" : Token.isUnresolved(bucket) ? undefined : ruleViolation(RULES.bucketName, bucket);
+    const problems = [
+      ...(why === undefined ? [] : [`compiledModel's bucket must be ${RULES.bucketName.allowed}; got ${show(bucket)}, which ${why}`]),
+      ...(typeof key === "string" && key.length > 0 && key.length <= 1024
+        ? []
+        : [`compiledModel's key must be an S3 key of 1 to 1024 characters, got ${show(key)}`]),
+    ];
     return new (class extends TritonCompiledModel {
-      public readonly problem =
-        (!Token.isUnresolved(bucket) && !PATTERNS.bucketName.test(bucket)) || key.length === 0
-          ? `compiledModel's bucket must be an S3 bucket name and its key non-empty, got ${JSON.stringify(bucket)} and ${JSON.stringify(key)}`
-          : undefined;
+      public readonly problem = problems.length > 0 ? problems.join("; ") : undefined;
       public place(scope: Construct, id: string, targetBucket: string, targetKey: string): ITerraformDependable {
         return new S3ObjectCopy(scope, id, { bucket: targetBucket, key: targetKey, source: `${bucket}/${key}` });
       }
@@ -577,20 +583,18 @@ export class TritonNeuronModelRepository extends Construct {
   public readonly defaultModelName: string;
   /** The uploads, for a SageMaker model to depend on. */
   public readonly uploads: ITerraformDependable[];
+  /** Plan-time checks of the bucket and prefix when they are Terraform references, for the resources that use them. */
+  public readonly planChecks: readonly PlanCheck[];
 
   constructor(scope: Construct, id: string, props: TritonNeuronModelRepositoryProps) {
     super(scope, id);
     const keyPrefix = props.keyPrefix ?? `triton/${snakeCase(id)}/`;
-    const problems = new Problems();
-    problems.when(
-      !Token.isUnresolved(keyPrefix) && !/^[^/].*\/$/.test(keyPrefix),
-      `keyPrefix must not start with "/" and must end with "/", got ${JSON.stringify(keyPrefix)}`,
-    );
-    problems.when(
-      typeof props.bucket === "string" && !Token.isUnresolved(props.bucket) && !PATTERNS.bucketName.test(props.bucket),
-      () => `bucket must be an S3 bucket name, got ${JSON.stringify(props.bucket)}`,
-    );
-    problems.throwIfAny(this.node.path);
+    // The bucket and prefix reach the serving role's policy: the rules of the compile side (no IAM wildcards, no traversal).
+    const v = new Validator(this);
+    if (!(props.bucket instanceof S3Bucket)) v.string("bucket", props.bucket, RULES.bucketName, { optional: false });
+    v.string("keyPrefix", keyPrefix, RULES.keyPrefix, { optional: false });
+    v.problems.throwIfAny(this.node.path);
+    this.planChecks = v.planChecks;
     this.rendered = renderTritonModelRepository(props, this.node.path);
     this.keyPrefix = keyPrefix;
     this.bucketName = typeof props.bucket === "string" ? props.bucket : props.bucket.bucket;
@@ -598,29 +602,15 @@ export class TritonNeuronModelRepository extends Construct {
     this.s3Uri = `s3://${this.bucketName}/${keyPrefix}`;
     this.defaultModelName = this.rendered.defaultModelName;
 
-    const dir = stageFiles(this.rendered.files);
+    const { dir } = stageGenerated(this, this.rendered.files);
     const files = uploadDirectory(this, "Files", { dir, bucket: this.bucketName, keyPrefix, pattern: "**", owner: this, suffix: "files" });
     this.uploads = [files];
+    // A bucket or prefix from a Terraform reference is checked before anything is uploaded.
+    if (v.planChecks.length > 0) files.lifecycle = { precondition: preconditions(this, v.planChecks) };
     props.models.forEach((m) => {
       const placed = m.compiledModel.place(this, `CompiledModel${m.name}`, this.bucketName, `${keyPrefix}${m.name}/1/model.pt`);
       nameElement(placed as S3Object | S3ObjectCopy, this, `${snakeCase(m.name)}_compiled`);
       this.uploads.push(placed);
     });
   }
-}
-
-/** Writes the rendered files to a directory keyed by their content, for uploadDirectory. */
-function stageFiles(files: Map<string, string>): string {
-  const hash = crypto.createHash("sha256");
-  for (const [rel, content] of [...files.entries()].sort()) hash.update(rel).update("\0").update(content).update("\0");
-  const dir = path.join(os.tmpdir(), "cdktf-neuronx-patterns-triton", hash.digest("hex").slice(0, 16));
-  if (!fs.existsSync(dir)) {
-    const partial = `${dir}.${process.pid}`;
-    for (const [rel, content] of files) {
-      fs.mkdirSync(path.dirname(path.join(partial, rel)), { recursive: true });
-      fs.writeFileSync(path.join(partial, rel), content);
-    }
-    fs.renameSync(partial, dir);
-  }
-  return dir;
 }

@@ -6,9 +6,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from chat_contract import constants as contract
 from chat_contract import service
 from chat_contract.chat import ChatRequest
-from chat_contract.errors import ModelLoadError
+from chat_contract.errors import ModelLoadError, RequestError
 
 from . import constants as c
 from .neuron_model import NeuronModel
@@ -46,9 +47,20 @@ def input_fn(request_body, request_content_type: str) -> ChatRequest:
 
 
 def predict_fn(request: ChatRequest, loaded: LoadedModel) -> dict:
-    n_positions = loaded.settings.n_positions
+    limit = loaded.settings.max_new_tokens
+    asked = request.parameters.max_new_tokens
+    if asked is not None and asked > limit:
+        raise RequestError(
+            f"parameters.max_new_tokens must be at most {limit}, the endpoint's maxNewTokens (SageMaker ends an "
+            f"invocation after 60 seconds), got {asked}"
+        )
     return service.answer(
-        loaded.tokenizer, loaded.model.generate, request, n_positions, "the model was compiled for nPositions"
+        loaded.tokenizer,
+        loaded.model.generate,
+        request,
+        loaded.settings.n_positions,
+        "the model was compiled for nPositions",
+        default_max_new_tokens=min(contract.DEFAULT_MAX_NEW_TOKENS, limit),
     )
 
 

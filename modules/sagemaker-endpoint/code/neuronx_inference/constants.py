@@ -16,3 +16,9 @@ SETTINGS_ENV = {
 MODEL_SUBDIR = "model"
 COMPILED_SUBDIR = "compiled"
 MANIFEST = "manifest.json"
+
+# Serving settings the endpoint construct sets (SERVING_ENV in lib/realtime-endpoint.ts; a test checks).
+MAX_NEW_TOKENS_ENV = "NEURONX_MAX_NEW_TOKENS"
+# The most new tokens a request may ask for when the endpoint does not say (ENDPOINT_DEFAULTS.maxNewTokens):
+# SageMaker ends an invocation after 60 seconds.
+DEFAULT_MAX_NEW_TOKENS_LIMIT = 512
