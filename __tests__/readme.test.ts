@@ -91,7 +91,10 @@ const EXAMPLE_STACKS: Record<string, { providers: string[]; resources: Record<st
   "examples/public-model.ts": { providers: ["aws", "null"], resources: { null_resource: 1, aws_sagemaker_endpoint: 1 } },
   "examples/gated-model.ts": { providers: ["aws", "null"], resources: { null_resource: 1, aws_sagemaker_endpoint: 1 } },
   "examples/lambda-chat.ts": { providers: ["aws"], resources: { aws_lambda_function: 1, aws_lambda_function_url: 1, aws_lambda_alias: 1 } },
-  "examples/triton-repository.ts": { providers: ["aws"], resources: { aws_s3_object: 1, aws_s3_object_copy: 1 } },
+  "examples/triton-endpoint.ts": {
+    providers: ["aws"],
+    resources: { aws_s3_object: 1, aws_s3_object_copy: 1, aws_sagemaker_model: 1, aws_sagemaker_endpoint: 1 },
+  },
 };
 
 describe.each(includedExamples(readme))("the README's %s", (file) => {

@@ -11,6 +11,7 @@ import {
   renderTritonModelRepository,
 } from "../lib/triton-model-repository";
 import { synth } from "./helpers/synth";
+import { addSubModel, goldenTritonSpecs } from "./helpers/triton-specs";
 import { thrown } from "./helpers/thrown";
 
 // Golden files: the repositories these specs render, committed under __tests__/golden/triton/<case>/,
@@ -22,55 +23,8 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "triton-repo-test-"));
 const compiled = path.join(tmp, "model.pt");
 fs.writeFileSync(compiled, "compiled");
 
-/** The add_sub model of Triton's examples, traced for a batch of 4 vectors of 4: OUTPUT__0 = a + b, OUTPUT__1 = a - b. */
-const addSub = (name: string, extra: Partial<TritonNeuronModel> = {}): TritonNeuronModel => ({
-  name,
-  compiledModel: TritonCompiledModel.fromLocalFile(compiled),
-  compiledBatchSize: 4,
-  inputs: [
-    { name: "INPUT__0", dataType: "TYPE_FP32", dims: [4] },
-    { name: "INPUT__1", dataType: "TYPE_FP32", dims: [4] },
-  ],
-  outputs: [
-    { name: "OUTPUT__0", dataType: "TYPE_FP32", dims: [4] },
-    { name: "OUTPUT__1", dataType: "TYPE_FP32", dims: [4] },
-  ],
-  ...extra,
-});
-
-const CASES: Record<string, TritonModelRepositorySpec> = {
-  // One model, two instances of one NeuronCore each on inf2.xlarge, batches of up to 8 requests.
-  single: {
-    instanceType: "ml.inf2.xlarge",
-    models: [
-      addSub("add_sub", {
-        instanceCount: 2,
-        maxBatchSize: 8,
-        dynamicBatching: { preferredBatchSizes: [2, 4], maxQueueDelayMicroseconds: 500 },
-      }),
-    ],
-  },
-  // Two models on inf2.24xlarge, cores 0-3 (two instances of two cores) and 4-7 (four of one), behind an ensemble.
-  ensemble: {
-    instanceType: "inf2.24xlarge",
-    models: [
-      addSub("first", { instanceCount: 2, neuronCoresPerInstance: 2 }),
-      addSub("second", { instanceCount: 4, dynamicBatching: false }),
-    ],
-    ensemble: {
-      name: "pipeline",
-      inputs: [
-        { name: "A", dataType: "TYPE_FP32", dims: [4] },
-        { name: "B", dataType: "TYPE_FP32", dims: [4] },
-      ],
-      outputs: [{ name: "RESULT", dataType: "TYPE_FP32", dims: [4] }],
-      steps: [
-        { modelName: "first", inputMap: { INPUT__0: "A", INPUT__1: "B" }, outputMap: { OUTPUT__0: "SUM", OUTPUT__1: "DIFFERENCE" } },
-        { modelName: "second", inputMap: { INPUT__0: "SUM", INPUT__1: "DIFFERENCE" }, outputMap: { OUTPUT__0: "RESULT" } },
-      ],
-    },
-  },
-};
+const addSub = (name: string, extra: Partial<TritonNeuronModel> = {}) => addSubModel(compiled, name, extra);
+const CASES: Record<string, TritonModelRepositorySpec> = goldenTritonSpecs(compiled);
 
 function goldenFiles(dir: string, prefix = ""): string[] {
   if (!fs.existsSync(dir)) return [];

@@ -18,3 +18,4 @@ export * from "./lambda-inference";
 export * from "./triton-model-repository";
 export * from "./triton-image";
 export * from "./portable-local-backend";
+export * from "./triton-endpoint";

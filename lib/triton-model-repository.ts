@@ -98,7 +98,9 @@ export abstract class TritonCompiledModel {
   /** A file on this machine, uploaded next to model.py (`<model>/1/model.pt`). */
   public static fromLocalFile(file: string): TritonCompiledModel {
     const resolved = path.resolve(file);
+    const isFile = fs.existsSync(resolved) && fs.statSync(resolved).isFile();
     return new (class extends TritonCompiledModel {
+      public readonly sizeBytes = isFile ? fs.statSync(resolved).size : undefined;
       public readonly problem =
         !fs.existsSync(resolved) || !fs.statSync(resolved).isFile()
           ? `compiledModel ${JSON.stringify(file)} is not a file (${resolved}); trace the model with torch_neuronx.trace and save it with torch.jit.save`
@@ -110,12 +112,17 @@ export abstract class TritonCompiledModel {
     })();
   }
 
-  /** An object already in S3 (e.g. written by a compile job), copied into the repository by S3. */
-  public static fromS3Object(bucket: string, key: string): TritonCompiledModel {
+  /**
+   * An object already in S3 (e.g. written by a compile job), copied into the repository by S3.
+   * @param sizeMiB its size, which sizes the endpoint's volume and timeouts (unknown: the smallest defaults)
+   */
+  public static fromS3Object(bucket: string, key: string, sizeMiB?: number): TritonCompiledModel {
     // The copy reads the source with Terraform's credentials: a bucket name and a key S3 accepts (RULES.bucketName).
     const why =
       typeof bucket !== "string" ? "is not a string" : Token.isUnresolved(bucket) ? undefined : ruleViolation(RULES.bucketName, bucket);
+    const sizeOk = typeof sizeMiB === "number" && Number.isFinite(sizeMiB) && sizeMiB > 0;
     const problems = [
+      ...(sizeMiB === undefined || sizeOk ? [] : [`compiledModel's sizeMiB must be a positive number of MiB, got ${show(sizeMiB)}`]),
       ...(why === undefined ? [] : [`compiledModel's bucket must be ${RULES.bucketName.allowed}; got ${show(bucket)}, which ${why}`]),
       ...(typeof key === "string" && key.length > 0 && key.length <= 1024
         ? []
@@ -123,6 +130,7 @@ export abstract class TritonCompiledModel {
     ];
     return new (class extends TritonCompiledModel {
       public readonly problem = problems.length > 0 ? problems.join("; ") : undefined;
+      public readonly sizeBytes = sizeOk ? (sizeMiB as number) * 2 ** 20 : undefined;
       public place(scope: Construct, id: string, targetBucket: string, targetKey: string): ITerraformDependable {
         return new S3ObjectCopy(scope, id, { bucket: targetBucket, key: targetKey, source: `${bucket}/${key}` });
       }
@@ -131,6 +139,8 @@ export abstract class TritonCompiledModel {
 
   /** Why it cannot be used, if so. */
   public abstract readonly problem?: string;
+  /** Its size in bytes, when known. */
+  public abstract readonly sizeBytes?: number;
   /** Puts the file at `key` of the repository's bucket. */
   public abstract place(scope: Construct, id: string, bucket: string, key: string): ITerraformDependable;
 }
@@ -213,6 +223,12 @@ export interface TritonNeuronModelRepositoryProps extends TritonModelRepositoryS
    * @default "triton/<construct id in snake case>/"
    */
   readonly keyPrefix?: string;
+  /**
+   * The Neuron SDK release the models were traced with, e.g. `2.21.0`: an endpoint then refuses an image
+   * of another release (a Neuron model loads only in the runtime of the SDK that traced it).
+   * @default - not checked
+   */
+  readonly neuronSdkVersion?: string;
 }
 
 /** A model's settings after defaults, and where its instances sit. */
@@ -585,6 +601,12 @@ export class TritonNeuronModelRepository extends Construct {
   public readonly uploads: ITerraformDependable[];
   /** Plan-time checks of the bucket and prefix when they are Terraform references, for the resources that use them. */
   public readonly planChecks: readonly PlanCheck[];
+  /** The SageMaker instance type the repository is laid out for, `ml.inf2.*`. */
+  public readonly instanceType: string;
+  /** The Neuron SDK the models were traced with, when given. */
+  public readonly neuronSdkVersion?: string;
+  /** The compiled models' size in bytes, as far as known (local files; S3 objects given a size). */
+  public readonly compiledBytes: number;
 
   constructor(scope: Construct, id: string, props: TritonNeuronModelRepositoryProps) {
     super(scope, id);
@@ -593,9 +615,15 @@ export class TritonNeuronModelRepository extends Construct {
     const v = new Validator(this);
     if (!(props.bucket instanceof S3Bucket)) v.string("bucket", props.bucket, RULES.bucketName, { optional: false });
     v.string("keyPrefix", keyPrefix, RULES.keyPrefix, { optional: false });
+    v.string("neuronSdkVersion", props.neuronSdkVersion, RULES.neuronSdkVersion, {
+      refuseReference: "an endpoint compares it with its image's at synth",
+    });
     v.problems.throwIfAny(this.node.path);
     this.planChecks = v.planChecks;
     this.rendered = renderTritonModelRepository(props, this.node.path);
+    this.instanceType = `ml.${props.instanceType.replace(/^ml\./, "")}`;
+    this.neuronSdkVersion = props.neuronSdkVersion;
+    this.compiledBytes = props.models.reduce((sum, m) => sum + (m.compiledModel.sizeBytes ?? 0), 0);
     this.keyPrefix = keyPrefix;
     this.bucketName = typeof props.bucket === "string" ? props.bucket : props.bucket.bucket;
     this.bucketArn = typeof props.bucket === "string" ? `arn:${currentPartition(this).partition}:s3:::${props.bucket}` : props.bucket.arn;

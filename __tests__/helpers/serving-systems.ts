@@ -5,10 +5,12 @@ import { Construct } from "constructs";
 import { LambdaInferenceFrontDoor } from "../../lib/lambda-inference-front-door";
 import { LAMBDA_INFERENCE_MODEL, LambdaInferenceModel } from "../../lib/lambda-inference-model";
 import { LambdaInferenceDependencies, LambdaInferenceFunction } from "../../lib/lambda-inference";
+import { TritonSageMakerRealtimeInferenceEndpoint } from "../../lib/triton-endpoint";
+import { TritonImage } from "../../lib/triton-image";
 import { TritonCompiledModel, TritonNeuronModelRepository } from "../../lib/triton-model-repository";
 
 /**
- * Every storage and front door of LambdaInferenceFunction and a TritonNeuronModelRepository in one
+ * Every storage and front door of LambdaInferenceFunction, and a TritonNeuronModelRepository with its endpoint, in one
  * stack, for the Terraform tier (terraform validate and checkov). `fixtures` receives a model
  * directory, a layer .zip and a compiled model, small files with the right names.
  */
@@ -49,7 +51,7 @@ export function buildServingSystems(scope: Construct, fixtures: string): void {
     frontDoor: LambdaInferenceFrontDoor.httpApi({ authorization: { jwt: { issuer: "https://issuer.example.com", audience: ["chat"] } } }),
     architecture: "x86_64",
   });
-  new TritonNeuronModelRepository(scope, "Repository", {
+  const repository = new TritonNeuronModelRepository(scope, "Repository", {
     bucket: "models-bucket",
     instanceType: "ml.inf2.xlarge",
     models: [
@@ -62,5 +64,9 @@ export function buildServingSystems(scope: Construct, fixtures: string): void {
         instanceCount: 2,
       },
     ],
+  });
+  new TritonSageMakerRealtimeInferenceEndpoint(scope, "Triton", {
+    repository,
+    image: TritonImage.fromEcrUri("123456789012.dkr.ecr.us-east-1.amazonaws.com/tritonserver-neuronx:24.12", "2.21.0"),
   });
 }

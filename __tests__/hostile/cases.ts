@@ -17,6 +17,7 @@ import { LambdaInferenceDependencies, LambdaInferenceFunction, LambdaInferenceFu
 import { LambdaInferenceFrontDoor } from "../../lib/lambda-inference-front-door";
 import { EfsLambdaModelProps, LambdaInferenceModel, S3LambdaModelProps } from "../../lib/lambda-inference-model";
 import { show } from "../../lib/private/validation";
+import { TritonSageMakerRealtimeInferenceEndpoint, TritonSageMakerRealtimeInferenceEndpointProps } from "../../lib/triton-endpoint";
 import { TritonImage } from "../../lib/triton-image";
 import { TritonCompiledModel, TritonNeuronModelRepository, TritonNeuronModelRepositoryProps } from "../../lib/triton-model-repository";
 import {
@@ -139,6 +140,15 @@ const tritonRepository = (props: (stack: TerraformStack) => Partial<TritonNeuron
     ...props(stack),
   });
 };
+const tritonEndpoint =
+  (props: (stack: TerraformStack) => Partial<TritonSageMakerRealtimeInferenceEndpointProps>) => (stack: TerraformStack) => {
+    tritonRepository(() => ({}))(stack);
+    new TritonSageMakerRealtimeInferenceEndpoint(stack, "Triton", {
+      repository: stack.node.findChild("Repository") as TritonNeuronModelRepository,
+      image: TritonImage.fromEcrUri("123456789012.dkr.ecr.us-east-1.amazonaws.com/triton:1", "2.21.0"),
+      ...props(stack),
+    });
+  };
 const manyTags = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`Tag${i}`, "x"]));
 const manyVariables = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`VAR_${i}`, "x"]));
 
@@ -1002,6 +1012,34 @@ export const HOSTILE_CASES: HostileCase[] = [
     prop: "imageUri",
     refusedAt: "synth",
     build: (st) => TritonImage.fromEcrUri(variable(st, "image"), "2.21.0"),
+  },
+  {
+    name: "Triton endpoint environment NEURON_RT_VISIBLE_CORES",
+    kind: "reserved variable",
+    prop: "environment.NEURON_RT_VISIBLE_CORES",
+    refusedAt: "synth",
+    build: tritonEndpoint(() => ({ environment: { NEURON_RT_VISIBLE_CORES: "0-1" } })),
+  },
+  {
+    name: "Triton endpoint instanceType from a Terraform variable",
+    kind: "reference",
+    prop: "instanceType",
+    refusedAt: "synth",
+    build: tritonEndpoint((st) => ({ instanceType: variable(st, "type") })),
+  },
+  {
+    name: "Triton endpoint image as a Docker Hub URI string",
+    kind: "wrong type",
+    prop: "image",
+    refusedAt: "synth",
+    build: tritonEndpoint(() => ({ image: any("nvcr.io/nvidia/tritonserver:24.12-py3") })),
+  },
+  {
+    name: "Triton endpoint environment value from a sensitive variable",
+    kind: "secret reference",
+    prop: "environment.LOG_LEVEL",
+    refusedAt: "synth",
+    build: tritonEndpoint((st) => ({ environment: { LOG_LEVEL: variable(st, "level", true) } })),
   },
   {
     name: "endpoint modelData as a URL",

@@ -35,7 +35,7 @@ export function checkContainerEnvironment(
       v.problems.add(problem);
       continue;
     }
-    if (reserved.setBy[key] !== undefined) {
+    if (Object.hasOwn(reserved.setBy, key)) {
       v.problems.add(`environment.${key} is set by ${reserved.setBy[key]}; remove it from environment`);
       continue;
     }

@@ -166,15 +166,19 @@ function stage(scope: Construct, dir: string, files: readonly string[], hash: st
     fs.rmSync(partial, { recursive: true, force: true });
     throw new Error(`${dir} changed while it was being staged; synthesize again`);
   }
+  moveIntoPlace(partial, target, files, hash);
+  return target;
+}
+
+/** Moves a checked copy to `target`, replacing what was there, unless another synth moved the same files there first. */
+function moveIntoPlace(partial: string, target: string, files: readonly string[], hash: string): void {
   fs.rmSync(target, { recursive: true, force: true });
   try {
     fs.renameSync(partial, target);
   } catch (error) {
-    // Another synth moved the same copy into place first.
     fs.rmSync(partial, { recursive: true, force: true });
     if (!holds(target, files, hash)) throw error;
   }
-  return target;
 }
 
 /**
@@ -192,18 +196,8 @@ export function stageGenerated(scope: Construct, contents: ReadonlyMap<string, s
   const files = [...contents.keys()].sort();
   const hash = hashFiles(partial, files);
   const target = path.join(root, hash);
-  if (holds(target, files, hash)) {
-    fs.rmSync(partial, { recursive: true, force: true });
-    return { dir: target, hash };
-  }
-  fs.rmSync(target, { recursive: true, force: true });
-  try {
-    fs.renameSync(partial, target);
-  } catch (error) {
-    // Another synth moved the same files into place first.
-    fs.rmSync(partial, { recursive: true, force: true });
-    if (!holds(target, files, hash)) throw error;
-  }
+  if (holds(target, files, hash)) fs.rmSync(partial, { recursive: true, force: true });
+  else moveIntoPlace(partial, target, files, hash);
   return { dir: target, hash };
 }
 
