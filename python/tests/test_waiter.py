@@ -32,7 +32,17 @@ def waiter_env(aws, bucket):
             "ImageId": "ami-0123456789abcdef0",
             "InstanceType": "inf2.xlarge",
             "InstanceInitiatedShutdownBehavior": "terminate",
-            "TagSpecifications": [{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "neuronx-compile"}]}],
+            # As the construct's launch template: the instance carries its bucket and prefix.
+            "TagSpecifications": [
+                {
+                    "ResourceType": "instance",
+                    "Tags": [
+                        {"Key": "Name", "Value": "neuronx-compile"},
+                        {"Key": "neuronx:bucket", "Value": bucket},
+                        {"Key": "neuronx:prefix", "Value": PREFIX},
+                    ],
+                }
+            ],
         },
     )["LaunchTemplate"]
     subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
@@ -47,6 +57,8 @@ def waiter_env(aws, bucket):
         "NEURONX_DEADLINE_SECONDS": "300",
         "NEURONX_POLL_SECONDS": "1",
         "NEURONX_REGION": "us-east-1",
+        "NEURONX_ACCOUNT_ID": "123456789012",
+        "NEURONX_ABANDON_SECONDS": "60",
     }
 
 
@@ -84,7 +96,7 @@ def test_incomplete_artifacts_are_not_a_cache_hit(waiter_env, fleet, tmp_path):
     boto3.client("s3").delete_object(Bucket="models", Key=PREFIX + "compiled/graph.neff")
     run = start_waiter(waiter_env)
     run.wait_for(lambda: fleet.launched())
-    assert "the artifacts are incomplete" in run.output
+    assert "differing in compiled/graph.neff: the artifacts do not match _SUCCESS, so they are compiled again" in run.output
     publish_artifacts("models", PREFIX, tmp_path)
     assert run.wait() == 0, run.output
     assert len(fleet.instances()) == 1 and fleet.live() == []
@@ -94,9 +106,11 @@ def test_failure_marker_fails_with_the_reason_and_log_tail_within_two_polls(wait
     run = start_waiter(waiter_env)
     run.wait_for(lambda: run.progress_lines() >= 2)
     polls_before = run.progress_lines()
+    instance = fleet.launched()["InstanceId"]
     put(
         "_FAILURE",
-        "reason=the Neuron compile failed: out of memory\nphase=compile\ninstance_id=i-x\n--- log tail ---\nline 1\nline 2\n",
+        f"reason=the Neuron compile failed: out of memory\nphase=compile\ninstance_id={instance}\n"
+        "--- log tail ---\nline 1\nline 2\n",
     )
     assert run.wait() == 1
     assert run.progress_lines() - polls_before <= 1
