@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,11 @@ class InstanceRun:
     def console_text(self) -> str:
         return self.console.read_text() if self.console.exists() else ""
 
+    @property
+    def halted(self) -> bool:
+        """The user data ran `shutdown -h now` and every process of it was killed, as a halt does."""
+        return self.returncode == -signal.SIGKILL and any(c.startswith("shutdown -h now") for c in self.calls())
+
     def boot(self, script: str, extra_env: dict[str, str] | None = None, timeout: int = 180) -> InstanceRun:
         user_data = self.root / "user-data.sh"
         user_data.write_text(script)
@@ -77,5 +83,9 @@ class InstanceRun:
             "NEURONX_HOST_PASSTHROUGH": " ".join(sorted(emulator)),
             **(extra_env or {}),
         }
-        self.returncode = subprocess.run(["/bin/bash", str(user_data)], env=env, timeout=timeout).returncode
+        # A process group of its own, as the instance's processes are all it has: the shutdown
+        # stand-in kills that group when the user data halts the instance.
+        self.returncode = subprocess.run(
+            ["/bin/bash", str(user_data)], env=env, timeout=timeout, start_new_session=True
+        ).returncode
         return self

@@ -7,12 +7,14 @@ settings they were built with. Serving: ``load()`` then ``to_neuron()`` refuses 
 built with other settings, as the runtime would, and ``sample()`` appends the token ids
 of NEURONX_STAND_IN_REPLY (comma-separated) and then the end-of-sequence id.
 NEURONX_STAND_IN_FAIL makes ``to_neuron()`` raise its text; NEURONX_STAND_IN_RECORD
-names a file that gets each call's arguments as JSON.
+names a file that gets each call's arguments as JSON; NEURONX_STAND_IN_COMPILE_SECONDS makes
+``to_neuron()`` take that long, as a real compile takes minutes (the lease tests need one running).
 """
 
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 __version__ = "0.13.322+stand-in"
@@ -57,6 +59,8 @@ class NeuronAutoModelForCausalLM:
             built = json.loads((self.artifacts / "stand-in-settings.json").read_text())
             if not list(self.artifacts.glob("*.neff")) or built != self._settings():
                 raise RuntimeError(f"NEFFs in {self.artifacts} were built for {built}, not {self._settings()}")
+        if os.environ.get("NEURONX_STAND_IN_COMPILE_SECONDS"):
+            time.sleep(float(os.environ["NEURONX_STAND_IN_COMPILE_SECONDS"]))
         if os.environ.get("NEURONX_STAND_IN_FAIL"):
             raise RuntimeError(os.environ["NEURONX_STAND_IN_FAIL"])
         weights = sorted(self.path.glob("*.safetensors")) + sorted(self.path.glob("pytorch_model*.bin"))
