@@ -277,9 +277,6 @@ guardian() {
   fi
   rm -rf "$TMP"
 }
-WAITER_PID=$$
-guardian </dev/null &
-GUARDIAN_PID=$!
 
 # ---- the prefix: markers and the listing --------------------------------------------------------
 
@@ -357,6 +354,7 @@ lock_read() {
     LOCK_INSTANCE=$(kv instance_id "$TMP/lock")
     LOCK_OWNER=$(kv owner "$TMP/lock")
     LOCK_SERIAL=$(kv serial "$TMP/lock")
+    printf '%s' "$LOCK_ETAG" >"$TMP/lock.etag"
     case $LOCK_STATE in launching | running | released) ;; *) LOCK_STATE=released ;; esac
     return 0
   fi
@@ -474,6 +472,11 @@ check_deadline() {
 }
 
 # ---- a cache hit, the lock, or an instance to adopt ----------------------------------------------
+# The guardian forks here, once every function it calls is defined.
+WAITER_PID=$$
+guardian </dev/null &
+GUARDIAN_PID=$!
+
 SEEN_ETAG=""
 SEEN_AT=$START
 while :; do
