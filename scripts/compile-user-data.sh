@@ -69,41 +69,35 @@ on_error() {
 }
 trap 'on_error $LINENO' ERR
 
-uptime_seconds() {
-  local up _
-  read -r up _ </proc/uptime
-  echo "${up%.*}"
-}
-
+# The lease (see the header): checked apart from the compile, timed with this instance's uptime.
 lease_watchdog() {
   set +eE
   trap - ERR
-  local etag="" seen_at now state holder
-  seen_at=$(uptime_seconds)
+  local etag="" seen now up state holder idle
+  read -r up _ </proc/uptime
+  seen=${up%.*}
   while sleep "${NEURONX_LEASE_CHECK_SECONDS:-30}"; do
-    now=$(uptime_seconds)
+    read -r up _ </proc/uptime
+    now=${up%.*}
     if aws s3api get-object --bucket "$NEURONX_BUCKET" --key "$NEURONX_PREFIX"_LOCK "$WORK/lease" \
       --query ETag --output text >"$WORK/lease.etag" 2>/dev/null; then
       state=$(sed -n 's/^state=//p' "$WORK/lease")
       holder=$(sed -n 's/^instance_id=//p' "$WORK/lease")
-      if [ "$state" = running ] && [ -n "$holder" ] && [ "$holder" != "$INSTANCE_ID" ] && [ "$INSTANCE_ID" != unknown ]; then
-        echo "the lease names $holder: another compile owns $S3; shutting down"
+      if [ "$state" = running ] && [ -n "$holder" ] && [ "$holder" != "$INSTANCE_ID" ]; then
+        echo "the lease names $holder: another compile owns $S3"
         shutdown -h now "neuronx-compile superseded"
         return
-      fi
-      if [ "$state" = released ] && [ "$holder" = "$INSTANCE_ID" ]; then
-        echo "the waiter released this instance; shutting down"
+      elif [ "$state" = released ] && [ "$holder" = "$INSTANCE_ID" ]; then
         shutdown -h now "neuronx-compile released"
         return
-      fi
-      if [ "$(cat "$WORK/lease.etag")" != "$etag" ]; then
+      elif [ "$(cat "$WORK/lease.etag")" != "$etag" ]; then
         etag=$(cat "$WORK/lease.etag")
-        seen_at=$now
+        seen=$now
       fi
     fi
-    if [ $((now - seen_at)) -ge "${NEURONX_ABANDON_AFTER_SECONDS:-900}" ]; then
-      echo "the lease ${S3}_LOCK has not been renewed for $((now - seen_at)) seconds; abandoning the compile"
-      write_failure "abandoned: the lease ${S3}_LOCK was not renewed for $((now - seen_at)) seconds, so the terraform apply that started this compile is gone (cancelled, killed, or out of credentials); run terraform apply again" lease
+    idle=$((now - seen))
+    if [ "$idle" -ge "${NEURONX_ABANDON_AFTER_SECONDS:-900}" ]; then
+      write_failure "abandoned: the lease ${S3}_LOCK was not renewed for $idle seconds: the apply that started this compile is gone (cancelled, killed, or out of credentials); run terraform apply again" lease
       shutdown -h now "neuronx-compile abandoned"
       return
     fi
