@@ -9,7 +9,13 @@ import { SETTINGS_ENV } from "../lib/compile-settings";
 import { DLC_REGISTRY_ACCOUNTS, NEURONX_DLC } from "../lib/container-images";
 import { COMPILE_DEFAULTS, COMPILE_LIMITS } from "../lib/model";
 import { AMP_BYTES, INF2_INSTANCE_TYPES, NEURON_CORE_MEMORY_GIB, OPT_LEVELS, QUANT_DTYPE_BYTES, TP_DEGREES } from "../lib/neuron-spec";
-import { BOOTSTRAP_KEY_ROOT, COMPILE_PACKAGE_DIR, NEURONX_COMPILE_DEFAULTS, NEURONX_COMPILE_LIMITS } from "../lib/neuronx-compile";
+import {
+  BOOTSTRAP_KEY_ROOT,
+  COMPILE_PACKAGE_DIR,
+  INSTANCE_TAGS,
+  NEURONX_COMPILE_DEFAULTS,
+  NEURONX_COMPILE_LIMITS,
+} from "../lib/neuronx-compile";
 import { DEFAULT_INFERENCE_CODE_DIR } from "../lib/model-data";
 import { PATTERNS } from "../lib/patterns";
 import { hashDirectory, shippedFiles } from "../lib/private/s3-directory";
@@ -111,6 +117,11 @@ function replacements(): Record<string, string> {
     DEADLINE_MIN: String(NEURONX_COMPILE_LIMITS.deadlineMinutes.min),
     DEADLINE_MAX: String(NEURONX_COMPILE_LIMITS.deadlineMinutes.max),
     POLL_DEFAULT: String(NEURONX_COMPILE_DEFAULTS.pollIntervalSeconds),
+    ABANDON_DEFAULT: String(NEURONX_COMPILE_DEFAULTS.abandonAfterMinutes),
+    ABANDON_MIN: String(NEURONX_COMPILE_LIMITS.abandonAfterMinutes.min),
+    ABANDON_MAX: String(NEURONX_COMPILE_LIMITS.abandonAfterMinutes.max),
+    TAG_BUCKET: INSTANCE_TAGS.bucket,
+    TAG_PREFIX: INSTANCE_TAGS.prefix,
     POLL_MIN: String(NEURONX_COMPILE_LIMITS.pollIntervalSeconds.min),
     POLL_MAX: String(NEURONX_COMPILE_LIMITS.pollIntervalSeconds.max),
     ROOT_MIN: String(NEURONX_COMPILE_LIMITS.rootVolumeSizeGiB.min),
@@ -169,6 +180,8 @@ const MODULES = {
     notes: [
       "The machine that runs `terraform apply` needs the AWS CLI (v1 or v2) and a POSIX shell: the waiter (`scripts/wait-for-compile.sh`, run by `null_resource.waiter`) calls them, with the same credentials as the provider. Without the CLI it fails at once and says so.",
       "The instance is not a resource: the launch template describes it and the waiter runs it as a job, so a second plan after success is empty, and a cache hit (same model, options and SDK) launches nothing.",
+      "One compile a prefix: the waiter takes the prefix's lock (`<prefix>_LOCK`, S3 conditional writes, AWS CLI 1.36.10 / 2.22.5 or later), a second apply adopts the running instance, and the instance stops itself when no apply renews its lease for `abandon_after_minutes`. Give the credentials of apply `waiter_policy_json`.",
+      "On destroy, `terraform_data.on_destroy` terminates the prefix's instances first; with a bucket this module created and `bucket_force_destroy = false`, it refuses the destroy while the bucket holds artifacts (a cache Terraform does not manage), before anything is destroyed, and says how to go on.",
       "`parameters_billion` is required here (the construct reads it from ids such as `Llama-2-7b-hf`); the sizing of the TP degree and the instances is the construct's, in `locals`.",
     ],
   },
