@@ -222,7 +222,11 @@ describe("NeuronxCompile", () => {
         {
           sid: "RunFromLaunchTemplate",
           actions: ["ec2:RunInstances"],
-          resources: ["*"],
+          resources: [
+            ec2("launch-template/${aws_launch_template.compile.id}"),
+            ...["instance", "volume", "network-interface", "subnet", "security-group", "spot-instances-request"].map((r) => ec2(`${r}/*`)),
+            "arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.region}::image/*",
+          ],
           condition: [
             { test: "ArnEquals", variable: "ec2:LaunchTemplate", values: [ec2("launch-template/${aws_launch_template.compile.id}")] },
           ],

@@ -141,6 +141,16 @@ export const NEURONX_COMPILE_LIMITS = {
 /** The tags every compile instance carries, so that an apply, a destroy and the waiter's policy find it. */
 export const INSTANCE_TAGS = { bucket: "neuronx:bucket", prefix: "neuronx:prefix" } as const;
 
+/** What RunInstances creates or uses for a compile instance besides its launch template and AMI (spot included). */
+export const RUN_INSTANCES_RESOURCES = [
+  "instance",
+  "volume",
+  "network-interface",
+  "subnet",
+  "security-group",
+  "spot-instances-request",
+] as const;
+
 /** EC2's limit on a tag value: the prefix is one. */
 export const TAG_VALUE_LIMIT = 256;
 
@@ -392,11 +402,16 @@ export class NeuronxCompile extends Construct {
           // On destroy, a bucket this stack created is checked for artifacts, every version of them.
           ...(bucketCreated ? [{ sid: "ListVersionsOnDestroy", actions: ["s3:ListBucketVersions"], resources: [this.bucketArn] }] : []),
           {
-            // RunInstances with a launch template: every resource it touches, as long as the request names this
-            // template (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/use-launch-templates-to-control-launching-instances.html).
+            // RunInstances touches each of these; all of it only for a request that names this launch template
+            // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/use-launch-templates-to-control-launching-instances.html).
+            // AMIs have no account in their ARN.
             sid: "RunFromLaunchTemplate",
             actions: ["ec2:RunInstances"],
-            resources: ["*"],
+            resources: [
+              ec2Arn(`launch-template/${this.launchTemplate.id}`),
+              ...RUN_INSTANCES_RESOURCES.map((r) => ec2Arn(`${r}/*`)),
+              `arn:${partition}:ec2:${region}::image/*`,
+            ],
             condition: [
               { test: "ArnEquals", variable: "ec2:LaunchTemplate", values: [ec2Arn(`launch-template/${this.launchTemplate.id}`)] },
             ],

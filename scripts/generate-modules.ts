@@ -15,6 +15,7 @@ import {
   INSTANCE_TAGS,
   NEURONX_COMPILE_DEFAULTS,
   NEURONX_COMPILE_LIMITS,
+  RUN_INSTANCES_RESOURCES,
 } from "../lib/neuronx-compile";
 import { DEFAULT_INFERENCE_CODE_DIR } from "../lib/model-data";
 import { PATTERNS } from "../lib/patterns";
@@ -121,6 +122,7 @@ function replacements(): Record<string, string> {
     ABANDON_MIN: String(NEURONX_COMPILE_LIMITS.abandonAfterMinutes.min),
     ABANDON_MAX: String(NEURONX_COMPILE_LIMITS.abandonAfterMinutes.max),
     TAG_BUCKET: INSTANCE_TAGS.bucket,
+    RUN_INSTANCES_RESOURCES: hclList(RUN_INSTANCES_RESOURCES),
     TAG_PREFIX: INSTANCE_TAGS.prefix,
     POLL_MIN: String(NEURONX_COMPILE_LIMITS.pollIntervalSeconds.min),
     POLL_MAX: String(NEURONX_COMPILE_LIMITS.pollIntervalSeconds.max),

@@ -637,12 +637,17 @@ data "aws_iam_policy_document" "waiter" {
       resources = [statement.value]
     }
   }
-  # RunInstances with a launch template: every resource it touches, as long as the request names
-  # this template (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/use-launch-templates-to-control-launching-instances.html).
+  # RunInstances touches each of these; all of it only for a request that names this launch template
+  # (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/use-launch-templates-to-control-launching-instances.html).
+  # AMIs have no account in their ARN.
   statement {
-    sid       = "RunFromLaunchTemplate"
-    actions   = ["ec2:RunInstances"]
-    resources = ["*"]
+    sid     = "RunFromLaunchTemplate"
+    actions = ["ec2:RunInstances"]
+    resources = concat(
+      ["arn:${data.aws_partition.current.partition}:ec2:${local.region}:${data.aws_caller_identity.current.account_id}:launch-template/${aws_launch_template.this.id}"],
+      [for r in ["instance", "volume", "network-interface", "subnet", "security-group", "spot-instances-request"] : "arn:${data.aws_partition.current.partition}:ec2:${local.region}:${data.aws_caller_identity.current.account_id}:${r}/*"],
+      ["arn:${data.aws_partition.current.partition}:ec2:${local.region}::image/*"],
+    )
     condition {
       test     = "ArnEquals"
       variable = "ec2:LaunchTemplate"
