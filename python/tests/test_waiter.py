@@ -316,8 +316,8 @@ def test_takes_over_a_lock_whose_instance_is_gone(waiter_env, fleet, tmp_path):
 
 def test_waits_for_a_launching_lock_and_takes_it_over_when_it_stays_unchanged(waiter_env, fleet, tmp_path):
     write_lock("models", PREFIX, "launching")
-    run = start_waiter({**waiter_env, "NEURONX_ABANDON_SECONDS": "4"})
-    run.wait_for(lambda: fleet.launched(), timeout=90)
+    run = start_waiter({**waiter_env, "NEURONX_ABANDON_SECONDS": "15"})
+    run.wait_for(lambda: fleet.launched())
     assert "waiting for other-apply:1:0, which is launching the compile" in run.output
     assert "has not changed for " in run.output and "taking it over" in run.output
     publish_artifacts("models", PREFIX, tmp_path)

@@ -50,7 +50,7 @@ class WaiterRun:
     def progress_lines(self) -> int:
         return sum(PROGRESS_LINE in line for line in self.lines)
 
-    def wait_for(self, predicate, timeout: float = 60) -> None:
+    def wait_for(self, predicate, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
             if self.process.poll() is not None and not predicate():
