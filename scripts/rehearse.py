@@ -16,17 +16,25 @@ user data shuts down. Then:
   no SageMaker model is created
   the HCL modules (modules/examples/compile-and-serve, no CDKTF): apply compiles and serves,
   plan shows no changes, destroy leaves nothing behind
+  the lifecycle faults, on one small stack (the compile stack, its lease window shortened to a
+  minute): apply killed (SIGINT to the terraform apply process group, as a terminal sends it;
+  SIGKILL to the waiter's shell; SIGKILL to every process of the apply, as a CI runner's
+  timeout does, then a re-apply that adopts the running compile), expired credentials mid-wait,
+  concurrent applies of two stacks on one prefix, destroy with the default props
 
-It prints a summary table of the phases and their timings, and exits non-zero if any check fails.
+It prints a summary table of the checks, their timings and, for every fault, the instance-seconds
+left running after it, with what ended the instance; it exits non-zero if any check fails.
 """
 
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,7 +50,7 @@ sys.path.insert(0, str(REPO / "python"))
 import boto3
 
 from tests.support.chat_model import build_tokenizer
-from tests.support.emulator import Emulator
+from tests.support.emulator import Emulator, Faults
 from tests.support.hub import Hub, Repo
 from tests.support.instance import InstanceRun
 
@@ -58,6 +66,9 @@ class Phase:
     seconds: float
     ok: bool
     detail: str = ""
+    # For a fault: the seconds an instance ran after it, and what ended the instance.
+    instance_seconds: float | None = None
+    ended_by: str = ""
 
 
 @dataclass
@@ -66,8 +77,16 @@ class Rehearsal:
     emulator: Emulator
     phases: list[Phase] = field(default_factory=list)
 
-    def check(self, name: str, started: float, ok: bool, detail: str = "") -> bool:
-        phase = Phase(name, time.monotonic() - started, ok, detail)
+    def check(
+        self,
+        name: str,
+        started: float,
+        ok: bool,
+        detail: str = "",
+        instance_seconds: float | None = None,
+        ended_by: str = "",
+    ) -> bool:
+        phase = Phase(name, time.monotonic() - started, ok, detail, instance_seconds, ended_by)
         self.phases.append(phase)
         mark = "ok  " if ok else "FAIL"
         print(
@@ -80,19 +99,26 @@ class Rehearsal:
 class Worker(threading.Thread):
     """Plays EC2 for the compile instances the waiter launches.
 
-    mode "boot": run the instance's user data (from its launch template) as cloud-init would;
-    mode "fail": the same, with the Neuron compile failing; mode "die": terminate the instance
-    without running anything, as a spot interruption or a crash would.
+    mode "boot": run the instance's user data (from its launch template) as cloud-init would, each
+    instance in a thread of its own; mode "fail": the same, with the Neuron compile failing; mode
+    "die": terminate the instance without running anything, as a spot interruption or a crash would.
+    It also plays termination: an instance that the emulator reports shutting down or terminated
+    (by the waiter, its guardian, its own shutdown, or destroy) has its processes killed at once,
+    and the moment is recorded in `ended_at` (time.monotonic()).
     """
 
-    def __init__(self, root: Path, mode: str) -> None:
+    def __init__(self, root: Path, mode: str, compile_seconds: float = 0) -> None:
         super().__init__(daemon=True)
-        self.root, self.mode = root, mode
+        self.root, self.mode, self.compile_seconds = root, mode, compile_seconds
         self.ec2 = boto3.client("ec2")
         self.seen: set[str] = {i["InstanceId"] for i in self._instances()}
         self.stopping = threading.Event()
         self.booted: list[str] = []
+        self.runs: dict[str, InstanceRun] = {}
+        self.running_at: dict[str, float] = {}
+        self.ended_at: dict[str, float] = {}
         self.event_at: datetime | None = None  # when the failure became visible
+        self.event_mono: float | None = None  # the same, on time.monotonic()
         self.errors: list[str] = []
 
     def _instances(self):
@@ -101,21 +127,38 @@ class Worker(threading.Thread):
     def run(self) -> None:
         while not self.stopping.is_set():
             for instance in self._instances():
-                if instance["InstanceId"] in self.seen or instance["State"]["Name"] != "running":
+                instance_id, state = instance["InstanceId"], instance["State"]["Name"]
+                if instance_id in self.booted and state != "running" and instance_id not in self.ended_at:
+                    self.ended_at[instance_id] = time.monotonic()
+                    run = self.runs.get(instance_id)
+                    if run is not None:
+                        run.kill()
+                if instance_id in self.seen or state != "running":
                     continue
-                self.seen.add(instance["InstanceId"])
-                try:
-                    self._handle(instance)
-                except Exception as error:  # noqa: BLE001 - reported in the summary
-                    self.errors.append(f"{instance['InstanceId']}: {error}")
+                self.seen.add(instance_id)
+                self.booted.append(instance_id)
+                self.running_at[instance_id] = time.monotonic()
+                threading.Thread(target=self._guarded, args=(instance,), daemon=True).start()
             self.stopping.wait(0.5)
+        for run in self.runs.values():
+            if run.returncode is None:
+                run.kill()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=30)
+
+    def _guarded(self, instance: dict) -> None:
+        try:
+            self._handle(instance)
+        except Exception as error:  # noqa: BLE001 - reported in the summary
+            self.errors.append(f"{instance['InstanceId']}: {error}")
 
     def _handle(self, instance: dict) -> None:
         instance_id = instance["InstanceId"]
-        self.booted.append(instance_id)
         if self.mode == "die":
             time.sleep(POLL_SECONDS * 1.5)
-            self.event_at = datetime.now(UTC)
+            self.event_at, self.event_mono = datetime.now(UTC), time.monotonic()
             self.ec2.terminate_instances(InstanceIds=[instance_id])
             return
         tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
@@ -128,13 +171,34 @@ class Worker(threading.Thread):
             "NEURONX_HOST_INSTANCE_ID": instance_id,
             # shutdown -h now terminates the instance (instance-initiated shutdown behaviour: terminate).
             "NEURONX_HOST_ON_SHUTDOWN": f"aws ec2 terminate-instances --instance-ids {instance_id} >/dev/null",
+            # The instance role's credentials: not the apply's (which a fault may expire).
+            "AWS_ACCESS_KEY_ID": "ASIAINSTANCEROLE0000",
         }
         if self.mode == "fail":
             env["NEURONX_STAND_IN_FAIL"] = "[XCG815] Estimated peak HBM usage (18.2 GB) exceeds 16GB"
-        run = InstanceRun(self.root / instance_id).boot(user_data, env)
+        if self.compile_seconds:
+            env["NEURONX_STAND_IN_COMPILE_SECONDS"] = str(self.compile_seconds)
+        run = InstanceRun(self.root / instance_id)
+        self.runs[instance_id] = run
+        run.start(user_data, env)
+        run.returncode = run.process.wait()
         if self.mode == "fail":
-            self.event_at = datetime.now(UTC)
+            self.event_at, self.event_mono = datetime.now(UTC), time.monotonic()
         (self.root / f"{instance_id}.console.log").write_text(run.console_text())
+
+    def wait_running(self, count: int = 1, timeout: float = 120) -> list[str]:
+        """The ids of the first `count` instances booted, once they are."""
+        deadline = time.monotonic() + timeout
+        while len(self.booted) < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.booted[:count]
+
+    def wait_ended(self, instance_id: str, timeout: float) -> float | None:
+        """When the instance ended (time.monotonic()), or None if it still runs after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while instance_id not in self.ended_at and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.ended_at.get(instance_id)
 
 
 def hub_with_tiny_chat_model() -> Hub:
@@ -176,6 +240,59 @@ class Terraform:
         with log.open("a") as f:
             f.write(f"\n$ (cd {cwd} && terraform {' '.join(args)})  -> {proc.returncode}\n{proc.stdout}{proc.stderr}")
         return proc
+
+    def start(self, stack: str, *args: str, env: dict[str, str] | None = None) -> Apply:
+        """terraform in the background, in a process group of its own (as a terminal's job is)."""
+        cwd = self.roots / stack
+        output = self.rehearsal.root / f"apply-{next(_APPLIES)}.log"
+        handle = output.open("w")
+        process = subprocess.Popen(
+            ["terraform", *args],
+            cwd=cwd,
+            env={**self.env, **(env or {})},
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return Apply(
+            process, output, handle, f"(cd {cwd} && terraform {' '.join(args)})", self.rehearsal.root / "terraform.log"
+        )
+
+
+_APPLIES = itertools.count(1)
+
+
+@dataclass
+class Apply:
+    """A terraform process started in the background; its output goes to a file."""
+
+    process: subprocess.Popen
+    output_path: Path
+    handle: object
+    command: str
+    log: Path
+
+    def output(self) -> str:
+        return self.output_path.read_text(errors="replace")
+
+    def wait(self, timeout: float = 600) -> int:
+        code = self.process.wait(timeout=timeout)
+        self.handle.close()
+        with self.log.open("a") as f:
+            f.write(f"\n$ {self.command}  -> {code}\n{self.output()}")
+        return code
+
+    def waiter_shell(self) -> int | None:
+        """The pid of the local-exec provisioner's /bin/sh (a child of terraform running the waiter)."""
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                cmdline = (stat.parent / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid and b"wait-for-compile.sh" in cmdline:
+                return int(stat.parent.name)
+        return None
 
 
 def synthesize(outdir: Path, env: dict[str, str], **config: str) -> subprocess.CompletedProcess:
@@ -398,19 +515,26 @@ def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, re
     worker = Worker(r.root / f"instances-{mode}", mode)
     worker.start()
     apply = tf("serving", "apply", "-auto-approve", "-input=false", "-no-color")
-    worker.stopping.set()
+    for instance_id in worker.booted:
+        worker.wait_ended(instance_id, timeout=2 * POLL_SECONDS)
+    worker.stop()
     output = apply.stdout + apply.stderr
     delay = seconds_to_report(output, worker.event_at) if worker.event_at else None
     in_time = delay is not None and delay <= 2 * POLL_SECONDS
     models = sagemaker_models()
     running = [i for i in leftovers() if i.startswith("instance i-")]
+    ended = [worker.ended_at.get(i) for i in worker.booted]
+    after = max(0.0, ended[0] - worker.event_mono) if worker.event_mono and ended and ended[0] else None
     ok = proc.returncode == 0 and apply.returncode != 0 and reason in output and in_time and not models and not running
+    ok = ok and after is not None and after <= 2 * POLL_SECONDS
     r.check(
         f"{title}: the apply fails with the reason within two polls, no SageMaker model",
         t,
         ok,
         f"reported {delay} s after the failure (polls every {POLL_SECONDS} s); models: {models}; running: {running}"
         + ("" if reason in output else f"; reason missing from: {output[-600:]}"),
+        instance_seconds=after,
+        ended_by="the instance itself" if mode == "fail" else "the fault (it died)",
     )
     t = time.monotonic()
     destroy = tf("serving", "destroy", "-auto-approve", "-input=false", "-no-color")
@@ -421,6 +545,292 @@ def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, re
         destroy.returncode == 0 and not left,
         f"left: {left}" if left else "",
     )
+
+
+# ---- the lifecycle faults, on one small stack ------------------------------------------------------
+
+ABANDON_MINUTES = 1  # the compile stack's lease window in this section (the default is 15)
+WINDOW = ABANDON_MINUTES * 60
+SHARED_BUCKET = "neuronx-rehearsal-shared"
+APPLY = ("apply", "-auto-approve", "-input=false", "-no-color")
+
+
+def read_text(bucket: str, key: str) -> str:
+    try:
+        return boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    except Exception:  # noqa: BLE001 - no such object
+        return ""
+
+
+def ended_by(instance_id: str, output: str) -> str:
+    """What ended an instance: its lease, the waiter's guardian (the lock's outcome "killed"), or
+    the waiter itself (its EXIT trap, after a signal or an error)."""
+    tags = {
+        t["Key"]: t["Value"]
+        for r in boto3.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"]
+        for i in r["Instances"]
+        for t in i.get("Tags", [])
+    }
+    bucket, prefix = tags.get("neuronx:bucket", ""), tags.get("neuronx:prefix", "")
+    failure = read_text(bucket, prefix + "_FAILURE")
+    lock = read_text(bucket, prefix + "_LOCK")
+    if f"instance_id={instance_id}" in failure and "reason=abandoned" in failure:
+        return "its lease (the instance stopped itself)"
+    if "outcome=killed" in lock:
+        return "the waiter's guardian (the shell was killed)"
+    if f"terminated {instance_id}" in output or "outcome=failed" in lock:
+        return "the waiter (its EXIT trap)"
+    return "unknown"
+
+
+def success_verified(bucket: str, prefix: str) -> tuple[bool, str]:
+    """_SUCCESS against S3, as the waiter checks it: the manifest's ETag and every object's size and ETag."""
+    s3 = boto3.client("s3")
+    try:
+        success = s3.get_object(Bucket=bucket, Key=prefix + "_SUCCESS")["Body"].read().decode()
+    except Exception as error:  # noqa: BLE001 - reported
+        return False, f"no _SUCCESS: {error}"
+    header, _, objects = success.partition("--- objects ---\n")
+    fields = dict(line.split("=", 1) for line in header.splitlines() if "=" in line)
+    listing = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for o in page.get("Contents", []):
+            listing[o["Key"][len(prefix) :]] = (o["Size"], o["ETag"].strip('"'))
+    want = sorted(objects.splitlines())
+    have = sorted(f"{k}\t{v[0]}\t{v[1]}" for k, v in listing.items() if k.startswith(("model/", "compiled/")))
+    manifest_ok = listing.get("manifest.json", (0, ""))[1] == fields.get("manifest_etag")
+    ok = want == have and manifest_ok and fields.get("cache_key") == prefix and len(want) > 0
+    return (
+        ok,
+        f"{len(want)} objects listed in _SUCCESS, {len(have)} in S3, manifest {'matches' if manifest_ok else 'differs'}",
+    )
+
+
+def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str]) -> None:
+    """The faults Terraform users meet every week, against the compile stack alone."""
+    outdir = r.root / "faults" / "cdktf.out"
+    # The default destroy behaviour (no force destroy), a lease of one minute.
+    base = {
+        "NEURONX_REVISION": "rehearsal-faults",
+        "NEURONX_ABANDON_AFTER_MINUTES": str(ABANDON_MINUTES),
+        "NEURONX_BUCKET_FORCE_DESTROY": "false",
+    }
+    t = time.monotonic()
+    proc = synthesize(outdir, tf_env, **base)
+    if not r.check(
+        "lifecycle: synthesize the compile stack (lease window 1 minute)", t, proc.returncode == 0, proc.stderr[-500:]
+    ):
+        return
+    tf = Terraform(r, outdir / "stacks", tf_env)
+    tf("compile", "init", "-input=false", "-no-color")
+    worker = Worker(r.root / "instances-faults", "boot")
+    worker.start()
+    outputs = lambda: json.loads(tf("compile", "output", "-json").stdout or "{}")  # noqa: E731
+
+    def start_compile(title: str, compile_seconds: float, env: dict[str, str] | None = None):
+        """An apply whose compile instance is running and seen by the waiter, or None."""
+        worker.compile_seconds = compile_seconds
+        before = len(worker.booted)
+        apply = tf.start("compile", *APPLY, env=env)
+        booted = worker.wait_running(before + 1, timeout=180)
+        if len(booted) <= before:
+            apply.wait()
+            r.check(f"{title}: the apply launches a compile instance", time.monotonic(), False, apply.output()[-800:])
+            return None, None
+        instance_id = booted[before]
+        deadline = time.monotonic() + 120
+        while f"{instance_id} running, phase" not in apply.output() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return apply, instance_id
+
+    def apply_killed(title: str, kill) -> None:
+        t = time.monotonic()
+        apply, instance_id = start_compile(title, compile_seconds=90)
+        if apply is None:
+            return
+        fault = time.monotonic()
+        kill(apply)
+        ended = worker.wait_ended(instance_id, timeout=WINDOW + 4 * POLL_SECONDS)
+        apply.wait()
+        after = ended - fault if ended else None
+        r.check(
+            f"apply killed ({title}): the instance is gone within the abandon window ({WINDOW} s)",
+            t,
+            after is not None and after <= WINDOW,
+            f"{instance_id} ended {after:.1f} s after the fault" if after is not None else f"{instance_id} still runs",
+            instance_seconds=after,
+            ended_by=ended_by(instance_id, apply.output()),
+        )
+
+    def sigint_to_the_group(apply: Apply) -> None:
+        os.killpg(apply.process.pid, signal.SIGINT)
+
+    def sigkill_to_the_waiter(apply: Apply) -> None:
+        shell = apply.waiter_shell()
+        if shell is not None:
+            os.kill(shell, signal.SIGKILL)
+
+    apply_killed("SIGINT to the terraform apply process group, as a terminal sends it", sigint_to_the_group)
+    apply_killed("SIGKILL to the waiter's shell, as Terraform's cancel sends it", sigkill_to_the_waiter)
+
+    # Every process of the apply killed, the guardian included: only the lease ends the instance,
+    # and a re-apply within the window adopts it and finishes.
+    title = "SIGKILL to every process of the apply, as a CI runner's timeout; a re-apply adopts the compile"
+    t = time.monotonic()
+    apply, instance_id = start_compile(title, compile_seconds=60)
+    if apply is not None:
+        fault = time.monotonic()
+        os.killpg(apply.process.pid, signal.SIGKILL)
+        apply.wait()
+        before = len(worker.booted)
+        again = tf("compile", *APPLY)
+        ended = worker.wait_ended(instance_id, timeout=WINDOW)
+        key = outputs().get("artifact_prefix", {}).get("value", "")
+        bucket = outputs().get("artifact_bucket", {}).get("value", "")
+        verified, detail = success_verified(bucket, key)
+        r.check(
+            f"apply killed ({title})",
+            t,
+            again.returncode == 0
+            and f"adopting {instance_id}" in again.stdout
+            and len(worker.booted) == before
+            and verified,
+            f"re-apply exit {again.returncode}; {detail}"
+            + ("" if again.returncode == 0 else f"; {again.stdout[-600:]}{again.stderr[-600:]}"),
+            instance_seconds=ended - fault if ended else None,
+            ended_by="finished its compile for the re-apply (adopted)",
+        )
+
+    # Expired credentials: the apply's key refused from a moment on. The waiter cannot terminate
+    # anything with it; the lease ends the instance. The concurrent applies run meanwhile.
+    title = "expired credentials mid-wait"
+    t = time.monotonic()
+    synthesize(outdir, tf_env, **{**base, "NEURONX_REVISION": "rehearsal-credentials"})
+    key_id = "AKIAREHEARSALAPPLY01"
+    apply, instance_id = start_compile(title, compile_seconds=WINDOW * 3, env={"AWS_ACCESS_KEY_ID": key_id})
+    credentials = None
+    if apply is not None:
+        fault = time.monotonic()
+        Faults.refused_access_keys.add(key_id)
+        code = apply.wait()
+        output = apply.output()
+        credentials = (t, fault, instance_id, code, output)
+
+    concurrent_applies(r, tf_env, worker)
+
+    if credentials is not None:
+        t, fault, instance_id, code, output = credentials
+        ended = worker.wait_ended(instance_id, timeout=WINDOW + 4 * POLL_SECONDS)
+        Faults.refused_access_keys.discard(key_id)
+        after = ended - fault if ended else None
+        reason = "the AWS CLI's credentials stopped working while waiting"
+        r.check(
+            f"{title}: the apply fails with the reason; the instance ends",
+            t,
+            code != 0 and reason in output and "ExpiredToken" in output and after is not None,
+            (
+                f"{instance_id} ended {after:.1f} s after the credentials expired"
+                if after is not None
+                else f"{instance_id} still runs"
+            )
+            + ("" if reason in output else f"; reason missing from: {output[-600:]}"),
+            instance_seconds=after,
+            ended_by=ended_by(instance_id, output),
+        )
+
+    # Destroy with the default props: refused while the created bucket holds artifacts, before
+    # anything is destroyed; then the documented way on: force destroy, apply, destroy.
+    t = time.monotonic()
+    destroy = tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
+    state = tf("compile", "state", "list").stdout.split()
+    kept = {
+        "aws_s3_bucket.compile_artifacts",
+        "aws_launch_template.compile",
+        "aws_security_group.compile",
+        "aws_iam_role.compile",
+    }
+    running = [i for i in leftovers() if i.startswith("instance i-")]
+    refused = "destroy refused: the bucket" in destroy.stdout + destroy.stderr
+    r.check(
+        "destroy with defaults: refused with what to do (exit 1), nothing of the compile destroyed, no instance left",
+        t,
+        destroy.returncode == 1 and refused and kept <= set(state) and not running,
+        f"exit {destroy.returncode}; kept {sorted(kept & set(state))}; running {running}"
+        + ("" if refused else f"; {(destroy.stdout + destroy.stderr)[-600:]}"),
+    )
+    t = time.monotonic()
+    synthesize(
+        outdir, tf_env, **{**base, "NEURONX_REVISION": "rehearsal-credentials", "NEURONX_BUCKET_FORCE_DESTROY": "true"}
+    )
+    # The credentials check left the waiter tainted: untainted, the apply changes only the bucket and
+    # the destroy-time check, instead of compiling again first.
+    tf("compile", "untaint", "null_resource.compile_waiter")
+    applied = tf("compile", *APPLY)
+    destroy = tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
+    worker.stop()
+    left = leftovers(keep={SHARED_BUCKET})
+    r.check(
+        "destroy with defaults, then as documented: bucketForceDestroy, apply, destroy: nothing left",
+        t,
+        applied.returncode == 0 and destroy.returncode == 0 and not left,
+        f"left: {left}" if left else (applied.stderr + destroy.stderr)[-600:],
+    )
+
+
+def concurrent_applies(r: Rehearsal, tf_env: dict[str, str], worker: Worker) -> None:
+    """Two stacks on one prefix (one bucket, the same model and options), applied at the same moment."""
+    title = "concurrent applies of two stacks on one prefix"
+    t = time.monotonic()
+    boto3.client("s3").create_bucket(Bucket=SHARED_BUCKET)
+    config = {
+        "NEURONX_BUCKET": SHARED_BUCKET,
+        "NEURONX_REVISION": "rehearsal-concurrent",
+        "NEURONX_BUCKET_FORCE_DESTROY": "",
+    }
+    stacks = []
+    for n in (1, 2):
+        outdir = r.root / f"concurrent-{n}" / "cdktf.out"
+        synthesize(outdir, tf_env, **config)
+        tf = Terraform(r, outdir / "stacks", tf_env)
+        tf("compile", "init", "-input=false", "-no-color")
+        stacks.append(tf)
+    worker.compile_seconds = 15
+    before = len(worker.booted)
+    applies = [tf.start("compile", *APPLY) for tf in stacks]
+    codes = [a.wait() for a in applies]
+    finished = time.monotonic()
+    both = "".join(a.output() for a in applies)
+    booted = worker.booted[before:]
+    # Instances of the first apply's earlier checks may end now; only this prefix's count here.
+    ours = [i for i in booted if i in both]
+    ended = [worker.wait_ended(i, timeout=2 * POLL_SECONDS) for i in ours]
+    after = max((e - finished for e in ended if e), default=None)
+    prefix = (
+        json.loads(stacks[0]("compile", "output", "-json").stdout or "{}").get("artifact_prefix", {}).get("value", "")
+    )
+    verified, detail = success_verified(SHARED_BUCKET, prefix)
+    r.check(
+        f"{title}: one instance in total, both applies succeed, _SUCCESS verified",
+        t,
+        codes == [0, 0] and len(ours) == 1 and both.count("launched i-") == 1 and verified,
+        f"exits {codes}; {len(ours)} instance(s); {detail}" + ("" if codes == [0, 0] else f"; {both[-800:]}"),
+        instance_seconds=max(after, 0.0) if after is not None else None,
+        ended_by="the instance itself, after _SUCCESS" if after is not None else "",
+    )
+    t = time.monotonic()
+    destroyed = [tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color") for tf in stacks]
+    s3 = boto3.client("s3")
+    kept = [o["Key"] for o in s3.list_objects_v2(Bucket=SHARED_BUCKET).get("Contents", [])]
+    r.check(
+        f"{title}: destroy both; the artifacts stay in the bucket they were given",
+        t,
+        [d.returncode for d in destroyed] == [0, 0] and any(k.startswith(prefix) for k in kept),
+        "; ".join(d.stderr[-300:] for d in destroyed if d.returncode),
+    )
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=SHARED_BUCKET):
+        for v in page.get("Versions", []) + page.get("DeleteMarkers", []):
+            s3.delete_object(Bucket=SHARED_BUCKET, Key=v["Key"], VersionId=v["VersionId"])
+    s3.delete_bucket(Bucket=SHARED_BUCKET)
 
 
 def hcl_modules(r: Rehearsal, tf_env: dict[str, str], endpoint_url: str) -> None:
@@ -527,18 +937,28 @@ def main() -> int:
             "the Neuron compile failed: RuntimeError: [XCG815]",
         )
         failure_path(r, tf_env, "die", "an instance that dies", "without a result")
+        lifecycle_faults(r, tf_env)
         hcl_modules(r, tf_env, emulator.url)
     finally:
         emulator.stop()
         hub.stop()
 
-    print("\nphase" + " " * 99 + "seconds  result")
+    print("\ncheck" + " " * 99 + "seconds  result")
     for p in r.phases:
         print(f"{p.name:<104}{p.seconds:7.1f}  {'ok' if p.ok else 'FAILED'}")
-    failed = [p for p in r.phases if not p.ok]
+    faults = [p for p in r.phases if p.instance_seconds is not None or p.ended_by]
     print(
-        f"\n{len(r.phases) - len(failed)} of {len(r.phases)} checks passed in {time.monotonic() - started:.0f} s; "
-        f"logs in {root} (terraform.log, instances*/)"
+        f"\ninstance-seconds left running after each fault (benchmark: at most the abandon window, {WINDOW} s here,"
+        f" for a killed apply; at most two poll intervals, {2 * POLL_SECONDS} s, for the others)"
+    )
+    for p in faults:
+        seconds = "-" if p.instance_seconds is None else f"{p.instance_seconds:.1f}"
+        print(f"  {p.name:<110}{seconds:>7}  ended by {p.ended_by or 'unknown'}")
+    failed = [p for p in r.phases if not p.ok]
+    total = time.monotonic() - started
+    print(
+        f"\n{len(r.phases) - len(failed)} of {len(r.phases)} checks passed; total {total // 60:.0f} min {total % 60:.0f} s"
+        f" (budget 12 min); logs in {root} (terraform.log, apply-*.log, instances*/)"
     )
     return 1 if failed else 0
 
