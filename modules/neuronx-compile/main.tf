@@ -114,7 +114,7 @@ locals {
 
   bucket_name = var.bucket_name == null ? aws_s3_bucket.artifacts[0].bucket : var.bucket_name
   bucket_arn  = var.bucket_name == null ? aws_s3_bucket.artifacts[0].arn : "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
-  code_prefix = "_neuronx/bootstrap/96c98df833d9461c/"
+  code_prefix = "_neuronx/bootstrap/1bd9b338a30f8f77/"
 
   tags = merge({ "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }, var.tags)
   # The bucket and prefix tags find the instance again: a later apply adopts it, destroy terminates

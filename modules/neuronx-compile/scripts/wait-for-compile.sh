@@ -367,14 +367,15 @@ lock_read() {
   return 1
 }
 
-# lock_write create|replace STATE [INSTANCE] [OWNER]: 0 written, 1 another writer came first (the
-# condition failed), 2 an AWS error. Every write changes the body (serial, time), so its ETag.
+# lock_write create|replace STATE [INSTANCE] [OWNER] [OUTCOME]: 0 written, 1 another writer came
+# first (the condition failed), 2 an AWS error. Every write changes the body (serial, time), so its ETag.
 lock_write() {
   serial=$((${LOCK_SERIAL:-0} + 1))
   {
     printf 'state=%s\ninstance_id=%s\nowner=%s\n' "$2" "${3:-}" "${4:-$ME}"
     printf 'renewed_by=%s\nrenewed_at=%s\nserial=%s\n' "$ME" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$serial"
     printf 'abandon_after_seconds=%s\ncache_key=%s\n' "$ABANDON" "$PREFIX"
+    [ -z "${5:-}" ] || printf 'outcome=%s\n' "$5"
   } >"$TMP/lock.new"
   if [ "$1" = create ]; then
     condition="--if-none-match"
@@ -406,12 +407,12 @@ take_lock() {
   return 0
 }
 
+# Releases the lock with an outcome (succeeded, failed, killed: written by the guardian).
 lock_release() {
   [ -n "$LOCK_ETAG" ] || return 0
-  lock_write replace released "$LAUNCHED" "$ME" >/dev/null 2>&1 || true
+  lock_write replace released "$LAUNCHED" "$ME" "$1" >/dev/null 2>&1 || true
   OWN_LOCK=""
   rm -f "$TMP/own"
-  : "$1"
 }
 
 # Renews the lease of the watched instance. 0 renewed (or renewed by another waiter just now), 2 an

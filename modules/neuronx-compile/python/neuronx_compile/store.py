@@ -126,7 +126,8 @@ class ArtifactStore:
             f"neuron_sdk_version={manifest['neuron_sdk_version']}\n"
             f"completed_at={manifest['created_at']}\n"
             f"instance_id={manifest['instance_id']}\n"
-            f"{SUCCESS_OBJECTS}\n" + "".join(f"{f.path}\t{f.size}\t{f.etag}\n" for f in sorted(files, key=lambda f: f.path))
+            f"{SUCCESS_OBJECTS}\n"
+            + "".join(f"{f.path}\t{f.size}\t{f.etag}\n" for f in sorted(files, key=lambda f: f.path))
         )
         self.put_text(c.SUCCESS, success)
 
