@@ -632,6 +632,11 @@ if [ -n "$OWN_LOCK" ]; then
 fi
 
 # ---- watch the instance, renew its lease ----------------------------------------------------------
+succeeded() {
+  SUCCEEDED=1
+  OUTCOME=succeeded
+  log "done in $(elapsed_text "$(($(now) - START))"): $S3 holds $HAVE_FILES files, $(human "$HAVE_BYTES")${COMMIT:+ (commit $COMMIT)}"
+}
 SUPERSEDED=""
 RENEWED_AT=0
 while :; do
@@ -643,9 +648,7 @@ while :; do
     continue
   fi
   if check_success; then
-    SUCCEEDED=1
-    OUTCOME=succeeded
-    log "done in $(elapsed_text "$elapsed"): $S3 holds $HAVE_FILES files, $(human "$HAVE_BYTES")${COMMIT:+ (commit $COMMIT)}"
+    succeeded
     [ -n "$LAUNCHED" ] && terminate "$LAUNCHED"
     exit 0
   fi
@@ -682,9 +685,7 @@ while :; do
     shutting-down | terminated | stopping | stopped)
       # The markers are written before the instance shuts down; look once more.
       if list_prefix && check_success; then
-        SUCCEEDED=1
-        OUTCOME=succeeded
-        log "done in $(elapsed_text "$elapsed"): $S3 holds $HAVE_FILES files, $(human "$HAVE_BYTES")${COMMIT:+ (commit $COMMIT)}"
+        succeeded
         exit 0
       fi
       if failure_of_watched; then
