@@ -307,6 +307,8 @@ def synthesize(outdir: Path, env: dict[str, str], **config: str) -> subprocess.C
         "NEURONX_BUCKET_FORCE_DESTROY": "true",
         **config,
     }
+    if "NEURONX_BUCKET" in config:  # force_destroy applies only to a bucket the construct creates
+        del full["NEURONX_BUCKET_FORCE_DESTROY"]
     return subprocess.run(
         [str(REPO / "node_modules" / ".bin" / "tsx"), "main.ts"],
         cwd=REPO,
@@ -361,6 +363,28 @@ def sagemaker_models() -> list[str]:
 
 
 STATE_BUCKET = "neuronx-rehearsal-state"
+# The artifact bucket of the scenarios that are not about creating one (S3 state, the failure paths):
+# an existing bucket (NEURONX_BUCKET), so the construct creates none. Every apply that creates the
+# bucket spends 55 s in the AWS provider after the bucket's lifecycle configuration is put, however
+# fast the API answers: it waits 10 s, then needs 10 equal reads 5 s apart
+# (terraform-provider-aws internal/service/s3/bucket_lifecycle_configuration.go,
+# waitLifecycleConfigEquals: Delay 10 s, ContinuousTargetOccurence 10, PollInterval 5 s); moto's
+# first read already equals what was put, so no emulator answer shortens it. A created bucket is
+# still applied, emptied and destroyed twice: by the happy path with local state and by the modules.
+EXISTING_BUCKET = "neuronx-rehearsal-artifacts"
+
+
+def existing_bucket() -> str:
+    s3 = boto3.client("s3")
+    if EXISTING_BUCKET not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=EXISTING_BUCKET)
+    return EXISTING_BUCKET
+
+
+def remove_bucket(name: str) -> None:
+    bucket = boto3.resource("s3").Bucket(name)
+    bucket.object_versions.delete()
+    bucket.delete()
 
 
 def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
@@ -369,9 +393,19 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
     label = {"local": "local state", "s3": "S3 state"}[backend]
     outdir = r.root / f"two-stacks-{backend}" / "cdktf.out"
     config = {"NEURONX_BACKEND": backend}
+    if backend == "local":
+        # The default props: the construct creates the bucket, without force destroy.
+        config["NEURONX_BUCKET_FORCE_DESTROY"] = "false"
+    keep = set()
     if backend == "s3":
         boto3.client("s3").create_bucket(Bucket=STATE_BUCKET)
-        config.update(NEURONX_STATE_BUCKET=STATE_BUCKET, NEURONX_STATE_KEY_PREFIX="rehearsal/")
+        # The artifacts in an existing bucket: the local-state run has applied the created one.
+        keep = {STATE_BUCKET, existing_bucket()}
+        config.update(
+            NEURONX_STATE_BUCKET=STATE_BUCKET,
+            NEURONX_STATE_KEY_PREFIX="rehearsal/",
+            NEURONX_BUCKET=EXISTING_BUCKET,
+        )
     t = time.monotonic()
     proc = synthesize(outdir, tf_env, **config)
     if not r.check(
@@ -471,11 +505,15 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
         again.stdout[-400:] if again.returncode else "",
     )
 
+    if backend == "local":
+        destroy_with_defaults(r, tf, outdir, tf_env, config)
+        return
+
     t = time.monotonic()
     destroyed = [
         tf(stack, "destroy", "-auto-approve", "-input=false", "-no-color") for stack in ("endpoint", "compile")
     ]
-    left = leftovers(keep={STATE_BUCKET})
+    left = leftovers(keep=keep)
     states = []
     if backend == "s3":
         s3 = boto3.client("s3")
@@ -492,6 +530,39 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
     )
 
 
+def destroy_with_defaults(r: Rehearsal, tf: Terraform, outdir: Path, tf_env: dict[str, str], config: dict) -> None:
+    """destroy with the default props: the endpoint goes; the compile's destroy is refused while the
+    bucket it created holds the artifacts, before anything of it is destroyed, with what to do; then
+    the documented way on (bucketForceDestroy, apply, destroy) leaves nothing."""
+    t = time.monotonic()
+    endpoint = tf("endpoint", "destroy", "-auto-approve", "-input=false", "-no-color")
+    destroy = tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
+    output = destroy.stdout + destroy.stderr
+    state = set(tf("compile", "state", "list").stdout.split())
+    kept = {"aws_s3_bucket.compile_artifacts", "aws_launch_template.compile", "aws_security_group.compile"}
+    billable = [i for i in leftovers() if i.startswith(("instance i-", "endpoint ", "model "))]
+    refused = "destroy refused: the bucket" in output and "set bucketForceDestroy: true, apply, then destroy" in output
+    r.check(
+        "destroy with defaults: the endpoint goes; the compile's destroy is refused with what to do (exit 1), "
+        "nothing of it destroyed, nothing billable left",
+        t,
+        endpoint.returncode == 0 and destroy.returncode == 1 and refused and kept <= state and not billable,
+        f"exit {destroy.returncode}; kept {sorted(kept & state)}; billable {billable}"
+        + ("" if refused else f"; {output[-600:]}"),
+    )
+    t = time.monotonic()
+    synthesize(outdir, tf_env, **{**config, "NEURONX_BUCKET_FORCE_DESTROY": "true"})
+    applied = tf("compile", "apply", "-auto-approve", "-input=false", "-no-color")
+    destroy = tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
+    left = leftovers()
+    r.check(
+        "destroy with defaults, then as the message says: bucketForceDestroy, apply, destroy: nothing left",
+        t,
+        applied.returncode == 0 and destroy.returncode == 0 and not left,
+        f"left: {left}" if left else (applied.stdout + applied.stderr + destroy.stderr)[-600:],
+    )
+
+
 def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, reason: str) -> None:
     outdir = r.root / f"one-stack-{mode}" / "cdktf.out"
     t = time.monotonic()
@@ -501,6 +572,7 @@ def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, re
         tf_env,
         NEURONX_STACK_LAYOUT="one-stack",
         NEURONX_REVISION=f"rehearsal-{mode}",
+        NEURONX_BUCKET=existing_bucket(),
     )
     if not r.check(
         f"{title}: synthesize the one-stack layout",
@@ -522,7 +594,7 @@ def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, re
     delay = seconds_to_report(output, worker.event_at) if worker.event_at else None
     in_time = delay is not None and delay <= 2 * POLL_SECONDS
     models = sagemaker_models()
-    running = [i for i in leftovers() if i.startswith("instance i-")]
+    running = [i for i in leftovers(keep={EXISTING_BUCKET}) if i.startswith("instance i-")]
     ended = [worker.ended_at.get(i) for i in worker.booted]
     after = max(0.0, ended[0] - worker.event_mono) if worker.event_mono and ended and ended[0] else None
     ok = proc.returncode == 0 and apply.returncode != 0 and reason in output and in_time and not models and not running
@@ -538,7 +610,7 @@ def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, re
     )
     t = time.monotonic()
     destroy = tf("serving", "destroy", "-auto-approve", "-input=false", "-no-color")
-    left = leftovers()
+    left = leftovers(keep={EXISTING_BUCKET})
     r.check(
         f"{title}: destroy leaves nothing behind",
         t,
@@ -551,7 +623,6 @@ def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, re
 
 ABANDON_MINUTES = 1  # the compile stack's lease window in this section (the default is 15)
 WINDOW = ABANDON_MINUTES * 60
-SHARED_BUCKET = "neuronx-rehearsal-shared"
 APPLY = ("apply", "-auto-approve", "-input=false", "-no-color")
 
 
@@ -609,11 +680,12 @@ def success_verified(bucket: str, prefix: str) -> tuple[bool, str]:
 def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str]) -> None:
     """The faults Terraform users meet every week, against the compile stack alone."""
     outdir = r.root / "faults" / "cdktf.out"
-    # The default destroy behaviour (no force destroy), a lease of one minute.
+    # A lease of one minute; the artifacts in the existing bucket (destroy with the default props,
+    # a bucket the stack creates, is the happy path's with local state).
     base = {
         "NEURONX_REVISION": "rehearsal-faults",
         "NEURONX_ABANDON_AFTER_MINUTES": str(ABANDON_MINUTES),
-        "NEURONX_BUCKET_FORCE_DESTROY": "false",
+        "NEURONX_BUCKET": existing_bucket(),
     }
     t = time.monotonic()
     proc = synthesize(outdir, tf_env, **base)
@@ -738,42 +810,15 @@ def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str]) -> None:
             ended_by=ended_by(instance_id, output),
         )
 
-    # Destroy with the default props: refused while the created bucket holds artifacts, before
-    # anything is destroyed; then the documented way on: force destroy, apply, destroy.
     t = time.monotonic()
-    destroy = tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
-    state = tf("compile", "state", "list").stdout.split()
-    kept = {
-        "aws_s3_bucket.compile_artifacts",
-        "aws_launch_template.compile",
-        "aws_security_group.compile",
-        "aws_iam_role.compile",
-    }
-    running = [i for i in leftovers() if i.startswith("instance i-")]
-    refused = "destroy refused: the bucket" in destroy.stdout + destroy.stderr
-    r.check(
-        "destroy with defaults: refused with what to do (exit 1), nothing of the compile destroyed, no instance left",
-        t,
-        destroy.returncode == 1 and refused and kept <= set(state) and not running,
-        f"exit {destroy.returncode}; kept {sorted(kept & set(state))}; running {running}"
-        + ("" if refused else f"; {(destroy.stdout + destroy.stderr)[-600:]}"),
-    )
-    t = time.monotonic()
-    synthesize(
-        outdir, tf_env, **{**base, "NEURONX_REVISION": "rehearsal-credentials", "NEURONX_BUCKET_FORCE_DESTROY": "true"}
-    )
-    # The credentials check left the waiter tainted: untainted, the apply changes only the bucket and
-    # the destroy-time check, instead of compiling again first.
-    tf("compile", "untaint", "null_resource.compile_waiter")
-    applied = tf("compile", *APPLY)
     destroy = tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
     worker.stop()
-    left = leftovers(keep={SHARED_BUCKET})
+    left = leftovers(keep={EXISTING_BUCKET})
     r.check(
-        "destroy with defaults, then as documented: bucketForceDestroy, apply, destroy: nothing left",
+        "lifecycle: destroy the compile stack: no instance, nothing left (the artifacts stay in the bucket given)",
         t,
-        applied.returncode == 0 and destroy.returncode == 0 and not left,
-        f"left: {left}" if left else (applied.stderr + destroy.stderr)[-600:],
+        destroy.returncode == 0 and not left,
+        f"left: {left}" if left else destroy.stderr[-600:],
     )
 
 
@@ -781,12 +826,7 @@ def concurrent_applies(r: Rehearsal, tf_env: dict[str, str], worker: Worker) -> 
     """Two stacks on one prefix (one bucket, the same model and options), applied at the same moment."""
     title = "concurrent applies of two stacks on one prefix"
     t = time.monotonic()
-    boto3.client("s3").create_bucket(Bucket=SHARED_BUCKET)
-    config = {
-        "NEURONX_BUCKET": SHARED_BUCKET,
-        "NEURONX_REVISION": "rehearsal-concurrent",
-        "NEURONX_BUCKET_FORCE_DESTROY": "",
-    }
+    config = {"NEURONX_BUCKET": existing_bucket(), "NEURONX_REVISION": "rehearsal-concurrent"}
     stacks = []
     for n in (1, 2):
         outdir = r.root / f"concurrent-{n}" / "cdktf.out"
@@ -808,7 +848,7 @@ def concurrent_applies(r: Rehearsal, tf_env: dict[str, str], worker: Worker) -> 
     prefix = (
         json.loads(stacks[0]("compile", "output", "-json").stdout or "{}").get("artifact_prefix", {}).get("value", "")
     )
-    verified, detail = success_verified(SHARED_BUCKET, prefix)
+    verified, detail = success_verified(EXISTING_BUCKET, prefix)
     r.check(
         f"{title}: one instance in total, both applies succeed, _SUCCESS verified",
         t,
@@ -820,17 +860,13 @@ def concurrent_applies(r: Rehearsal, tf_env: dict[str, str], worker: Worker) -> 
     t = time.monotonic()
     destroyed = [tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color") for tf in stacks]
     s3 = boto3.client("s3")
-    kept = [o["Key"] for o in s3.list_objects_v2(Bucket=SHARED_BUCKET).get("Contents", [])]
+    kept = [o["Key"] for o in s3.list_objects_v2(Bucket=EXISTING_BUCKET).get("Contents", [])]
     r.check(
         f"{title}: destroy both; the artifacts stay in the bucket they were given",
         t,
         [d.returncode for d in destroyed] == [0, 0] and any(k.startswith(prefix) for k in kept),
         "; ".join(d.stderr[-300:] for d in destroyed if d.returncode),
     )
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=SHARED_BUCKET):
-        for v in page.get("Versions", []) + page.get("DeleteMarkers", []):
-            s3.delete_object(Bucket=SHARED_BUCKET, Key=v["Key"], VersionId=v["VersionId"])
-    s3.delete_bucket(Bucket=SHARED_BUCKET)
 
 
 def hcl_modules(r: Rehearsal, tf_env: dict[str, str], endpoint_url: str) -> None:
@@ -917,6 +953,10 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
+    version = subprocess.run(
+        ["terraform", "version"], capture_output=True, text=True, env={**os.environ, "CHECKPOINT_DISABLE": "1"}
+    ).stdout.splitlines()
+    print(f"{version[0] if version else 'terraform'} at {os.path.realpath(shutil.which('terraform'))}", flush=True)
     tf_env = {
         **os.environ,
         "NEURONX_AWS_ENDPOINT_URL": emulator.url,
@@ -938,6 +978,7 @@ def main() -> int:
         )
         failure_path(r, tf_env, "die", "an instance that dies", "without a result")
         lifecycle_faults(r, tf_env)
+        remove_bucket(EXISTING_BUCKET)
         hcl_modules(r, tf_env, emulator.url)
     finally:
         emulator.stop()

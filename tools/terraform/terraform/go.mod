@@ -10,6 +10,13 @@
 // "oci" backend (added in 1.12) is not served at all and is replaced by a
 // local stub that reports itself unavailable (./ocistub).
 //
+// scripts/install-terraform.sh does not build this module's view of the
+// source as it is: it builds a copy filtered to the state backends of
+// backends.txt (tools/terraform/sourcefilter), which imports none of the
+// nested backend modules but s3. They stay required here, and ./ocistub
+// stays, so that the module is complete for `go mod tidy` and for a plain
+// `go build` of every backend.
+//
 // The go and godebug lines copy those of Terraform's own go.mod, so the
 // binary gets the same GODEBUG defaults as an upstream build.
 module cdktf-neuronx-patterns/tools/terraform/terraform
