@@ -216,8 +216,19 @@ def hub_with_tiny_chat_model() -> Hub:
     files["model.safetensors"] = os.urandom(2 * 2**20)
     files["README.md"] = b"# A tiny chat model for the rehearsal"
     hub = Hub()
-    # The failure paths compile other revisions, so that their cache keys are new.
-    hub.repos[MODEL_ID] = Repo(files=files, branches=("main", "rehearsal-fail", "rehearsal-die", "rehearsal-hcl"))
+    # The failure paths and the lifecycle faults compile other revisions, so that their cache keys are new.
+    hub.repos[MODEL_ID] = Repo(
+        files=files,
+        branches=(
+            "main",
+            "rehearsal-fail",
+            "rehearsal-die",
+            "rehearsal-hcl",
+            "rehearsal-faults",
+            "rehearsal-credentials",
+            "rehearsal-concurrent",
+        ),
+    )
     return hub
 
 
@@ -358,6 +369,23 @@ def leftovers(keep: set[str] = frozenset()) -> list[str]:
     return left
 
 
+def owned_by(tf: Terraform, stack: str) -> set[str]:
+    """What a stack's state holds, named as leftovers() names it (for a check of another stack)."""
+    shown = json.loads(tf(stack, "show", "-json").stdout or "{}")
+    names = set()
+    for resource in shown.get("values", {}).get("root_module", {}).get("resources", []):
+        values = resource.get("values") or {}
+        kind = {
+            "aws_launch_template": "launch template",
+            "aws_security_group": "security group",
+            "aws_iam_role": "role",
+            "aws_iam_instance_profile": "instance profile",
+        }.get(resource["type"])
+        if kind:
+            names.add(f"{kind} {values.get('name')}")
+    return names
+
+
 def sagemaker_models() -> list[str]:
     return [m["ModelName"] for m in boto3.client("sagemaker").list_models()["Models"]]
 
@@ -387,9 +415,11 @@ def remove_bucket(name: str) -> None:
     bucket.delete()
 
 
-def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
+def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str, companion: Terraform | None = None) -> None:
     """The two stacks, their state in local files or in S3 (with its lock file), the endpoint stack
-    reading the compile stack's outputs from that state."""
+    reading the compile stack's outputs from that state. A companion compile stack on the same prefix
+    (another state, the same bucket, model and options), if given, is applied at the same moment as
+    the compile stack: the concurrent applies."""
     label = {"local": "local state", "s3": "S3 state"}[backend]
     outdir = r.root / f"two-stacks-{backend}" / "cdktf.out"
     config = {"NEURONX_BACKEND": backend}
@@ -421,7 +451,10 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
     worker.start()
     t = time.monotonic()
     init = tf("compile", "init", "-input=false", "-no-color")
+    other = companion.start("compile", *APPLY) if companion else None
     apply = tf("compile", "apply", "-auto-approve", "-input=false", "-no-color")
+    if other is not None:
+        concurrent_applies(r, t, tf, apply, other, worker)
     worker.stopping.set()
     ok = init.returncode == 0 and apply.returncode == 0 and len(worker.booted) == 1 and not worker.errors
     r.check(
@@ -510,10 +543,12 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
         return
 
     t = time.monotonic()
+    # The companion stack lives on, for the lifecycle faults.
+    theirs = owned_by(companion, "compile") if companion else set()
     destroyed = [
         tf(stack, "destroy", "-auto-approve", "-input=false", "-no-color") for stack in ("endpoint", "compile")
     ]
-    left = leftovers(keep=keep)
+    left = [x for x in leftovers(keep=keep) if x not in theirs]
     states = []
     if backend == "s3":
         s3 = boto3.client("s3")
@@ -677,30 +712,30 @@ def success_verified(bucket: str, prefix: str) -> tuple[bool, str]:
     )
 
 
-def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str]) -> None:
-    """The faults Terraform users meet every week, against the compile stack alone."""
+def faults_stack(r: Rehearsal, tf_env: dict[str, str], revision: str) -> Terraform:
+    """The compile stack alone, its lease window shortened, its artifacts in the existing bucket."""
     outdir = r.root / "faults" / "cdktf.out"
-    # A lease of one minute; the artifacts in the existing bucket (destroy with the default props,
-    # a bucket the stack creates, is the happy path's with local state).
-    base = {
-        "NEURONX_REVISION": "rehearsal-faults",
-        "NEURONX_ABANDON_AFTER_MINUTES": str(ABANDON_MINUTES),
-        "NEURONX_BUCKET": existing_bucket(),
-    }
-    t = time.monotonic()
-    proc = synthesize(outdir, tf_env, **base)
-    if not r.check(
-        "lifecycle: synthesize the compile stack (lease window 1 minute)", t, proc.returncode == 0, proc.stderr[-500:]
-    ):
-        return
-    tf = Terraform(r, outdir / "stacks", tf_env)
-    tf("compile", "init", "-input=false", "-no-color")
+    proc = synthesize(
+        outdir,
+        tf_env,
+        NEURONX_REVISION=revision,
+        NEURONX_ABANDON_AFTER_MINUTES=str(ABANDON_MINUTES),
+        NEURONX_BUCKET=existing_bucket(),
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"synth of the faults stack failed: {proc.stderr[-800:]}")
+    return Terraform(r, outdir / "stacks", tf_env)
+
+
+def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str], tf: Terraform) -> None:
+    """The faults Terraform users meet every week, on the compile stack alone (already applied once,
+    by the concurrent applies): each apply here only replaces the waiter."""
     worker = Worker(r.root / "instances-faults", "boot")
     worker.start()
-    outputs = lambda: json.loads(tf("compile", "output", "-json").stdout or "{}")  # noqa: E731
 
-    def start_compile(title: str, compile_seconds: float, env: dict[str, str] | None = None):
-        """An apply whose compile instance is running and seen by the waiter, or None."""
+    def start_compile(title: str, revision: str, compile_seconds: float, env: dict[str, str] | None = None):
+        """An apply of the revision whose compile instance is running, or (None, None)."""
+        faults_stack(r, tf_env, revision)
         worker.compile_seconds = compile_seconds
         before = len(worker.booted)
         apply = tf.start("compile", *APPLY, env=env)
@@ -709,15 +744,33 @@ def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str]) -> None:
             apply.wait()
             r.check(f"{title}: the apply launches a compile instance", time.monotonic(), False, apply.output()[-800:])
             return None, None
-        instance_id = booted[before]
-        deadline = time.monotonic() + 120
-        while f"{instance_id} running, phase" not in apply.output() and time.monotonic() < deadline:
+        # The waiter knows the instance as its own (it says so right after run-instances returns).
+        deadline = time.monotonic() + 30
+        while f"launched {booted[before]}" not in apply.output() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return apply, booted[before]
+
+    # Expired credentials first: while the lease runs out, the killed applies go on.
+    title = "expired credentials mid-wait"
+    t_credentials = time.monotonic()
+    key_id = "AKIAREHEARSALAPPLY01"
+    apply, credentials_instance = start_compile(
+        title, "rehearsal-credentials", compile_seconds=WINDOW * 4, env={"AWS_ACCESS_KEY_ID": key_id}
+    )
+    if apply is not None:
+        # The waiter has recorded the instance in the lock (its lease) before the credentials go.
+        deadline = time.monotonic() + 60
+        while f"{credentials_instance} running, phase" not in apply.output() and time.monotonic() < deadline:
             time.sleep(0.2)
-        return apply, instance_id
+        credentials_fault = time.monotonic()
+        Faults.refused_access_keys.add(key_id)
+        credentials_code = apply.wait()
+        credentials_output = apply.output()
+        Faults.refused_access_keys.discard(key_id)
 
     def apply_killed(title: str, kill) -> None:
         t = time.monotonic()
-        apply, instance_id = start_compile(title, compile_seconds=90)
+        apply, instance_id = start_compile(title, "rehearsal-faults", compile_seconds=WINDOW * 2)
         if apply is None:
             return
         fault = time.monotonic()
@@ -738,76 +791,61 @@ def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str]) -> None:
         os.killpg(apply.process.pid, signal.SIGINT)
 
     def sigkill_to_the_waiter(apply: Apply) -> None:
-        shell = apply.waiter_shell()
+        deadline = time.monotonic() + 30
+        while (shell := apply.waiter_shell()) is None and time.monotonic() < deadline:
+            time.sleep(0.1)
         if shell is not None:
             os.kill(shell, signal.SIGKILL)
 
     apply_killed("SIGINT to the terraform apply process group, as a terminal sends it", sigint_to_the_group)
     apply_killed("SIGKILL to the waiter's shell, as Terraform's cancel sends it", sigkill_to_the_waiter)
 
-    # Every process of the apply killed, the guardian included: only the lease ends the instance,
-    # and a re-apply within the window adopts it and finishes.
+    # Every process of the apply killed, the guardian included: only the lease would end the
+    # instance; a re-apply within the window adopts it instead, and finishes.
     title = "SIGKILL to every process of the apply, as a CI runner's timeout; a re-apply adopts the compile"
     t = time.monotonic()
-    apply, instance_id = start_compile(title, compile_seconds=60)
+    apply, instance_id = start_compile(title, "rehearsal-faults", compile_seconds=40)
     if apply is not None:
+        deadline = time.monotonic() + 60
+        while f"{instance_id} running, phase" not in apply.output() and time.monotonic() < deadline:
+            time.sleep(0.2)
         fault = time.monotonic()
         os.killpg(apply.process.pid, signal.SIGKILL)
         apply.wait()
         before = len(worker.booted)
         again = tf("compile", *APPLY)
         ended = worker.wait_ended(instance_id, timeout=WINDOW)
-        key = outputs().get("artifact_prefix", {}).get("value", "")
-        bucket = outputs().get("artifact_bucket", {}).get("value", "")
-        verified, detail = success_verified(bucket, key)
+        outputs = json.loads(tf("compile", "output", "-json").stdout or "{}")
+        verified, detail = success_verified(
+            outputs.get("artifact_bucket", {}).get("value", ""), outputs.get("artifact_prefix", {}).get("value", "")
+        )
+        adopted = f"adopting {instance_id}" in again.stdout
         r.check(
             f"apply killed ({title})",
             t,
-            again.returncode == 0
-            and f"adopting {instance_id}" in again.stdout
-            and len(worker.booted) == before
-            and verified,
-            f"re-apply exit {again.returncode}; {detail}"
+            again.returncode == 0 and adopted and len(worker.booted) == before and verified,
+            f"re-apply exit {again.returncode}, {'adopted' if adopted else 'did not adopt'} {instance_id}; {detail}"
             + ("" if again.returncode == 0 else f"; {again.stdout[-600:]}{again.stderr[-600:]}"),
             instance_seconds=ended - fault if ended else None,
-            ended_by="finished its compile for the re-apply (adopted)",
+            ended_by="itself, its compile done for the re-apply that adopted it",
         )
 
-    # Expired credentials: the apply's key refused from a moment on. The waiter cannot terminate
-    # anything with it; the lease ends the instance. The concurrent applies run meanwhile.
-    title = "expired credentials mid-wait"
-    t = time.monotonic()
-    synthesize(outdir, tf_env, **{**base, "NEURONX_REVISION": "rehearsal-credentials"})
-    key_id = "AKIAREHEARSALAPPLY01"
-    apply, instance_id = start_compile(title, compile_seconds=WINDOW * 3, env={"AWS_ACCESS_KEY_ID": key_id})
-    credentials = None
-    if apply is not None:
-        fault = time.monotonic()
-        Faults.refused_access_keys.add(key_id)
-        code = apply.wait()
-        output = apply.output()
-        credentials = (t, fault, instance_id, code, output)
-
-    concurrent_applies(r, tf_env, worker)
-
-    if credentials is not None:
-        t, fault, instance_id, code, output = credentials
-        ended = worker.wait_ended(instance_id, timeout=WINDOW + 4 * POLL_SECONDS)
-        Faults.refused_access_keys.discard(key_id)
-        after = ended - fault if ended else None
+    if credentials_instance is not None:
+        ended = worker.wait_ended(credentials_instance, timeout=WINDOW + 4 * POLL_SECONDS)
+        after = ended - credentials_fault if ended else None
         reason = "the AWS CLI's credentials stopped working while waiting"
         r.check(
             f"{title}: the apply fails with the reason; the instance ends",
-            t,
-            code != 0 and reason in output and "ExpiredToken" in output and after is not None,
+            t_credentials,
+            credentials_code != 0 and reason in credentials_output and "ExpiredToken" in credentials_output and after,
             (
-                f"{instance_id} ended {after:.1f} s after the credentials expired"
+                f"{credentials_instance} ended {after:.1f} s after the credentials expired"
                 if after is not None
-                else f"{instance_id} still runs"
+                else f"{credentials_instance} still runs"
             )
-            + ("" if reason in output else f"; reason missing from: {output[-600:]}"),
+            + ("" if reason in credentials_output else f"; reason missing from: {credentials_output[-600:]}"),
             instance_seconds=after,
-            ended_by=ended_by(instance_id, output),
+            ended_by=ended_by(credentials_instance, credentials_output),
         )
 
     t = time.monotonic()
@@ -822,50 +860,29 @@ def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str]) -> None:
     )
 
 
-def concurrent_applies(r: Rehearsal, tf_env: dict[str, str], worker: Worker) -> None:
-    """Two stacks on one prefix (one bucket, the same model and options), applied at the same moment."""
-    title = "concurrent applies of two stacks on one prefix"
-    t = time.monotonic()
-    config = {"NEURONX_BUCKET": existing_bucket(), "NEURONX_REVISION": "rehearsal-concurrent"}
-    stacks = []
-    for n in (1, 2):
-        outdir = r.root / f"concurrent-{n}" / "cdktf.out"
-        synthesize(outdir, tf_env, **config)
-        tf = Terraform(r, outdir / "stacks", tf_env)
-        tf("compile", "init", "-input=false", "-no-color")
-        stacks.append(tf)
-    worker.compile_seconds = 15
-    before = len(worker.booted)
-    applies = [tf.start("compile", *APPLY) for tf in stacks]
-    codes = [a.wait() for a in applies]
+def concurrent_applies(
+    r: Rehearsal, t: float, tf: Terraform, apply: subprocess.CompletedProcess, other: Apply, worker: Worker
+) -> None:
+    """Two stacks on one prefix (one bucket, the same model and options, two states), applied at the
+    same moment: one instance in total, both succeed on its result."""
+    code = other.wait()
     finished = time.monotonic()
-    both = "".join(a.output() for a in applies)
-    booted = worker.booted[before:]
-    # Instances of the first apply's earlier checks may end now; only this prefix's count here.
-    ours = [i for i in booted if i in both]
-    ended = [worker.wait_ended(i, timeout=2 * POLL_SECONDS) for i in ours]
+    both = apply.stdout + other.output()
+    ended = [worker.wait_ended(i, timeout=2 * POLL_SECONDS) for i in worker.booted]
     after = max((e - finished for e in ended if e), default=None)
-    prefix = (
-        json.loads(stacks[0]("compile", "output", "-json").stdout or "{}").get("artifact_prefix", {}).get("value", "")
-    )
-    verified, detail = success_verified(EXISTING_BUCKET, prefix)
+    outputs = json.loads(tf("compile", "output", "-json").stdout or "{}")
+    bucket = outputs.get("artifact_bucket", {}).get("value", "")
+    prefix = outputs.get("artifact_prefix", {}).get("value", "")
+    verified, detail = success_verified(bucket, prefix)
     r.check(
-        f"{title}: one instance in total, both applies succeed, _SUCCESS verified",
+        "concurrent applies of two stacks on one prefix: one instance in total, both applies succeed, _SUCCESS verified",
         t,
-        codes == [0, 0] and len(ours) == 1 and both.count("launched i-") == 1 and verified,
-        f"exits {codes}; {len(ours)} instance(s); {detail}" + ("" if codes == [0, 0] else f"; {both[-800:]}"),
+        [apply.returncode, code] == [0, 0] and len(worker.booted) == 1 and both.count("launched i-") == 1 and verified,
+        f"exits {[apply.returncode, code]}; {len(worker.booted)} instance(s); "
+        f"{'one launched, one adopted' if 'adopting i-' in both else 'one launched'}; {detail}"
+        + ("" if code == 0 and apply.returncode == 0 else f"; {both[-800:]}"),
         instance_seconds=max(after, 0.0) if after is not None else None,
         ended_by="the instance itself, after _SUCCESS" if after is not None else "",
-    )
-    t = time.monotonic()
-    destroyed = [tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color") for tf in stacks]
-    s3 = boto3.client("s3")
-    kept = [o["Key"] for o in s3.list_objects_v2(Bucket=EXISTING_BUCKET).get("Contents", [])]
-    r.check(
-        f"{title}: destroy both; the artifacts stay in the bucket they were given",
-        t,
-        [d.returncode for d in destroyed] == [0, 0] and any(k.startswith(prefix) for k in kept),
-        "; ".join(d.stderr[-300:] for d in destroyed if d.returncode),
     )
 
 
@@ -968,7 +985,11 @@ def main() -> int:
     }
     try:
         happy_path(r, tf_env, "local")
-        happy_path(r, tf_env, "s3")
+        # The faults stack first applies the S3-state run's prefix (revision main) at the same
+        # moment as that run's compile stack: the concurrent applies, at the cost of one apply.
+        faults = faults_stack(r, tf_env, "main")
+        faults("compile", "init", "-input=false", "-no-color")
+        happy_path(r, tf_env, "s3", companion=faults)
         failure_path(
             r,
             tf_env,
@@ -977,7 +998,7 @@ def main() -> int:
             "the Neuron compile failed: RuntimeError: [XCG815]",
         )
         failure_path(r, tf_env, "die", "an instance that dies", "without a result")
-        lifecycle_faults(r, tf_env)
+        lifecycle_faults(r, tf_env, faults)
         remove_bucket(EXISTING_BUCKET)
         hcl_modules(r, tf_env, emulator.url)
     finally:
