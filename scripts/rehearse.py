@@ -669,8 +669,8 @@ def read_text(bucket: str, key: str) -> str:
 
 
 def ended_by(instance_id: str, output: str) -> str:
-    """What ended an instance: its lease, the waiter's guardian (the lock's outcome "killed"), or
-    the waiter itself (its EXIT trap, after a signal or an error)."""
+    """What ended an instance: its lease, the waiter's guardian, or the waiter's own EXIT trap (from
+    the _FAILURE the lease writes, the lock's outcome, and what the waiter printed)."""
     tags = {
         t["Key"]: t["Value"]
         for r in boto3.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"]
@@ -682,9 +682,13 @@ def ended_by(instance_id: str, output: str) -> str:
     lock = read_text(bucket, prefix + "_LOCK")
     if f"instance_id={instance_id}" in failure and "reason=abandoned" in failure:
         return "its lease (the instance stopped itself)"
-    if "outcome=killed" in lock:
+    guardian = f"the waiter was killed; terminated {instance_id}" in output or "outcome=killed" in lock
+    trap = "interrupted by SIG" in output or "outcome=failed" in lock
+    if guardian and trap:
+        return "the waiter's trap and its guardian (the shell was killed in its trap)"
+    if guardian:
         return "the waiter's guardian (the shell was killed)"
-    if f"terminated {instance_id}" in output or "outcome=failed" in lock:
+    if trap or f"terminated {instance_id}" in output:
         return "the waiter (its EXIT trap)"
     return "unknown"
 
@@ -751,11 +755,11 @@ def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str], tf: Terraform) -> Non
         return apply, booted[before]
 
     # Expired credentials first: while the lease runs out, the killed applies go on.
-    title = "expired credentials mid-wait"
+    credentials_title = "expired credentials mid-wait"
     t_credentials = time.monotonic()
     key_id = "AKIAREHEARSALAPPLY01"
     apply, credentials_instance = start_compile(
-        title, "rehearsal-credentials", compile_seconds=WINDOW * 4, env={"AWS_ACCESS_KEY_ID": key_id}
+        credentials_title, "rehearsal-credentials", compile_seconds=WINDOW * 4, env={"AWS_ACCESS_KEY_ID": key_id}
     )
     if apply is not None:
         # The waiter has recorded the instance in the lock (its lease) before the credentials go.
@@ -804,7 +808,7 @@ def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str], tf: Terraform) -> Non
     # instance; a re-apply within the window adopts it instead, and finishes.
     title = "SIGKILL to every process of the apply, as a CI runner's timeout; a re-apply adopts the compile"
     t = time.monotonic()
-    apply, instance_id = start_compile(title, "rehearsal-faults", compile_seconds=40)
+    apply, instance_id = start_compile(title, "rehearsal-faults", compile_seconds=30)
     if apply is not None:
         deadline = time.monotonic() + 60
         while f"{instance_id} running, phase" not in apply.output() and time.monotonic() < deadline:
@@ -835,7 +839,7 @@ def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str], tf: Terraform) -> Non
         after = ended - credentials_fault if ended else None
         reason = "the AWS CLI's credentials stopped working while waiting"
         r.check(
-            f"{title}: the apply fails with the reason; the instance ends",
+            f"{credentials_title}: the apply fails with the reason; the instance ends",
             t_credentials,
             credentials_code != 0 and reason in credentials_output and "ExpiredToken" in credentials_output and after,
             (
@@ -985,11 +989,6 @@ def main() -> int:
     }
     try:
         happy_path(r, tf_env, "local")
-        # The faults stack first applies the S3-state run's prefix (revision main) at the same
-        # moment as that run's compile stack: the concurrent applies, at the cost of one apply.
-        faults = faults_stack(r, tf_env, "main")
-        faults("compile", "init", "-input=false", "-no-color")
-        happy_path(r, tf_env, "s3", companion=faults)
         failure_path(
             r,
             tf_env,
@@ -998,6 +997,11 @@ def main() -> int:
             "the Neuron compile failed: RuntimeError: [XCG815]",
         )
         failure_path(r, tf_env, "die", "an instance that dies", "without a result")
+        # The faults stack first applies the S3-state run's prefix (revision main) at the same
+        # moment as that run's compile stack: the concurrent applies, at the cost of one apply.
+        faults = faults_stack(r, tf_env, "main")
+        faults("compile", "init", "-input=false", "-no-color")
+        happy_path(r, tf_env, "s3", companion=faults)
         lifecycle_faults(r, tf_env, faults)
         remove_bucket(EXISTING_BUCKET)
         hcl_modules(r, tf_env, emulator.url)

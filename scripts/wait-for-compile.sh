@@ -407,10 +407,16 @@ take_lock() {
   return 0
 }
 
-# Releases the lock with an outcome (succeeded, failed, killed: written by the guardian).
+# Releases the lock with an outcome (succeeded, failed, killed: written by the guardian). A renewal
+# this waiter's shell made but did not record (killed during it), or another waiter's, changed the
+# ETag: then the lock is read again and released if it is still about this waiter's instance.
 lock_release() {
   [ -n "$LOCK_ETAG" ] || return 0
-  lock_write replace released "$LAUNCHED" "$ME" "$1" >/dev/null 2>&1 || true
+  released=${LAUNCHED:-$(cat "$TMP/launched" 2>/dev/null)}
+  if ! lock_write replace released "$released" "$ME" "$1" >/dev/null 2>&1 && lock_read 2>/dev/null &&
+    { [ "$LOCK_OWNER" = "$ME" ] || { [ -n "$released" ] && [ "$LOCK_INSTANCE" = "$released" ]; }; }; then
+    lock_write replace released "$released" "$ME" "$1" >/dev/null 2>&1 || true
+  fi
   OWN_LOCK=""
   rm -f "$TMP/own"
 }
