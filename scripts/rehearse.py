@@ -539,7 +539,7 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str, companion: Te
     )
 
     if backend == "local":
-        destroy_with_defaults(r, tf, outdir, tf_env, config)
+        destroy_with_defaults(r, tf)
         return
 
     t = time.monotonic()
@@ -565,10 +565,11 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str, companion: Te
     )
 
 
-def destroy_with_defaults(r: Rehearsal, tf: Terraform, outdir: Path, tf_env: dict[str, str], config: dict) -> None:
+def destroy_with_defaults(r: Rehearsal, tf: Terraform) -> None:
     """destroy with the default props: the endpoint goes; the compile's destroy is refused while the
     bucket it created holds the artifacts, before anything of it is destroyed, with what to do; then
-    the documented way on (bucketForceDestroy, apply, destroy) leaves nothing."""
+    one of the ways the message gives (keep the artifacts: state rm, destroy) destroys the rest. The
+    other (force destroy) is what every other stack of the rehearsal is destroyed with."""
     t = time.monotonic()
     endpoint = tf("endpoint", "destroy", "-auto-approve", "-input=false", "-no-color")
     destroy = tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
@@ -585,17 +586,22 @@ def destroy_with_defaults(r: Rehearsal, tf: Terraform, outdir: Path, tf_env: dic
         f"exit {destroy.returncode}; kept {sorted(kept & state)}; billable {billable}"
         + ("" if refused else f"; {output[-600:]}"),
     )
+    # The message's second way on: keep the artifacts (the bucket leaves the state with the check), destroy the rest.
     t = time.monotonic()
-    synthesize(outdir, tf_env, **{**config, "NEURONX_BUCKET_FORCE_DESTROY": "true"})
-    applied = tf("compile", "apply", "-auto-approve", "-input=false", "-no-color")
+    removed = tf("compile", "state", "rm", "aws_s3_bucket.compile_artifacts", "terraform_data.compile_on_destroy")
     destroy = tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
-    left = leftovers()
+    bucket = [b for b in leftovers() if b.startswith("bucket ")]
+    left = [x for x in leftovers() if not x.startswith("bucket ")]
+    kept = bool(bucket) and bool(boto3.client("s3").list_objects_v2(Bucket=bucket[0][len("bucket ") :]).get("KeyCount"))
     r.check(
-        "destroy with defaults, then as the message says: bucketForceDestroy, apply, destroy: nothing left",
+        "destroy with defaults, then as the message says: state rm the bucket and the check, destroy: "
+        "the rest goes, the artifacts stay",
         t,
-        applied.returncode == 0 and destroy.returncode == 0 and not left,
-        f"left: {left}" if left else (applied.stdout + applied.stderr + destroy.stderr)[-600:],
+        removed.returncode == 0 and destroy.returncode == 0 and not left and len(bucket) == 1 and kept,
+        f"left: {left}; buckets: {bucket}" if left or len(bucket) != 1 else (removed.stderr + destroy.stderr)[-600:],
     )
+    for name in bucket:
+        remove_bucket(name[len("bucket ") :])
 
 
 def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, reason: str) -> None:

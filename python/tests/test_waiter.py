@@ -368,6 +368,20 @@ def test_a_sigkill_of_the_waiter_leaves_its_guardian_to_terminate_the_instance(w
     assert "the waiter was killed; terminated i-" in run.output
 
 
+def test_the_guardian_finishes_when_nobody_reads_its_output_any_more(waiter_env, fleet):
+    # Terraform, cancelled, kills the shell and exits: the pipe the guardian writes to has no reader.
+    run = start_waiter(waiter_env)
+    run.wait_for(lambda: run.progress_lines() >= 1)
+    run.process.kill()
+    run.process.wait()
+    os.close(run.process.stdout.fileno())
+    deadline = time.monotonic() + 60
+    while (fleet.live() or read_lock("models", PREFIX)["state"] != "released") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert fleet.live() == []
+    assert read_lock("models", PREFIX)["outcome"] == "killed"
+
+
 def test_expired_credentials_fail_at_once_and_leave_the_instance_to_its_lease(waiter_env, fleet):
     run = start_waiter({**waiter_env, "AWS_ACCESS_KEY_ID": "ASIAWAITEREXAMPLE01", "AWS_MAX_ATTEMPTS": "1"})
     run.wait_for(lambda: run.progress_lines() >= 1)

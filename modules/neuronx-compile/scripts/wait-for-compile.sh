@@ -259,21 +259,25 @@ START=$(now)
 # SIGTERM and SIGHUP are ignored, so a terminal's Ctrl-C or a CI runner's SIGTERM to the whole
 # process group leaves it to do that. A SIGKILL of every process is left to the lease.
 guardian() {
-  trap '' INT TERM HUP
+  # SIGPIPE too: Terraform, cancelled, may exit and close the output pipe before this has spoken;
+  # a write then fails instead of killing the guardian halfway.
+  trap '' INT TERM HUP PIPE
   while kill -0 "$WAITER_PID" 2>/dev/null; do sleep 1; done
   if [ ! -e "$TMP/finished" ]; then
+    said=""
     if [ -s "$TMP/launched" ]; then
       id=$(cat "$TMP/launched")
       if awsr ec2 terminate-instances --instance-ids "$id" >/dev/null 2>"$TMP/guardian.err"; then
-        log "the waiter was killed; terminated $id"
+        said="the waiter was killed; terminated $id"
       else
-        log "WARNING: the waiter was killed and $id could not be terminated: $(tr '\n' ' ' <"$TMP/guardian.err")"
+        said="WARNING: the waiter was killed and $id could not be terminated: $(tr '\n' ' ' <"$TMP/guardian.err")"
       fi
     fi
     if [ -s "$TMP/own" ]; then
       LOCK_ETAG=$(cat "$TMP/lock.etag")
       lock_release killed
     fi
+    [ -z "$said" ] || log "$said"
   fi
   rm -rf "$TMP"
 }
