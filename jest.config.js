@@ -9,4 +9,6 @@ module.exports = {
     "^.+\\.ts$": ["ts-jest", { tsconfig: { isolatedModules: true, module: "commonjs" }, diagnostics: false }],
   },
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
+  // The README's examples import the package by its name; in the repository that is lib/.
+  moduleNameMapper: { "^cdktf-neuronx-patterns$": "<rootDir>/lib" },
 };

@@ -2,16 +2,16 @@ import { CompileSettings, SETTINGS_ENV, decodeRevision, encodeRevision, isCommit
 import { Problems } from "../lib/errors";
 import { CompileOptions, Model, OptLevel, QuantDtype, resolveCompileOptions } from "../lib/model";
 
-const settings = (o: CompileOptions = {}, tp = 2, sdk = "2.21.0", revision?: string) =>
+const settings = (o: CompileOptions = {}, tp = 2, sdk = "2.25.0", revision?: string) =>
   new CompileSettings(Model.fromHuggingFace("meta-llama/Llama-2-7b-hf", { revision }), resolveCompileOptions(o, new Problems()), tp, sdk);
 
 describe("CompileSettings", () => {
   test("the cache key encodes model, revision, SDK and every option", () => {
-    expect(settings({}).cacheKeyPrefix).toBe("meta-llama/Llama-2-7b-hf/main/neuronx-2.21.0/tp2-np4096-bs1-bf16-opt2/");
+    expect(settings({}).cacheKeyPrefix).toBe("meta-llama/Llama-2-7b-hf/main/neuronx-2.25.0/tp2-np4096-bs1-bf16-opt2/");
     expect(
       settings({ quantDtype: QuantDtype.S8, optLevel: OptLevel.FAST_COMPILE, nPositions: 1024, batchSize: 4, amp: "f16" }, 8)
         .cacheKeyPrefix,
-    ).toBe("meta-llama/Llama-2-7b-hf/main/neuronx-2.21.0/tp8-np1024-bs4-f16-opt1-qs8/");
+    ).toBe("meta-llama/Llama-2-7b-hf/main/neuronx-2.25.0/tp8-np1024-bs4-f16-opt1-qs8/");
   });
 
   test("same model, options and SDK give the same prefix", () => {
@@ -21,7 +21,7 @@ describe("CompileSettings", () => {
   test.each([
     ["the SDK", settings({}, 2, "2.20.2")],
     ["the TP degree", settings({}, 8)],
-    ["the revision", settings({}, 2, "2.21.0", "abc123")],
+    ["the revision", settings({}, 2, "2.25.0", "abc123")],
     ["nPositions", settings({ nPositions: 2048 })],
     ["quantization", settings({ quantDtype: QuantDtype.S8 })],
   ])("a change of %s changes the prefix", (_what, other) => {
@@ -32,7 +32,7 @@ describe("CompileSettings", () => {
     expect(settings({ quantDtype: QuantDtype.S8 }).environment).toEqual({
       [SETTINGS_ENV.modelId]: "meta-llama/Llama-2-7b-hf",
       [SETTINGS_ENV.revision]: "main",
-      [SETTINGS_ENV.neuronSdkVersion]: "2.21.0",
+      [SETTINGS_ENV.neuronSdkVersion]: "2.25.0",
       [SETTINGS_ENV.tpDegree]: "2",
       [SETTINGS_ENV.nPositions]: "4096",
       [SETTINGS_ENV.batchSize]: "1",

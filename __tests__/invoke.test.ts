@@ -1,7 +1,9 @@
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ModelError } from "@aws-sdk/client-sagemaker-runtime";
-import { UsageError, describeError, parseCommandLine, requestBody } from "../scripts/invoke";
+import { HELP, UsageError, clientConfig, describeError, parseCommandLine, requestBody } from "../scripts/invoke";
 import { Moto, startMoto } from "./helpers/moto";
 
 const ROOT = path.join(__dirname, "..");
@@ -21,15 +23,60 @@ describe("npm run invoke", () => {
   }, 60_000);
   afterAll(async () => moto?.stop());
 
-  // moto answers InvokeEndpoint with the results queued here, in order.
+  // moto answers InvokeEndpoint with the results queued here, in order, for the region the request is signed for.
   async function queue(...bodies: string[]) {
+    await queueIn("us-east-1", ...bodies);
+  }
+  async function queueIn(region: string, ...bodies: string[]) {
     const results = bodies.map((Body) => ({ Body, ContentType: "application/json" }));
     const r = await fetch(`${moto.url}/moto-api/static/sagemaker/endpoint-results`, {
       method: "POST",
-      body: JSON.stringify({ results, region: "us-east-1", account_id: "123456789012" }),
+      body: JSON.stringify({ results, region, account_id: "123456789012" }),
     });
     expect(r.status).toBe(201);
   }
+
+  /** A profile-based setup: no region or key variables; shared config and credentials files with two profiles. */
+  function withProfiles(): Record<string, string> {
+    const { AWS_REGION: _r, AWS_ACCESS_KEY_ID: _a, AWS_SECRET_ACCESS_KEY: _s, ...env } = moto.env;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "neuronx-aws-config-"));
+    fs.writeFileSync(path.join(dir, "config"), "[default]\nregion = eu-west-1\n\n[profile team]\nregion = us-west-2\n");
+    const keys = "aws_access_key_id = testing\naws_secret_access_key = testing\n";
+    fs.writeFileSync(path.join(dir, "credentials"), `[default]\n${keys}\n[team]\n${keys}`);
+    return { ...env, AWS_CONFIG_FILE: path.join(dir, "config"), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "credentials") };
+  }
+
+  test("--help prints the usage and the options, and nothing else", () => {
+    const r = run(["--help"], moto.env);
+    expect(r).toEqual({ code: 0, stdout: `${HELP}\n`, stderr: "" });
+    expect(HELP).toMatch(/^usage: npm run invoke -- --endpoint NAME/);
+  });
+
+  test.each([
+    ["the default profile's region", [], {}, "eu-west-1"],
+    ["AWS_PROFILE's region", [], { AWS_PROFILE: "team" }, "us-west-2"],
+    ["--profile's region", ["--profile", "team"], {}, "us-west-2"],
+    ["AWS_DEFAULT_REGION (the AWS CLI's variable) before the profile's", [], { AWS_DEFAULT_REGION: "ap-south-1" }, "ap-south-1"],
+    ["AWS_REGION before AWS_DEFAULT_REGION", [], { AWS_REGION: "sa-east-1", AWS_DEFAULT_REGION: "ap-south-1" }, "sa-east-1"],
+    ["--region before everything", ["--region", "ca-central-1"], { AWS_REGION: "sa-east-1", AWS_PROFILE: "team" }, "ca-central-1"],
+  ])(
+    "without AWS_REGION, finds the region in %s",
+    async (_where, args, env, region) => {
+      // The answer is queued for that region only: another region would get moto's default answer.
+      await queueIn(region, JSON.stringify({ generated_text: `from ${region}` }));
+      const r = run(["--endpoint", "chat", ...args, "hi"], { ...withProfiles(), ...env });
+      expect(r).toEqual({ code: 0, stdout: `from ${region}\n`, stderr: "" });
+    },
+    30_000,
+  );
+
+  test("fails with where to set a region when there is none", () => {
+    const r = run(["--endpoint", "chat", "hi"], { ...withProfiles(), AWS_CONFIG_FILE: "/dev/null" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      "invoke chat failed: no AWS region: give --region, set AWS_REGION (or AWS_DEFAULT_REGION), or set the profile's region (aws configure set region REGION)\n",
+    );
+  }, 30_000);
 
   test("prints the generated text", async () => {
     await queue(JSON.stringify({ generated_text: "2" }));
@@ -63,7 +110,7 @@ describe("npm run invoke", () => {
     [["hello?"], /--endpoint is required/],
     [["--endpoint", "chat"], /give one question, in quotes/],
     [["--endpoint", "chat", "--max-new-tokens", "many", "hi"], /--max-new-tokens must be a positive whole number, got "many"/],
-    [["--endpoint", "chat", "--bogus", "hi"], /Unknown option '--bogus'/],
+    [["--endpoint", "chat", "--bogus", "hi"], /^Unknown option '--bogus'\nusage:/],
   ])(
     "exits 2 with the usage for %j",
     (args, message) => {
@@ -113,6 +160,15 @@ describe("the invoke client", () => {
     expect(describeError(error)).toBe(
       "the model answered 400: messages[0].role must be one of system, user, assistant, got 'bot' (log stream arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/chat)",
     );
+  });
+
+  test("passes --region and --profile to the SDK, and leaves the rest to its own resolution", () => {
+    const o = parseCommandLine(["--endpoint", "e", "--profile", "team", "hi"]);
+    expect(clientConfig(o, {})).toEqual({ profile: "team" });
+    expect(clientConfig(o, { AWS_DEFAULT_REGION: "eu-west-3" })).toEqual({ profile: "team", region: "eu-west-3" });
+    expect(clientConfig(parseCommandLine(["--endpoint", "e", "--region", "us-east-2", "hi"]), { AWS_REGION: "x" })).toEqual({
+      region: "us-east-2",
+    });
   });
 
   test("usage errors are UsageErrors", () => {

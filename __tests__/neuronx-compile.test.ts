@@ -35,7 +35,7 @@ describe("NeuronxCompile", () => {
     });
 
     test("names the cache key from the model, the revision, the SDK and the default options", () => {
-      expect(construct.artifactPrefix).toBe("TinyLlama/TinyLlama-1.1B-Chat-v1.0/main/neuronx-2.21.0/tp2-np4096-bs1-bf16-opt2/");
+      expect(construct.artifactPrefix).toBe("TinyLlama/TinyLlama-1.1B-Chat-v1.0/main/neuronx-2.25.0/tp2-np4096-bs1-bf16-opt2/");
     });
 
     test("creates a private, encrypted, versioned, TLS-only bucket", () => {
@@ -341,10 +341,11 @@ describe("NeuronxCompile", () => {
         "export NEURONX_BATCH_SIZE='1'",
         "export NEURONX_AMP='bf16'",
         "export NEURONX_OPT_LEVEL='2'",
-        "export NEURONX_SDK_VERSION='2.21.0'",
+        "export NEURONX_SDK_VERSION='2.25.0'",
         "export NEURON_CC_FLAGS='--model-type=transformer -O2'",
         `export NEURONX_PREFIX='${construct.artifactPrefix}'`,
-        "export NEURONX_BUCKET='${aws_s3_bucket.compile_artifacts.bucket}'",
+        // A reference is escaped by Terraform as it resolves.
+        `export NEURONX_BUCKET='\${replace(aws_s3_bucket.compile_artifacts.bucket, "'", "'\\\\''")}'`,
         "export NEURONX_DEADLINE_MINUTES='180'",
       ]) {
         expect(script).toContain(line);
@@ -381,14 +382,14 @@ describe("NeuronxCompile", () => {
           optLevel: OptLevel.MODEL_EXECUTION_PERFORMANCE,
         },
       });
-      expect(construct.artifactPrefix).toBe("TinyLlama/TinyLlama-1.1B-Chat-v1.0/main/neuronx-2.21.0/tp2-np1024-bs2-f16-opt3-qs8/");
+      expect(construct.artifactPrefix).toBe("TinyLlama/TinyLlama-1.1B-Chat-v1.0/main/neuronx-2.25.0/tp2-np1024-bs2-f16-opt3-qs8/");
       expect(userData(json)).toContain("export NEURONX_QUANT_DTYPE='s8'");
       expect(userData(json)).toContain("export NEURON_CC_FLAGS='--model-type=transformer -O3'");
     });
 
     test("a pinned revision is part of the cache key", () => {
       const { construct } = compile({ model: Model.fromHuggingFace("TinyLlama/TinyLlama-1.1B-Chat-v1.0", { revision: "refs/pr/12" }) });
-      expect(construct.artifactPrefix).toMatch(/^TinyLlama\/TinyLlama-1\.1B-Chat-v1\.0\/refs_2fpr_2f12\/neuronx-2\.21\.0\//);
+      expect(construct.artifactPrefix).toMatch(/^TinyLlama\/TinyLlama-1\.1B-Chat-v1\.0\/refs_2fpr_2f12\/neuronx-2\.25\.0\//);
     });
 
     test("bucket as a name: nothing is created and the ARNs name it", () => {
@@ -527,21 +528,24 @@ describe("NeuronxCompile", () => {
     };
 
     test.each([
-      [{ bucket: "My_Bucket" }, /bucket must be an S3 bucket name .* got "My_Bucket"/],
+      [{ bucket: "My_Bucket" }, /bucket must be an S3 bucket name: .* got "My_Bucket", which contains "M"/],
       [{ bucket: "models", bucketForceDestroy: true }, /bucketForceDestroy applies only to the bucket this construct creates/],
-      [{ subnetId: "sn-1" }, /subnetId must be a subnet id such as "subnet-0123456789abcdef0", got "sn-1"/],
-      [{ amiId: "ubuntu" }, /amiId must be an AMI id such as "ami-0123456789abcdef0", got "ubuntu"/],
+      [{ subnetId: "sn-1" }, /subnetId must be a subnet id, .* e\.g\. "subnet-0123456789abcdef0"; got "sn-1"/],
+      [{ amiId: "ubuntu" }, /amiId must be an AMI id, .* e\.g\. "ami-0123456789abcdef0"; got "ubuntu"/],
       [{ amiId: "ami-0123456789abcdef0", amiSsmParameter: "/x" }, /amiId and amiSsmParameter both name the AMI; set only one/],
-      [{ amiSsmParameter: "image_id" }, /amiSsmParameter must be an SSM parameter name starting with "\/", got "image_id"/],
-      [{ huggingFaceTokenSecretArn: "hf_abc" }, /huggingFaceTokenSecretArn must be a Secrets Manager secret ARN .* got "hf_abc"/],
-      [{ deadlineMinutes: 5 }, /deadlineMinutes must be a whole number from 10 to 2880, got 5/],
-      [{ pollIntervalSeconds: 1 }, /pollIntervalSeconds must be a whole number from 5 to 600, got 1/],
+      [{ amiSsmParameter: "image_id" }, /amiSsmParameter must be an SSM parameter name starting with "\/".* got "image_id"/],
+      [
+        { huggingFaceTokenSecretArn: "hf_abc" },
+        /huggingFaceTokenSecretArn must be a Secrets Manager secret ARN, .* got a value of 6 characters \(not shown: it may be the secret itself\)/,
+      ],
+      [{ deadlineMinutes: 5 }, /deadlineMinutes must be a whole number of minutes from 10 to 2880, got 5/],
+      [{ pollIntervalSeconds: 1 }, /pollIntervalSeconds must be a whole number of seconds from 5 to 600, got 1/],
       [
         { deadlineMinutes: 10, pollIntervalSeconds: 300 },
         /pollIntervalSeconds must be at most a quarter of deadlineMinutes \(150 seconds\), got 300/,
       ],
-      [{ abandonAfterMinutes: 0 }, /abandonAfterMinutes must be a whole number from 1 to 1440, got 0/],
-      [{ abandonAfterMinutes: 2.5 }, /abandonAfterMinutes must be a whole number from 1 to 1440, got 2.5/],
+      [{ abandonAfterMinutes: 0 }, /abandonAfterMinutes must be a whole number of minutes from 1 to 1440, got 0/],
+      [{ abandonAfterMinutes: 2.5 }, /abandonAfterMinutes must be a whole number of minutes from 1 to 1440, got 2.5/],
       [{ abandonAfterMinutes: 60, deadlineMinutes: 30 }, /abandonAfterMinutes must be at most deadlineMinutes \(30\), got 60/],
       [
         { abandonAfterMinutes: 1 },
@@ -551,13 +555,16 @@ describe("NeuronxCompile", () => {
         { model: Model.fromHuggingFace("TinyLlama/TinyLlama-1.1B-Chat-v1.0", { revision: "a/".repeat(63) + "a" }), bucket: "models" },
         /the cache key ".*" is \d+ characters, more than the 256 of the instance tag that carries it; use a shorter revision/,
       ],
-      [{ rootVolumeSizeGiB: 50 }, /rootVolumeSizeGiB must be a whole number from 100 to 16384, got 50/],
+      [{ rootVolumeSizeGiB: 50 }, /rootVolumeSizeGiB must be a whole number of GiB from 100 to 16384, got 50/],
       [
         { rootVolumeSizeGiB: 100 },
         /rootVolumeSizeGiB must hold the DLAMI, the container image and the checkpoint, about 140 GiB .* got 100/,
       ],
-      [{ tags: { "aws:owner": "x" } }, /tags keys must be 1 to 128 characters and not start with "aws:", got "aws:owner"/],
-      [{ tags: { Note: "x".repeat(257) } }, /tags\["Note"\] must be at most 256 characters, got 257/],
+      [{ tags: { "aws:owner": "x" } }, /tags key "aws:owner" must be a tag key of 1 to 128 .* got "aws:owner", which starts with "aws:"/],
+      [
+        { tags: { Note: "x".repeat(257) } },
+        /tags\["Note"\] must be a tag value of at most 256 .* \(257 characters\), which is 257 characters long/,
+      ],
       [{ instanceType: "inf2.large" }, /instanceType must be one of inf2\.xlarge, .* got "inf2\.large"/],
       [
         { compileOptions: { tpDegree: 8 }, instanceType: "inf2.8xlarge" },

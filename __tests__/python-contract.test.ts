@@ -1,7 +1,9 @@
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { SETTINGS_ENV } from "../lib/compile-settings";
+import { MODEL_ARCHITECTURES, SERVED_ARCHITECTURES } from "../lib/model";
 import { AMP_BYTES, OPT_LEVELS, QUANT_DTYPE_BYTES, TP_DEGREES } from "../lib/neuron-spec";
+import { ENDPOINT_DEFAULTS, SERVING_ENV } from "../lib/realtime-endpoint";
 
 // The compile script and the inference code read what the constructs write: the same variable names and allowed values.
 const python = JSON.parse(
@@ -10,18 +12,24 @@ const python = JSON.parse(
     [
       "-c",
       "import json; from neuronx_compile import constants as c; print(json.dumps({k: getattr(c, k) for k in " +
-        "('SETTINGS_ENV', 'TP_DEGREES', 'AMP_TYPES', 'QUANT_DTYPES', 'OPT_LEVELS')}))",
+        "('SETTINGS_ENV', 'TP_DEGREES', 'AMP_TYPES', 'QUANT_DTYPES', 'OPT_LEVELS', 'SERVED_MODEL_TYPES', 'UNSAVABLE_MODEL_TYPES')}))",
     ],
     { cwd: path.join(__dirname, "..", "python"), encoding: "utf8" },
   ),
 );
 
-const serving = JSON.parse(
-  execFileSync("python3", ["-c", "import json; from neuronx_inference import constants as c; print(json.dumps(c.SETTINGS_ENV))"], {
-    cwd: path.join(__dirname, "..", "python", "serving"),
-    encoding: "utf8",
-  }),
+const servingConstants = JSON.parse(
+  execFileSync(
+    "python3",
+    [
+      "-c",
+      "import json; from neuronx_inference import constants as c; " +
+        "print(json.dumps({k: getattr(c, k) for k in ('SETTINGS_ENV', 'MAX_NEW_TOKENS_ENV', 'DEFAULT_MAX_NEW_TOKENS_LIMIT')}))",
+    ],
+    { cwd: path.join(__dirname, "..", "python", "serving"), encoding: "utf8" },
+  ),
 );
+const serving = servingConstants.SETTINGS_ENV;
 
 describe("the Python compile script, the inference code and the constructs", () => {
   test("name the compile settings' environment variables alike", () => {
@@ -36,5 +44,15 @@ describe("the Python compile script, the inference code and the constructs", () 
     expect(python.AMP_TYPES).toEqual(Object.keys(AMP_BYTES));
     expect(python.QUANT_DTYPES).toEqual(Object.keys(QUANT_DTYPE_BYTES));
     expect(python.OPT_LEVELS).toEqual(OPT_LEVELS);
+  });
+
+  test("accept and refuse the same model families", () => {
+    expect(python.SERVED_MODEL_TYPES).toEqual(SERVED_ARCHITECTURES);
+    expect([...python.SERVED_MODEL_TYPES, ...python.UNSAVABLE_MODEL_TYPES].sort()).toEqual(Object.keys(MODEL_ARCHITECTURES).sort());
+  });
+
+  test("name the serving limit alike, with the same default", () => {
+    expect(servingConstants.MAX_NEW_TOKENS_ENV).toBe(SERVING_ENV.maxNewTokens);
+    expect(servingConstants.DEFAULT_MAX_NEW_TOKENS_LIMIT).toBe(ENDPOINT_DEFAULTS.maxNewTokens);
   });
 });

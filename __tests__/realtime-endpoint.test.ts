@@ -68,14 +68,17 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
         SAGEMAKER_CONTAINER_LOG_LEVEL: "20",
         SAGEMAKER_MODEL_SERVER_WORKERS: "1",
         SAGEMAKER_MODEL_SERVER_TIMEOUT: String(variant(json).container_startup_health_check_timeout_in_seconds),
-        SAGEMAKER_STARTUP_TIMEOUT: String(variant(json).container_startup_health_check_timeout_in_seconds),
         NEURON_RT_NUM_CORES: "2",
+        PYTHONPATH: "/opt/ml/model/code/test-inference",
+        NEURONX_MAX_NEW_TOKENS: "512",
       });
+      // Read by the toolkit only on its non-TorchServe path (sagemaker-pytorch-inference 2.0.25).
+      expect(model(json).primary_container.environment.SAGEMAKER_STARTUP_TIMEOUT).toBeUndefined();
     });
 
     test("the image is the one that compiled, the region's DLC", () => {
       expect(model(json).primary_container.image).toMatch(
-        /\.dkr\.ecr\..*\/pytorch-inference-neuronx:2\.5\.1-neuronx-py310-sdk2\.21\.0-ubuntu22\.04$/,
+        /\.dkr\.ecr\..*\/pytorch-inference-neuronx:2\.7\.0-neuronx-py310-sdk2\.25\.0-ubuntu22\.04$/,
       );
       expect(model(json).primary_container.mode).toBe("SingleModel");
     });
@@ -111,9 +114,10 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
       ]);
     });
 
-    test("uploads the default inference code to <prefix>code/", () => {
+    test("uploads the default inference code to its own folder, <prefix>code/<endpoint name>/, which PYTHONPATH names", () => {
       const code = json.resource.aws_s3_object.inference_code;
-      expect(code.key).toBe(`${compile.artifactPrefix}code/\${each.value}`);
+      expect(code.key).toBe(`${compile.artifactPrefix}code/test-inference/\${each.value}`);
+      expect(model(json).primary_container.environment.PYTHONPATH).toBe("/opt/ml/model/code/test-inference");
       expect(code.for_each).toMatch(/fileset\("assets\/[^"]+", "\*\*"\)/);
       expect(fs.existsSync(path.join(DEFAULT_INFERENCE_CODE_DIR, "inference.py"))).toBe(true);
     });
@@ -128,6 +132,7 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
         volume_size_in_gb: scaled.volumeSizeGiB,
         model_data_download_timeout_in_seconds: scaled.downloadTimeout,
         container_startup_health_check_timeout_in_seconds: scaled.startupTimeout,
+        inference_ami_version: "al2-ami-sagemaker-inference-neuron-2",
       });
       expect(config(json).kms_key_arn).toBeUndefined();
       expect(config(json).data_capture_config).toBeUndefined();
@@ -164,9 +169,9 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
   describe("scaled defaults", () => {
     test.each([
       ["1.1B", 1.1e9 * 2, 30, 631, 641],
-      ["7B", 14e9, 37, 796, 861],
-      ["70B", 140e9, 271, 2556, 3208],
-      ["180B", 360e9, 681, 3600, 3600],
+      ["7B", 14e9, 30, 796, 861],
+      ["70B", 140e9, 141, 2556, 3208],
+      ["180B", 360e9, 346, 3600, 3600],
     ])("for %s of artifacts: volume, download and startup timeouts within SageMaker's limits", (_n, bytes, volume, download, startup) => {
       expect(scaledDefaults(bytes)).toEqual({ volumeSizeGiB: volume, downloadTimeout: download, startupTimeout: startup });
     });
@@ -196,7 +201,7 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
         model_data_download_timeout_in_seconds: 1200,
         container_startup_health_check_timeout_in_seconds: 1800,
       });
-      expect(model(json).primary_container.environment.SAGEMAKER_STARTUP_TIMEOUT).toBe("1800");
+      expect(model(json).primary_container.environment.SAGEMAKER_MODEL_SERVER_TIMEOUT).toBe("1800");
     });
 
     test("kmsKeyArn encrypts the volumes", () => {
@@ -214,7 +219,8 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
         capture_content_type_header: { json_content_types: ["application/json"] },
       });
       expect(statements(json).find((s) => s.sid === "WriteDataCapture").resources).toEqual([
-        "arn:${data.aws_partition.current.partition}:s3:::captures/chat/*",
+        // SageMaker writes <destination>/<endpoint name>/...: the role may write there only.
+        "arn:${data.aws_partition.current.partition}:s3:::captures/chat/test-inference/*",
       ]);
     });
 
@@ -253,8 +259,8 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
     });
 
     test("containerImage of the same SDK replaces the image", () => {
-      const uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my/neuron:2.21.0";
-      const { json } = endpoint({ containerImage: NeuronxContainerImage.fromEcrUri(uri, "2.21.0") });
+      const uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my/neuron:2.25.0";
+      const { json } = endpoint({ containerImage: NeuronxContainerImage.fromEcrUri(uri, "2.25.0") });
       expect(model(json).primary_container.image).toBe(uri);
     });
 
@@ -279,7 +285,51 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
       });
       const assetDir = out.json.resource.aws_s3_object.inference_code.source.split("/${each.value}")[0];
       expect(assetDir).toMatch(/^assets\//);
-      expect(out.json.resource.aws_s3_object.inference_code.key).toMatch(/code\/\$\{each\.value\}$/);
+      expect(out.json.resource.aws_s3_object.inference_code.key).toMatch(/code\/test-inference\/\$\{each\.value\}$/);
+    });
+
+    test("inferenceAmiVersion sets the production variant's AMI", () => {
+      expect(variant(endpoint({ inferenceAmiVersion: "al2-ami-sagemaker-inference-neuron-2" }).json).inference_ami_version).toBe(
+        "al2-ami-sagemaker-inference-neuron-2",
+      );
+    });
+
+    test("maxNewTokens caps what a request may ask for", () => {
+      expect(model(endpoint({ maxNewTokens: 128 }).json).primary_container.environment.NEURONX_MAX_NEW_TOKENS).toBe("128");
+    });
+  });
+
+  describe("two endpoints on one compile", () => {
+    const dirs = ["a", "b"].map((name) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `code-${name}-`));
+      fs.writeFileSync(path.join(dir, "inference.py"), `NAME = "${name}"\n`);
+      return dir;
+    });
+    const out = synth((stack) => {
+      const compile = new NeuronxCompile(stack, "Compile", { model: TINY() });
+      dirs.forEach(
+        (dir, i) =>
+          new Endpoint(stack, `Chat${i}`, { modelData: TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompile(compile, dir) }),
+      );
+    });
+    const objects = Object.values(out.json.resource.aws_s3_object as Record<string, { key: string }>).filter((o) =>
+      o.key.includes("/code/"),
+    );
+    const models = Object.values(out.json.resource.aws_sagemaker_model as Record<string, any>);
+
+    test("upload their code to different folders of the same model data", () => {
+      expect(objects.map((o) => o.key.replace(/^.*\/code\//, "code/")).sort()).toEqual([
+        "code/test-chat0/${each.value}",
+        "code/test-chat1/${each.value}",
+      ]);
+    });
+
+    test("each model reads the same prefix and points the toolkit at its own folder", () => {
+      expect(new Set(models.map((m) => m.primary_container.model_data_source.s3_data_source[0].s3_uri)).size).toBe(1);
+      expect(models.map((m) => m.primary_container.environment.PYTHONPATH).sort()).toEqual([
+        "/opt/ml/model/code/test-chat0",
+        "/opt/ml/model/code/test-chat1",
+      ]);
     });
   });
 
@@ -326,9 +376,9 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
     test.each([
       [
         { prefix: "/llama/8b/" },
-        /prefix must be the key prefix of the artifacts, not starting with "\/" and ending with "\/", got "\/llama\/8b\/"/,
+        /prefix must be an S3 key prefix ending with "\/", not starting with "\/", .* got "\/llama\/8b\/", which starts with "\/"/,
       ],
-      [{ prefix: "llama/8b" }, /prefix must be the key prefix .* got "llama\/8b"/],
+      [{ prefix: "llama/8b" }, /prefix must be an S3 key prefix .* got "llama\/8b", which does not end with "\/"/],
       [{ compileOptions: { nPositions: 4096 } }, /compileOptions\.tpDegree is required: the artifacts were compiled for one TP degree/],
       [{ customCodeDir: "/nonexistent/code" }, /customCodeDir must be a directory, got "\/nonexistent\/code"/],
     ])("throws for %j", (extra, message) => {
@@ -349,6 +399,10 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
         /instanceType must be one of ml\.inf2\.xlarge, ml\.inf2\.8xlarge, ml\.inf2\.24xlarge, ml\.inf2\.48xlarge, got "ml\.g5\.xlarge"/,
       ],
       [{ instanceType: "inf2.xlarge" }, /instanceType must be one of ml\.inf2\.xlarge, .* got "inf2\.xlarge"/],
+      [
+        { instanceType: "ml.inf1.xlarge" },
+        /instanceType ml\.inf1\.xlarge is an Inf1 type\. Inf1 \(Inferentia1\) is not supported: transformers-neuronx runs only on Inf2 and Trn1, .*; use an Inf2 type \(ml\.inf2\.xlarge, /,
+      ],
       [{ instanceCount: 0 }, /instanceCount must be a whole number from 1 to 100, got 0/],
       [{ endpointName: "my_endpoint" }, /endpointName must be 1 to 63 letters, digits and hyphens, .* got "my_endpoint"/],
       [{ endpointName: "x".repeat(64) }, /endpointName must be 1 to 63/],
@@ -362,17 +416,20 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
         { containerStartupHealthCheckTimeoutSeconds: 4000 },
         /containerStartupHealthCheckTimeoutSeconds must be a whole number of seconds from 60 to 3600, got 4000/,
       ],
-      [{ kmsKeyArn: "alias/mine" }, /kmsKeyArn must be a KMS key ARN .* got "alias\/mine"/],
+      [{ kmsKeyArn: "alias/mine" }, /kmsKeyArn must be a KMS key ARN, .* got "alias\/mine"/],
       [
         { dataCapture: { destinationS3Uri: "captures" } },
-        /dataCapture\.destinationS3Uri must be an S3 URI such as "s3:\/\/my-bucket\/capture", got "captures"/,
+        /dataCapture\.destinationS3Uri must be an S3 URI, .* e\.g\. "s3:\/\/my-bucket\/capture"; got "captures"/,
       ],
       [
         { dataCapture: { destinationS3Uri: "s3://c/p", samplingPercentage: 101 } },
         /dataCapture\.samplingPercentage must be a whole number from 0 to 100, got 101/,
       ],
       [{ dataCapture: { destinationS3Uri: "s3://c/p", captureInput: false, captureOutput: false } }, /dataCapture captures nothing/],
-      [{ vpcConfig: { subnetIds: [], securityGroupIds: ["sg-1"] } }, /vpcConfig\.subnetIds must name at least one subnet/],
+      [
+        { vpcConfig: { subnetIds: [], securityGroupIds: ["sg-0123456789abcdef0"] } },
+        /vpcConfig\.subnetIds must name 1 to 16 subnet ids, got 0/,
+      ],
       [
         { autoScaling: { minCapacity: 3, maxCapacity: 2, targetInvocationsPerInstance: 10 } },
         /autoScaling\.maxCapacity must be at least minCapacity \(3\), got 2/,
@@ -394,12 +451,23 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
         /environment\.NEURONX_TP_DEGREE is a compile setting, set from the artifacts so that compile and serving agree/,
       ],
       [{ environment: { NEURON_CC_FLAGS: "-O3" } }, /environment\.NEURON_CC_FLAGS is a compile setting/],
-      [{ environment: { "bad-name": "x" } }, /environment keys must be variable names, got "bad-name"/],
-      [{ tags: { "aws:x": "y" } }, /tags keys must be 1 to 128 characters/],
+      [{ environment: { "bad-name": "x" } }, /environment key "bad-name" must be a variable name: .* got "bad-name", which contains "-"/],
+      [{ tags: { "aws:x": "y" } }, /tags key "aws:x" must be a tag key of 1 to 128 .* which starts with "aws:"/],
       [
         { containerImage: NeuronxContainerImage.fromEcrUri("123456789012.dkr.ecr.us-east-1.amazonaws.com/n:2.20.2", "2.20.2") },
-        /containerImage carries the Neuron SDK 2\.20\.2, but the artifacts were compiled with 2\.21\.0; NEFFs load only in the runtime that compiled them/,
+        /containerImage carries the Neuron SDK 2\.20\.2, but the artifacts were compiled with 2\.25\.0; NEFFs load only in the runtime that compiled them/,
       ],
+      [
+        { inferenceAmiVersion: "al2-ami-sagemaker-inference-gpu-3-1" },
+        /inferenceAmiVersion must be a SageMaker inference AMI with the Neuron driver \(al2-ami-sagemaker-inference-neuron-2\), got "al2-ami-sagemaker-inference-gpu-3-1"/,
+      ],
+      [{ maxNewTokens: 0 }, /maxNewTokens must be a whole number of tokens \(below the nPositions 4096 .*\) from 1 to 4095, got 0/],
+      [{ maxNewTokens: 4096 }, /maxNewTokens must be a whole number of tokens .* from 1 to 4095, got 4096/],
+      [
+        { environment: { PYTHONPATH: "/opt/ml/model/code" } },
+        /environment\.PYTHONPATH is set by the construct \(it points the toolkit at this endpoint's inference code\); remove it/,
+      ],
+      [{ environment: { NEURONX_MAX_NEW_TOKENS: "9" } }, /environment\.NEURONX_MAX_NEW_TOKENS is set by maxNewTokens; remove it/],
     ])("throws for %j", (props, message) => {
       expect(problems(props as Partial<EndpointProps>)).toMatch(message);
     });
@@ -422,21 +490,6 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
     test("throws when the instance type lacks the host memory to serve", () => {
       expect(problems({ instanceType: "ml.inf2.xlarge" }, Model.fromHuggingFace("meta-llama/Meta-Llama-3-8B-Instruct"))).toMatch(
         /instanceType ml\.inf2\.xlarge has 16 GiB of host memory, but serving meta-llama\/Meta-Llama-3-8B-Instruct needs about 17 GiB; use ml\.inf2\.8xlarge/,
-      );
-    });
-
-    test("throws when the artifacts need a volume over SageMaker's limit", () => {
-      const error = thrown(() =>
-        synth((stack) => {
-          const compile = new NeuronxCompile(stack, "Compile", {
-            model: Model.fromHuggingFace("tiiuae/falcon-180B"),
-            compileOptions: { quantDtype: QuantDtype.S8 },
-          });
-          new Endpoint(stack, "Inference", { modelData: TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompile(compile) });
-        }),
-      ) as Error;
-      expect(error.message).toMatch(
-        /the artifacts of tiiuae\/falcon-180B \(about 336 GiB\) need a 681 GiB volume .* over SageMaker's 512 GiB/,
       );
     });
 

@@ -156,6 +156,17 @@ describe("sizeModel", () => {
       );
     });
 
+    test.each([
+      ["instanceType", { compileInstanceType: "inf1.xlarge" }],
+      ["servingInstanceType", { servingInstanceType: "inf1.6xlarge" }],
+    ])("throws for an Inf1 %s, pointing to Inf2", (prop, more) => {
+      expect(() => size(1e9, {}, more)).toThrow(
+        new RegExp(
+          `${prop} inf1\\.\\w+ is an Inf1 type\\. Inf1 \\(Inferentia1\\) is not supported: .* use an Inf2 type \\(inf2\\.xlarge, `,
+        ),
+      );
+    });
+
     test("names the model in messages when given", () => {
       expect(() => sizeModel({ parameters: 405e9, options: options(), modelName: "meta-llama/Llama-3.1-405B" })).toThrow(
         /meta-llama\/Llama-3\.1-405B \(405B parameters, bf16\) is too large/,

@@ -56,10 +56,19 @@ describe("CompileStack", () => {
     expect(JSON.stringify(json)).not.toContain(path.resolve(__dirname, ".."));
   });
 
+  test("NEURONX_ARCHITECTURE states the family of a model whose id shows another one", () => {
+    expect(() => compileStack({ NEURONX_MODEL_ID: "acme/qwen-data-llama-ft-7b" })).toThrow(/names the qwen2 \/ qwen3 architecture/);
+    const { stack } = compileStack({ NEURONX_MODEL_ID: "acme/qwen-data-llama-ft-7b", NEURONX_ARCHITECTURE: "llama" });
+    expect(stack).toBeDefined();
+    expect(() => compileStack({ NEURONX_MODEL_ID: "acme/bot-7b", NEURONX_ARCHITECTURE: "qwen2" })).toThrow(
+      /architecture must be a ModelArchitecture \(llama, code_llama, mistral, mixtral, gpt2, opt, bloom\), got "qwen2"/,
+    );
+  });
+
   test("takes the model and options from the environment", () => {
     const { stack } = compileStack({ NEURONX_MODEL_ID: "meta-llama/Meta-Llama-3-8B-Instruct", NEURONX_N_POSITIONS: "8192" });
     const other = JSON.parse(Testing.synth(stack));
-    expect(other.output.artifact_prefix.value).toBe("meta-llama/Meta-Llama-3-8B-Instruct/main/neuronx-2.21.0/tp2-np8192-bs1-bf16-opt2/");
+    expect(other.output.artifact_prefix.value).toBe("meta-llama/Meta-Llama-3-8B-Instruct/main/neuronx-2.25.0/tp2-np8192-bs1-bf16-opt2/");
     expect(other.output.serving_instance_type.value).toBe("inf2.8xlarge");
   });
 

@@ -1,66 +1,58 @@
 import { Fn, TerraformLocal } from "cdktf";
 import { Construct } from "constructs";
-import { ValidationError } from "./errors";
 import { currentPartition, currentRegion, stackSingleton } from "./private/stack-singletons";
-import { PATTERNS } from "./patterns";
+import { PATTERNS, RULES } from "./patterns";
+import { Validator } from "./private/validation";
 
 /**
- * Accounts of the AWS Deep Learning Containers registries, by region.
- * Source: aws/deep-learning-containers, reference/region_availability.md, and the
- * SageMaker Python SDK's image_uri_config for the GovCloud regions.
+ * Accounts of the AWS Deep Learning Containers registries, by region, for the regions that carry the Neuron
+ * images: the "Neuron Container: Available" rows of the region table in aws/deep-learning-containers
+ * available_images.md (commit bbf69f1f93, 2026-02-06, the last version with the Neuron column before the file
+ * moved to the documentation site). Regions with a DLC registry but no Neuron image (us-west-1, eu-west-2,
+ * eu-north-1, ca-central-1, the China regions, ...) and regions in no table (GovCloud, me-west-1) are left out:
+ * use `NeuronxContainerImage.fromEcrUri` with a copy of the image there.
  */
 export const DLC_REGISTRY_ACCOUNTS: Readonly<Record<string, string>> = {
-  "af-south-1": "626614931356",
-  "ap-east-1": "871362719292",
   "ap-east-2": "975050140332",
   "ap-northeast-1": "763104351884",
-  "ap-northeast-2": "763104351884",
-  "ap-northeast-3": "364406365360",
   "ap-south-1": "763104351884",
-  "ap-south-2": "772153158452",
   "ap-southeast-1": "763104351884",
   "ap-southeast-2": "763104351884",
-  "ap-southeast-3": "907027046896",
-  "ap-southeast-4": "457447274322",
-  "ap-southeast-5": "550225433462",
-  "ap-southeast-7": "590183813437",
-  "ca-central-1": "763104351884",
-  "ca-west-1": "204538143572",
-  "cn-north-1": "727897471807",
-  "cn-northwest-1": "727897471807",
   "eu-central-1": "763104351884",
-  "eu-central-2": "380420809688",
-  "eu-north-1": "763104351884",
-  "eu-south-1": "692866216735",
-  "eu-south-2": "503227376785",
   "eu-west-1": "763104351884",
-  "eu-west-2": "763104351884",
   "eu-west-3": "763104351884",
-  "il-central-1": "780543022126",
-  "me-central-1": "914824155844",
-  "me-south-1": "217643126080",
-  "me-west-1": "124382933778",
-  "mx-central-1": "637423239942",
   "sa-east-1": "763104351884",
   "us-east-1": "763104351884",
   "us-east-2": "763104351884",
-  "us-gov-east-1": "446045086412",
-  "us-gov-west-1": "442386744353",
-  "us-west-1": "763104351884",
   "us-west-2": "763104351884",
 };
 
 /**
- * The pinned PyTorch inference Neuron DLC. transformers-neuronx ended with the
- * Neuron 2.2x releases, so the image is pinned, never "latest": it compiles on
- * the instance and serves on SageMaker, so the NEFFs match the runtime.
+ * The pinned PyTorch inference Neuron DLC: the last release that carries transformers-neuronx, still listed in
+ * aws/deep-learning-containers docs/src/data/pytorch-inference-neuronx/2.7-neuronx-sdk2.25.0.yml (2026-08).
+ * What it carries, from its Dockerfile (aws-neuron/deep-learning-containers, tag 2.25.0,
+ * docker/pytorch/inference/2.7.0/Dockerfile.neuronx): torch-neuronx 2.7.0.2.9.9357, transformers-neuronx
+ * 0.13.1216, neuronx-cc 2.20.9961.0, transformers 4.48, Python 3.10, TorchServe 0.11.0 and the SageMaker PyTorch
+ * inference toolkit (sagemaker-pytorch-inference) 2.0.25. The 2.21.0 tag pinned before (toolkit 2.0.21) is no
+ * longer listed; 2.0.21 to 2.0.25 changed error logging and TorchServe's token authorization only. It compiles on
+ * the instance and serves on SageMaker, so the NEFFs match the runtime; never "latest".
  */
 export const NEURONX_DLC = {
   repository: "pytorch-inference-neuronx",
-  tag: "2.5.1-neuronx-py310-sdk2.21.0-ubuntu22.04",
-  neuronSdkVersion: "2.21.0",
-  transformersNeuronxVersion: "0.13.322",
+  tag: "2.7.0-neuronx-py310-sdk2.25.0-ubuntu22.04",
+  neuronSdkVersion: "2.25.0",
+  transformersNeuronxVersion: "0.13.1216",
+  torchNeuronxVersion: "2.7.0.2.9.9357",
+  sagemakerPytorchInferenceVersion: "2.0.25",
+  torchServeVersion: "0.11.0",
 } as const;
+
+/**
+ * Neuron SDK releases whose PyTorch inference DLC carries transformers-neuronx and reads Hugging Face checkpoints
+ * directly: from 2.18 (transformers-neuronx 0.10, no split checkpoint) to 2.25 (0.13.1216; the 2.26 Dockerfiles
+ * install no transformers-neuronx, aws-neuron/deep-learning-containers tag 2.26.0).
+ */
+export const TRANSFORMERS_NEURONX_SDK_RANGE = { minMinor: 18, maxMinor: 25 } as const;
 
 /** Where an image is and what it may be pulled with. */
 export interface ContainerImageConfig {
@@ -84,7 +76,7 @@ export abstract class NeuronxContainerImage {
   /**
    * An image in a private ECR repository, e.g. a copy of the DLC or one you built from it.
    * @param imageUri `<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>` (or `@sha256:<digest>`)
-   * @param neuronSdkVersion the Neuron SDK release inside it, e.g. `2.21.0`; part of the cache key
+   * @param neuronSdkVersion the Neuron SDK release inside it, 2.18 to 2.25 (the releases with transformers-neuronx), e.g. `2.25.0`; part of the cache key
    */
   public static fromEcrUri(imageUri: string, neuronSdkVersion: string): NeuronxContainerImage {
     return new EcrImage(imageUri, neuronSdkVersion);
@@ -118,7 +110,7 @@ class DlcImage extends NeuronxContainerImage {
       regionCheck: {
         condition: Fn.contains(Fn.keys(accounts.expression), region),
         errorMessage:
-          "The AWS Deep Learning Containers registry is not known for this region. Use a region from local.neuronx_dlc_registry_accounts, or set containerImage to NeuronxContainerImage.fromEcrUri(...) with a copy of the image in your own ECR repository.",
+          "The PyTorch inference Neuron DLC is not published in this region (local.neuronx_dlc_registry_accounts lists the regions that carry it). Use one of those regions, or set containerImage to NeuronxContainerImage.fromEcrUri(...) with a copy of the image in your own ECR repository.",
       },
     };
   }
@@ -126,8 +118,26 @@ class DlcImage extends NeuronxContainerImage {
 
 const ECR_URI = PATTERNS.ecrImageUri;
 const SDK_VERSION = /^2\.\d+(\.\d+)?$/;
-/** Neuron 2.18 (transformers-neuronx 0.10) is the first that loads Hub checkpoints without a split copy. */
-const MIN_SDK_MINOR = 18;
+
+/** Why an SDK version cannot compile and serve with transformers-neuronx, or undefined when it can. */
+export function neuronSdkVersionProblem(neuronSdkVersion: string): string | undefined {
+  const { minMinor, maxMinor } = TRANSFORMERS_NEURONX_SDK_RANGE;
+  const minor = SDK_VERSION.test(neuronSdkVersion) ? Number(neuronSdkVersion.split(".")[1]) : -1;
+  if (minor < minMinor) {
+    return (
+      `neuronSdkVersion must be a Neuron SDK 2.x release such as "${NEURONX_DLC.neuronSdkVersion}", since 2.${minMinor} ` +
+      `(transformers-neuronx reads Hugging Face checkpoints directly from then on), got ${JSON.stringify(neuronSdkVersion)}`
+    );
+  }
+  if (minor > maxMinor) {
+    return (
+      `neuronSdkVersion must be at most 2.${maxMinor}: the Neuron DLCs carry transformers-neuronx only up to SDK 2.${maxMinor}, ` +
+      `so an image of ${neuronSdkVersion} fails at "import transformers_neuronx" on the instance, got ${JSON.stringify(neuronSdkVersion)}; ` +
+      `use an image of 2.${minMinor} to 2.${maxMinor} (the default is ${NEURONX_DLC.neuronSdkVersion}), or the optimum-neuron backend for newer SDKs (a separate issue)`
+    );
+  }
+  return undefined;
+}
 
 class EcrImage extends NeuronxContainerImage {
   private readonly parts: RegExpExecArray;
@@ -137,23 +147,15 @@ class EcrImage extends NeuronxContainerImage {
     public readonly neuronSdkVersion: string,
   ) {
     super();
-    const problems: string[] = [];
-    const parts = ECR_URI.exec(imageUri);
-    if (!parts) {
-      problems.push(
-        `imageUri must be a private ECR image, <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>, ` +
-          `because SageMaker pulls only from ECR; got ${JSON.stringify(imageUri)}`,
-      );
-    }
-    const minor = SDK_VERSION.test(neuronSdkVersion) ? Number(neuronSdkVersion.split(".")[1]) : -1;
-    if (minor < MIN_SDK_MINOR) {
-      problems.push(
-        `neuronSdkVersion must be a Neuron SDK 2.x release such as "2.21.0", since 2.${MIN_SDK_MINOR} (transformers-neuronx reads ` +
-          `Hugging Face checkpoints directly from then on), got ${JSON.stringify(neuronSdkVersion)}`,
-      );
-    }
-    if (problems.length > 0) throw new ValidationError("NeuronxContainerImage.fromEcrUri", problems);
-    this.parts = parts as RegExpExecArray;
+    // The URI reaches the user data, the IAM policy (its repository ARN) and SageMaker: a literal, checked whole.
+    const v = new Validator();
+    const why = "it names the repository the roles may pull from and the cache key";
+    v.string("imageUri", imageUri, RULES.ecrImageUri, { optional: false, refuseReference: why });
+    const sdkOk = v.string("neuronSdkVersion", neuronSdkVersion, RULES.neuronSdkVersion, { optional: false, refuseReference: why });
+    const sdkProblem = sdkOk ? neuronSdkVersionProblem(neuronSdkVersion) : undefined;
+    if (sdkProblem) v.problems.add(sdkProblem);
+    v.problems.throwIfAny("NeuronxContainerImage.fromEcrUri");
+    this.parts = ECR_URI.exec(imageUri) as RegExpExecArray;
   }
 
   public bind(scope: Construct): ContainerImageConfig {

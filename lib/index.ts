@@ -9,4 +9,7 @@ export * from "./user-data";
 export * from "./s3-object-waiter";
 export * from "./neuronx-compile";
 export * from "./model-data";
+export * from "./sagemaker-spec";
+export * from "./sagemaker-endpoint-core";
 export * from "./realtime-endpoint";
+export * from "./portable-local-backend";

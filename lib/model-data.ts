@@ -5,14 +5,18 @@ import { Construct } from "constructs";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { CompileSettings } from "./compile-settings";
 import { NeuronxContainerImage } from "./container-images";
-import { Problems, ValidationError } from "./errors";
+import { ValidationError } from "./errors";
 import { CompileOptions, Model, resolveCompileOptions } from "./model";
 import { NeuronxCompile } from "./neuronx-compile";
+import { RULES } from "./patterns";
+import { packageAsset } from "./private/assets";
+import { listShippedFiles } from "./private/s3-directory";
 import { currentPartition } from "./private/stack-singletons";
+import { PlanCheck, Validator, show } from "./private/validation";
 import { Sizing, sizeModel } from "./sizing";
 
 /** The default inference code: a chat API (python/serving: inference.py and its package). */
-export const DEFAULT_INFERENCE_CODE_DIR = path.join(__dirname, "..", "python", "serving");
+export const DEFAULT_INFERENCE_CODE_DIR = packageAsset("python/serving");
 
 /** What an endpoint needs to know about the artifacts it serves. */
 export interface ModelDataConfig {
@@ -30,11 +34,30 @@ export interface ModelDataConfig {
   readonly containerImage: NeuronxContainerImage;
   /** Sizing of the model for its TP degree: the default serving instance, and the artifact size. */
   readonly sizing: Sizing;
-  /** The inference code directory, uploaded to `<prefix>code/`. */
+  /** The inference code directory, uploaded by each endpoint to `<prefix>code/<endpoint name>/`. */
   readonly codeDir: string;
+  /** Globs of the code directory left out of the upload, besides dotfiles, caches and tests. */
+  readonly codeExclude: readonly string[];
   /** What must be complete before the model is created (the waiter, in the same stack). */
   readonly dependsOn: ITerraformDependable[];
+  /** Plan-time checks of the references among the bucket and prefix. */
+  readonly preconditions: readonly PlanCheck[];
 }
+
+/** Your inference code, and what of it to leave out. */
+export interface CustomCodeDirectory {
+  /** A directory holding `inference.py` (the SageMaker entry point), uploaded by each endpoint to `<prefix>code/<endpoint name>/`. */
+  readonly path: string;
+  /**
+   * Globs (relative to the directory; one without "/" matches a name at any depth) left out of the upload.
+   * Dotfiles and dot-directories (`.env`, `.git/`), `__pycache__`, `*.pyc` and `tests` are always left out.
+   * @default - only those
+   */
+  readonly exclude?: readonly string[];
+}
+
+/** A code directory: its path, or its path and what to leave out of it. */
+export type CustomCode = string | CustomCodeDirectory;
 
 /** Props of {@link TransformersNeuronxSageMakerInferenceModelData.fromS3}. */
 export interface S3ModelDataProps {
@@ -52,10 +75,11 @@ export interface S3ModelDataProps {
    */
   readonly containerImage?: NeuronxContainerImage;
   /**
-   * Your inference code: a directory with inference.py, uploaded to `<prefix>code/`.
+   * Your inference code: a directory with inference.py, uploaded by each endpoint to `<prefix>code/<endpoint name>/`
+   * (without dotfiles, caches and tests; `{ path, exclude }` leaves out more).
    * @default - the default inference code (a chat API)
    */
-  readonly customCodeDir?: string;
+  readonly customCodeDir?: CustomCode;
 }
 
 /** The compiled artifacts an endpoint serves, and the settings they were compiled with. */
@@ -63,10 +87,13 @@ export abstract class TransformersNeuronxSageMakerInferenceModelData {
   /**
    * The artifacts of a NeuronxCompile, in this stack or another one (a cross-stack reference).
    * @param compile the compile
-   * @param customCodeDir your inference code: a directory with inference.py; default: the default inference code
+   * @param customCodeDir your inference code: a directory with inference.py (or `{ path, exclude }`); default: the default inference code
    */
-  public static fromNeuronxCompile(compile: NeuronxCompile, customCodeDir?: string): TransformersNeuronxSageMakerInferenceModelData {
-    const codeDir = checkCodeDir("fromNeuronxCompile", customCodeDir);
+  public static fromNeuronxCompile(compile: NeuronxCompile, customCodeDir?: CustomCode): TransformersNeuronxSageMakerInferenceModelData {
+    const v = new Validator();
+    checkCompile(v, compile);
+    const code = checkCodeDir(v, customCodeDir);
+    v.problems.throwIfAny("TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompile");
     return new (class extends TransformersNeuronxSageMakerInferenceModelData {
       public bind(scope: Construct): ModelDataConfig {
         const sameStack = TerraformStack.of(scope) === TerraformStack.of(compile);
@@ -79,8 +106,9 @@ export abstract class TransformersNeuronxSageMakerInferenceModelData {
           settings: compile.settings,
           containerImage: compile.containerImage,
           sizing: compile.sizing,
-          codeDir,
+          ...code,
           dependsOn: sameStack ? [compile.waiter.resource] : [],
+          preconditions: [],
         };
       }
     })();
@@ -92,14 +120,36 @@ export abstract class TransformersNeuronxSageMakerInferenceModelData {
    * Unlike {@link fromNeuronxCompile} across stacks, no output is generated: you choose the names.
    * @param compile the compile (its settings, sizing and image; none of its resources is referenced)
    * @param outputs the compile's bucket name, bucket ARN and `compiledArtifactS3Url`, as read from its state
-   * @param customCodeDir your inference code: a directory with inference.py; default: the default inference code
+   * @param customCodeDir your inference code: a directory with inference.py (or `{ path, exclude }`); default: the default inference code
    */
   public static fromNeuronxCompileOutputs(
     compile: NeuronxCompile,
     outputs: { readonly bucketName: string; readonly bucketArn: string; readonly compiledArtifactS3Url: string },
-    customCodeDir?: string,
+    customCodeDir?: CustomCode,
   ): TransformersNeuronxSageMakerInferenceModelData {
-    const codeDir = checkCodeDir("fromNeuronxCompileOutputs", customCodeDir);
+    const v = new Validator();
+    checkCompile(v, compile);
+    if (v.record("outputs", outputs, { optional: false, what: "an object of bucketName, bucketArn and compiledArtifactS3Url" })) {
+      // Values read from another stack's state: checked at plan time when they are references.
+      v.string("outputs.bucketName", outputs.bucketName, RULES.bucketName, { optional: false });
+      v.string("outputs.bucketArn", outputs.bucketArn, RULES.bucketArn, { optional: false });
+      const urlOk = v.string("outputs.compiledArtifactS3Url", outputs.compiledArtifactS3Url, RULES.artifactS3Url, { optional: false });
+      // Literal outputs must name one bucket: the policy grants on bucketArn, the model reads the URL.
+      if (typeof outputs.bucketName === "string" && !Token.isUnresolved(outputs.bucketName)) {
+        const name = outputs.bucketName;
+        v.problems.when(
+          typeof outputs.bucketArn === "string" && !Token.isUnresolved(outputs.bucketArn) && !outputs.bucketArn.endsWith(`:::${name}`),
+          () => `outputs.bucketArn must be the ARN of outputs.bucketName (${name}), got ${show(outputs.bucketArn)}`,
+        );
+        v.problems.when(
+          urlOk && !outputs.compiledArtifactS3Url.startsWith(`s3://${name}/`),
+          () =>
+            `outputs.compiledArtifactS3Url must be in outputs.bucketName (s3://${name}/...), got ${show(outputs.compiledArtifactS3Url)}`,
+        );
+      }
+    }
+    const code = checkCodeDir(v, customCodeDir);
+    v.problems.throwIfAny("TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompileOutputs");
     return new (class extends TransformersNeuronxSageMakerInferenceModelData {
       public bind(): ModelDataConfig {
         return {
@@ -110,8 +160,9 @@ export abstract class TransformersNeuronxSageMakerInferenceModelData {
           settings: compile.settings,
           containerImage: compile.containerImage,
           sizing: compile.sizing,
-          codeDir,
+          ...code,
           dependsOn: [],
+          preconditions: v.planChecks,
         };
       }
     })();
@@ -119,25 +170,45 @@ export abstract class TransformersNeuronxSageMakerInferenceModelData {
 
   /** Artifacts compiled elsewhere: a bucket and prefix, and the options they were compiled with. */
   public static fromS3(props: S3ModelDataProps): TransformersNeuronxSageMakerInferenceModelData {
-    const problems = new Problems();
+    const scope = "TransformersNeuronxSageMakerInferenceModelData.fromS3";
+    const v = new Validator();
+    const problems = v.problems;
+    if (!v.record("props", props, { optional: false, what: "S3ModelDataProps (bucket, prefix, model, compileOptions)" }))
+      problems.throwIfAny(scope);
+    // The same bucket and prefix rules as the compile side: they reach the IAM policy and the S3 keys.
+    if (typeof props.bucket === "string") v.string("bucket", props.bucket, RULES.bucketName);
+    else if (!(props.bucket instanceof S3Bucket))
+      problems.add(`bucket must be an S3Bucket of this stack or a bucket name, got ${show(props.bucket)}`);
+    v.string("prefix", props.prefix, RULES.keyPrefix, { optional: false });
+    Model.check(v, "model", props.model);
+    const before = problems.count;
     const options = resolveCompileOptions(props.compileOptions, problems);
     problems.when(
-      props.compileOptions.tpDegree === undefined,
+      problems.count === before && props.compileOptions.tpDegree === undefined,
       "compileOptions.tpDegree is required: the artifacts were compiled for one TP degree and must be served with it",
     );
     problems.when(
-      !Token.isUnresolved(props.prefix) && !/^[^/].*\/$/.test(props.prefix),
-      `prefix must be the key prefix of the artifacts, not starting with "/" and ending with "/", got ${JSON.stringify(props.prefix)}`,
+      props.containerImage !== undefined && !(props.containerImage instanceof NeuronxContainerImage),
+      () => `containerImage must be a NeuronxContainerImage, got ${show(props.containerImage)}`,
     );
-    const codeDir = checkCodeDir("fromS3", props.customCodeDir, problems);
-    problems.throwIfAny("TransformersNeuronxSageMakerInferenceModelData.fromS3");
+    const code = checkCodeDir(v, props.customCodeDir);
+    let sizing: Sizing | undefined;
+    if (problems.empty) {
+      try {
+        sizing = sizeModel({
+          parameters: props.model.parameters.count,
+          options,
+          tpDegree: props.compileOptions.tpDegree,
+          modelName: props.model.modelId,
+        });
+      } catch (e) {
+        if (!(e instanceof ValidationError)) throw e;
+        e.problems.forEach((p) => problems.add(p));
+      }
+    }
+    problems.throwIfAny(scope);
+    if (sizing === undefined) throw new Error("unreachable: sizing without problems");
     const image = props.containerImage ?? NeuronxContainerImage.pytorchInferenceNeuronx();
-    const sizing = sizeModel({
-      parameters: props.model.parameters.count,
-      options,
-      tpDegree: props.compileOptions.tpDegree,
-      modelName: props.model.modelId,
-    });
     const settings = new CompileSettings(props.model, options, sizing.tpDegree, image.neuronSdkVersion);
     return new (class extends TransformersNeuronxSageMakerInferenceModelData {
       public bind(scope: Construct): ModelDataConfig {
@@ -152,8 +223,9 @@ export abstract class TransformersNeuronxSageMakerInferenceModelData {
           settings,
           containerImage: image,
           sizing,
-          codeDir,
+          ...code,
           dependsOn: [],
+          preconditions: v.planChecks,
         };
       }
     })();
@@ -163,17 +235,58 @@ export abstract class TransformersNeuronxSageMakerInferenceModelData {
   public abstract bind(scope: Construct): ModelDataConfig;
 }
 
-/** The code directory to upload: the custom one, checked to exist and hold inference.py, or the default. */
-function checkCodeDir(method: string, dir: string | undefined, problems?: Problems): string {
-  if (dir === undefined) return DEFAULT_INFERENCE_CODE_DIR;
-  const resolved = path.resolve(dir);
-  let problem: string | undefined;
-  if (!fs.existsSync(resolved) || !fs.statSync(resolved).isDirectory()) {
-    problem = `customCodeDir must be a directory, got ${JSON.stringify(dir)} (${resolved} does not exist or is not a directory)`;
-  } else if (!fs.existsSync(path.join(resolved, "inference.py"))) {
-    problem = `customCodeDir must hold inference.py (the SageMaker entry point, SAGEMAKER_PROGRAM), but ${resolved} does not`;
+/** Checks that a compile is a NeuronxCompile (a JavaScript caller may pass anything). */
+function checkCompile(v: Validator, compile: unknown): void {
+  if (!(compile instanceof NeuronxCompile)) v.problems.add(`compile must be a NeuronxCompile, got ${show(compile)}`);
+}
+
+/**
+ * The code directory to upload: the custom one, checked to be a directory whose `inference.py` is a
+ * regular file and whose symbolic links stay inside it, or the default.
+ */
+function checkCodeDir(v: Validator, code: CustomCode | undefined): { codeDir: string; codeExclude: readonly string[] } {
+  if (code === undefined) return { codeDir: DEFAULT_INFERENCE_CODE_DIR, codeExclude: [] };
+  const given = typeof code === "string" ? { path: code } : code;
+  if (typeof given !== "object" || given === null || typeof given.path !== "string" || given.path === "") {
+    v.problems.add(`customCodeDir must be a directory's path, or { path, exclude }, got ${show(code)}`);
+    return { codeDir: DEFAULT_INFERENCE_CODE_DIR, codeExclude: [] };
   }
-  if (problem && problems) problems.add(problem);
-  else if (problem) throw new ValidationError(`TransformersNeuronxSageMakerInferenceModelData.${method}`, [problem]);
-  return resolved;
+  const exclude = given.exclude ?? [];
+  if (!Array.isArray(exclude) || exclude.some((e) => typeof e !== "string" || e === "")) {
+    v.problems.add(`customCodeDir.exclude must be a list of globs such as "*.ipynb" or "data/", got ${show(given.exclude)}`);
+    return { codeDir: DEFAULT_INFERENCE_CODE_DIR, codeExclude: [] };
+  }
+  if (/[\p{Cc}]/u.test(given.path) || exclude.some((e) => /[\p{Cc}]/u.test(e) || e.length > 1024)) {
+    v.problems.add(
+      `customCodeDir must be a path and globs without control characters (globs of at most 1024 characters), got ${show(code)}`,
+    );
+    return { codeDir: DEFAULT_INFERENCE_CODE_DIR, codeExclude: [] };
+  }
+  const resolved = path.resolve(given.path);
+  let listed: ReturnType<typeof listShippedFiles>;
+  let entry: fs.Stats | undefined;
+  try {
+    if (!fs.statSync(resolved, { throwIfNoEntry: false })?.isDirectory()) {
+      v.problems.add(
+        `customCodeDir must be a directory, got ${JSON.stringify(given.path)} (${resolved} does not exist or is not a directory)`,
+      );
+      return { codeDir: resolved, codeExclude: exclude };
+    }
+    listed = listShippedFiles(resolved, { exclude });
+    entry = fs.lstatSync(path.join(resolved, "inference.py"), { throwIfNoEntry: false });
+  } catch (error) {
+    // ENAMETOOLONG, EACCES, ELOOP, ...: a directory that cannot be read cannot ship.
+    v.problems.add(`customCodeDir ${JSON.stringify(given.path)} cannot be read: ${(error as Error).message}`);
+    return { codeDir: resolved, codeExclude: exclude };
+  }
+  const { files, problems } = listed;
+  problems.forEach((p) => v.problems.add(`customCodeDir ${resolved}: ${p}`));
+  if (!files.includes("inference.py")) {
+    v.problems.add(
+      entry === undefined
+        ? `customCodeDir must hold inference.py (the SageMaker entry point, SAGEMAKER_PROGRAM), but ${resolved} does not`
+        : `customCodeDir's inference.py must be a regular file that ships (the SageMaker entry point, SAGEMAKER_PROGRAM), but ${path.join(resolved, "inference.py")} is ${entry.isDirectory() ? "a directory" : entry.isSymbolicLink() ? "a symbolic link that does not ship" : "not a regular file, or is excluded"}`,
+    );
+  }
+  return { codeDir: resolved, codeExclude: exclude };
 }

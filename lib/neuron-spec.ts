@@ -43,6 +43,21 @@ export function findInf2InstanceType(name: string): Inf2InstanceType | undefined
   return INF2_INSTANCE_TYPES.find((t) => t.name === name);
 }
 
+/**
+ * Why Inferentia1 types are refused: transformers-neuronx runs on NeuronCore-v2 (Inf2, Trn1) only, and the Neuron
+ * SDK has left Inf1 (Neuron DLAMIs from 2.26.1 "no longer support Inf1 instance types due to an incompatibility
+ * with the Neuron driver", Neuron DLAMI User Guide, awsdocs-neuron v2.32.0).
+ */
+export const INF1_REFUSAL =
+  "Inf1 (Inferentia1) is not supported: transformers-neuronx runs only on Inf2 and Trn1, and the Neuron SDK no longer supports Inf1";
+
+/** The problem with an Inferentia1 type (`inf1.*` or `ml.inf1.*`) named by a prop, or undefined for any other type. */
+export function inf1Problem(prop: string, name: unknown): string | undefined {
+  if (typeof name !== "string" || !/^(ml\.)?inf1\./.test(name)) return undefined;
+  const inf2 = INF2_INSTANCE_TYPES.map((t) => (name.startsWith("ml.") ? `ml.${t.name}` : t.name)).join(", ");
+  return `${prop} ${name} is an Inf1 type. ${INF1_REFUSAL}; use an Inf2 type (${inf2})`;
+}
+
 /** `inf2.xlarge, inf2.8xlarge, ...` for error messages. */
 export const INF2_INSTANCE_TYPE_NAMES = INF2_INSTANCE_TYPES.map((t) => t.name).join(", ");
 

@@ -1,4 +1,3 @@
-import * as path from "path";
 import { Annotations, Fn, TerraformLocal, TerraformResource, Token } from "cdktf";
 import { Construct } from "constructs";
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
@@ -18,17 +17,19 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { CompileSettings, isCommitSha } from "./compile-settings";
 import { ContainerImageConfig, NeuronxContainerImage } from "./container-images";
-import { Problems, ValidationError } from "./errors";
+import { ValidationError } from "./errors";
 import { CompileOptions, Model, resolveCompileOptions } from "./model";
-import { Inf2InstanceTypeName } from "./neuron-spec";
+import { INF2_INSTANCE_TYPE_NAMES, Inf2InstanceTypeName, findInf2InstanceType } from "./neuron-spec";
+import { RULES } from "./patterns";
 import { ArtifactBucket } from "./private/artifact-bucket";
+import { packageAsset } from "./private/assets";
 import { nameElement } from "./private/naming";
 import { hashDirectory, uploadDirectory } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
+import { Validator, checkImageConfig, descriptionText, show } from "./private/validation";
 import { S3ObjectWaiter } from "./s3-object-waiter";
 import { Sizing, sizeModel } from "./sizing";
 import { USER_DATA_LIMIT_BYTES, renderCompileUserData } from "./user-data";
-import { PATTERNS } from "./patterns";
 
 /** Props of {@link NeuronxCompile}. */
 export interface NeuronxCompileProps {
@@ -92,6 +93,12 @@ export interface NeuronxCompileProps {
    */
   readonly huggingFaceTokenSecretArn?: string;
   /**
+   * The customer managed KMS key that encrypts the token's secret. The instance role may decrypt with it
+   * only through Secrets Manager (`kms:ViaService`). Not needed for a secret under the AWS managed key.
+   * @default - the secret is encrypted with the AWS managed key `aws/secretsmanager`
+   */
+  readonly huggingFaceTokenKmsKeyArn?: string;
+  /**
    * Minutes after which the compile instance is terminated and the apply fails.
    * @default 180
    */
@@ -154,11 +161,17 @@ export const RUN_INSTANCES_RESOURCES = [
 /** EC2's limit on a tag value: the prefix is one. */
 export const TAG_VALUE_LIMIT = 256;
 
+/** Set to "true" in the compile's environment when the model allows pickled weights. */
+export const ALLOW_PICKLE_WEIGHTS_ENV = "NEURONX_ALLOW_PICKLE_WEIGHTS";
+
+/** Where the endpoint's inference code goes below the artifacts' prefix; the compile role may not write it. */
+export const CODE_FOLDER = "code/";
+
 /** Where the compile script is shipped, beside the artifacts: `_neuronx/bootstrap/<content hash>/`. */
 export const BOOTSTRAP_KEY_ROOT = "_neuronx/bootstrap/";
 
 /** The compile script's package, shipped to S3 and run inside the container. */
-export const COMPILE_PACKAGE_DIR = path.join(__dirname, "..", "python", "neuronx_compile");
+export const COMPILE_PACKAGE_DIR = packageAsset("python/neuronx_compile");
 
 /**
  * Compiles a Hugging Face model with the AWS Neuron SDK on a temporary inf2
@@ -208,7 +221,7 @@ export class NeuronxCompile extends Construct {
 
   constructor(scope: Construct, id: string, props: NeuronxCompileProps) {
     super(scope, id);
-    const { settings, sizing } = validate(this, props);
+    const { settings, sizing, checks } = validate(this, props);
     this.settings = settings;
     this.sizing = sizing;
     this.tpDegree = sizing.tpDegree;
@@ -234,6 +247,9 @@ export class NeuronxCompile extends Construct {
       );
     }
 
+    // S3 objects take at most 10 tags: the code objects carry the construct's own only.
+    const ownTags = { "neuronx:model": props.model.modelId, "neuronx:revision": props.model.revision, ManagedBy: "cdktf-neuronx-patterns" };
+
     // Bucket: given, or created the way a platform team would.
     let createdBucket: S3Bucket | undefined;
     if (props.bucket === undefined) {
@@ -252,9 +268,18 @@ export class NeuronxCompile extends Construct {
     }
 
     const image = this.containerImage.bind(this);
-    const code = this.shipCompileScript(tags);
+    const imageCheck = new Validator(this);
+    checkImageConfig(imageCheck, "containerImage", this.containerImage, image);
+    imageCheck.problems.throwIfAny(this.node.path);
+    const code = this.shipCompileScript(ownTags);
     const network = this.network(props, tags);
-    const instanceRole = this.instanceRole(props, image, code.prefix, tags);
+    const instanceRole = this.instanceRole(
+      props,
+      image,
+      code.prefix,
+      tags,
+      checks.preconditionsFor("bucket", "huggingFaceTokenSecretArn", "huggingFaceTokenKmsKeyArn"),
+    );
     this.role = instanceRole.role;
     const profile = nameElement(
       new IamInstanceProfile(this, "InstanceProfile", { namePrefix: "neuronx-compile-", role: this.role.name, tags }),
@@ -291,6 +316,7 @@ export class NeuronxCompile extends Construct {
         NEURONX_LEASE_CHECK_SECONDS: String(pollIntervalSeconds),
         NEURONX_ABANDON_AFTER_SECONDS: String(abandonAfterMinutes * 60),
         ...(props.huggingFaceTokenSecretArn ? { NEURONX_HF_TOKEN_SECRET_ARN: props.huggingFaceTokenSecretArn } : {}),
+        ...(props.model.allowPickleWeights ? { [ALLOW_PICKLE_WEIGHTS_ENV]: "true" } : {}),
       },
     });
     this.userDataMaxBytes = userData.maxBytes;
@@ -312,7 +338,11 @@ export class NeuronxCompile extends Construct {
     this.launchTemplate = nameElement(
       new LaunchTemplate(this, "LaunchTemplate", {
         namePrefix: "neuronx-compile-",
-        description: `Compiles ${props.model.modelId}@${props.model.revision} with the Neuron SDK ${settings.neuronSdkVersion} (${this.node.path})`,
+        // EC2 takes at most 255 characters; the construct path is the user's text.
+        description: descriptionText(
+          `Compiles ${props.model.modelId}@${props.model.revision} with the Neuron SDK ${settings.neuronSdkVersion} (${this.node.path})`,
+          255,
+        ),
         imageId: ami.id,
         instanceType: this.compileInstanceType,
         iamInstanceProfile: { arn: profile.arn },
@@ -345,11 +375,13 @@ export class NeuronxCompile extends Construct {
           { resourceType: "volume", tags: instanceTags },
         ],
         tags,
+        // References that reach the user data are checked before it is written.
+        lifecycle: launchTemplatePreconditions(checks),
       }),
       this,
     );
 
-    const preconditions = [...network.preconditions];
+    const preconditions = [...network.preconditions, ...checks.preconditionsFor("bucket", "subnetId")];
     if (image.regionCheck) preconditions.push(image.regionCheck);
     this.waiterPolicyJson = this.waiterPolicy(partition, region, accountId, createdBucket !== undefined).json;
     // Every resource of the compile so far: on destroy, the waiter's check runs before any of them goes.
@@ -547,6 +579,7 @@ export class NeuronxCompile extends Construct {
     image: ContainerImageConfig,
     codePrefix: string,
     tags: Record<string, string>,
+    preconditions: { condition: unknown; errorMessage: string }[],
   ): { role: IamRole; policy: IamRolePolicy } {
     const assume = nameElement(
       new DataAwsIamPolicyDocument(this, "AssumeRole", {
@@ -563,7 +596,10 @@ export class NeuronxCompile extends Construct {
     const role = nameElement(
       new IamRole(this, "Role", {
         namePrefix: "neuronx-compile-",
-        description: `Compile instance of ${this.node.path}: writes ${this.artifactPrefix} only`,
+        description: descriptionText(
+          `Compile instance of ${this.node.path}: writes ${this.artifactPrefix} only, never its ${CODE_FOLDER}`,
+          1000,
+        ),
         assumeRolePolicy: assume.json,
         tags,
       }),
@@ -597,11 +633,42 @@ export class NeuronxCompile extends Construct {
         actions: ["ecr:GetAuthorizationToken"],
         resources: ["*"],
       },
+      {
+        // The endpoint runs what is under <prefix>code/: the compile (which runs the model repository's
+        // code paths and holds the Hugging Face token) must not be able to change it.
+        sid: "DenyEndpointCode",
+        effect: "Deny",
+        actions: ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+        resources: [`${this.bucketArn}/${this.artifactPrefix}${CODE_FOLDER}*`],
+      },
       ...(props.huggingFaceTokenSecretArn
         ? [{ sid: "ReadHuggingFaceToken", actions: ["secretsmanager:GetSecretValue"], resources: [props.huggingFaceTokenSecretArn] }]
         : []),
+      ...(props.huggingFaceTokenKmsKeyArn
+        ? [
+            {
+              // Secrets Manager decrypts the secret with the caller's rights; only through it.
+              sid: "DecryptHuggingFaceToken",
+              actions: ["kms:Decrypt"],
+              resources: [props.huggingFaceTokenKmsKeyArn],
+              condition: [
+                {
+                  test: "StringEquals",
+                  variable: "kms:ViaService",
+                  values: [`secretsmanager.${currentRegion(this).region}.${currentPartition(this).dnsSuffix}`],
+                },
+              ],
+            },
+          ]
+        : []),
     ];
-    const policy = nameElement(new DataAwsIamPolicyDocument(this, "Policy", { statement: statements }), this);
+    const policy = nameElement(
+      new DataAwsIamPolicyDocument(this, "Policy", {
+        statement: statements,
+        lifecycle: preconditions.length > 0 ? { precondition: preconditions } : undefined,
+      }),
+      this,
+    );
     const rolePolicy = nameElement(
       new IamRolePolicy(this, "RolePolicy", { namePrefix: "neuronx-compile-", role: role.id, policy: policy.json }),
       this,
@@ -610,90 +677,108 @@ export class NeuronxCompile extends Construct {
   }
 }
 
-const { bucketName: BUCKET_NAME, subnetId: SUBNET_ID, amiId: AMI_ID, secretArn: SECRET_ARN } = PATTERNS;
-const literal = (v: unknown) => v !== undefined && !Token.isUnresolved(v);
+/** The launch template's preconditions: the references that reach its user data or its other settings. */
+function launchTemplatePreconditions(checks: Validator) {
+  const precondition = checks.preconditionsFor("bucket", "huggingFaceTokenSecretArn", "amiId", "amiSsmParameter", "tags");
+  return precondition.length > 0 ? { precondition } : undefined;
+}
 
 /** Checks every prop, collects every problem, sizes the model, and throws once. */
-function validate(construct: Construct, props: NeuronxCompileProps): { settings: CompileSettings; sizing: Sizing } {
-  const problems = new Problems();
-  const options = resolveCompileOptions(props.compileOptions ?? {}, problems);
-  const optionsValid = problems.empty;
-  const limits = NEURONX_COMPILE_LIMITS;
-  const intIn = (prop: keyof typeof limits, value: number | undefined) => {
-    const { min, max } = limits[prop];
-    problems.when(
-      literal(value) && !(Number.isInteger(value) && (value as number) >= min && (value as number) <= max),
-      () => `${prop} must be a whole number from ${min} to ${max}, got ${value}`,
-    );
-  };
-
-  if (typeof props.bucket === "string" && literal(props.bucket)) {
-    problems.when(
-      !BUCKET_NAME.test(props.bucket) || props.bucket.includes(".."),
-      `bucket must be an S3 bucket name (3 to 63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit), got ${JSON.stringify(props.bucket)}`,
-    );
+function validate(construct: Construct, props: NeuronxCompileProps): { settings: CompileSettings; sizing: Sizing; checks: Validator } {
+  const v = new Validator(construct);
+  const problems = v.problems;
+  if (!v.record("props", props, { optional: false, what: "NeuronxCompileProps (an object with at least model)" })) {
+    problems.throwIfAny(construct.node.path);
   }
+  const modelOk = Model.check(v, "model", props.model);
+  const optionsBefore = problems.count;
+  const options = resolveCompileOptions(props.compileOptions ?? {}, problems);
+  const optionsValid = problems.count === optionsBefore;
+  const limits = NEURONX_COMPILE_LIMITS;
+  const intIn = (prop: keyof typeof limits, value: unknown, unit: string) =>
+    v.integer(prop, value, limits[prop].min, limits[prop].max, { unit });
+
+  if (typeof props.bucket === "string") {
+    v.string("bucket", props.bucket, RULES.bucketName);
+  } else if (props.bucket !== undefined && !(props.bucket instanceof S3Bucket)) {
+    problems.add(`bucket must be an S3Bucket of this stack or an existing bucket's name, got ${show(props.bucket)}`);
+  }
+  v.boolean("bucketForceDestroy", props.bucketForceDestroy);
   problems.when(
     props.bucket !== undefined && props.bucketForceDestroy !== undefined,
     "bucketForceDestroy applies only to the bucket this construct creates, but bucket is given; manage force_destroy where that bucket is defined",
   );
-  problems.when(
-    literal(props.subnetId) && !SUBNET_ID.test(props.subnetId as string),
-    () => `subnetId must be a subnet id such as "subnet-0123456789abcdef0", got ${JSON.stringify(props.subnetId)}`,
-  );
-  problems.when(
-    literal(props.amiId) && !AMI_ID.test(props.amiId as string),
-    () => `amiId must be an AMI id such as "ami-0123456789abcdef0", got ${JSON.stringify(props.amiId)}`,
-  );
+  v.string("subnetId", props.subnetId, RULES.subnetId);
+  v.boolean("spot", props.spot);
+  v.string("amiId", props.amiId, RULES.amiId);
+  v.string("amiSsmParameter", props.amiSsmParameter, RULES.ssmParameterName);
   problems.when(
     props.amiId !== undefined && props.amiSsmParameter !== undefined,
     "amiId and amiSsmParameter both name the AMI; set only one",
   );
   problems.when(
-    literal(props.amiSsmParameter) && !/^\/[A-Za-z0-9_.\-/]+$/.test(props.amiSsmParameter as string),
-    () => `amiSsmParameter must be an SSM parameter name starting with "/", got ${JSON.stringify(props.amiSsmParameter)}`,
-  );
-  problems.when(
-    literal(props.huggingFaceTokenSecretArn) && !SECRET_ARN.test(props.huggingFaceTokenSecretArn as string),
+    props.containerImage !== undefined && !(props.containerImage instanceof NeuronxContainerImage),
     () =>
-      `huggingFaceTokenSecretArn must be a Secrets Manager secret ARN such as "arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-token-AbCdEf", got ${JSON.stringify(props.huggingFaceTokenSecretArn)}`,
+      `containerImage must be a NeuronxContainerImage, e.g. NeuronxContainerImage.fromEcrUri(uri, "2.21.0"), got ${show(props.containerImage)}`,
   );
-  intIn("deadlineMinutes", props.deadlineMinutes);
-  intIn("pollIntervalSeconds", props.pollIntervalSeconds);
-  intIn("abandonAfterMinutes", props.abandonAfterMinutes);
-  intIn("rootVolumeSizeGiB", props.rootVolumeSizeGiB);
+  v.string("huggingFaceTokenSecretArn", props.huggingFaceTokenSecretArn, RULES.secretArn);
+  v.string("huggingFaceTokenKmsKeyArn", props.huggingFaceTokenKmsKeyArn, RULES.kmsKeyArn);
+  problems.when(
+    props.huggingFaceTokenKmsKeyArn !== undefined && props.huggingFaceTokenSecretArn === undefined,
+    "huggingFaceTokenKmsKeyArn is the key of the token's secret, but huggingFaceTokenSecretArn is not set; set both, or neither",
+  );
+  const deadlineOk = intIn("deadlineMinutes", props.deadlineMinutes, "minutes");
+  const pollOk = intIn("pollIntervalSeconds", props.pollIntervalSeconds, "seconds");
+  const abandonOk = intIn("abandonAfterMinutes", props.abandonAfterMinutes, "minutes");
+  intIn("rootVolumeSizeGiB", props.rootVolumeSizeGiB, "GiB");
   const deadline = props.deadlineMinutes ?? NEURONX_COMPILE_DEFAULTS.deadlineMinutes;
   const poll = props.pollIntervalSeconds ?? NEURONX_COMPILE_DEFAULTS.pollIntervalSeconds;
-  const inRange = (prop: keyof typeof limits, v: number) => v >= limits[prop].min && v <= limits[prop].max;
   problems.when(
-    inRange("deadlineMinutes", deadline) && inRange("pollIntervalSeconds", poll) && poll * 4 > deadline * 60,
+    (deadlineOk || props.deadlineMinutes === undefined) && (pollOk || props.pollIntervalSeconds === undefined) && poll * 4 > deadline * 60,
     () => `pollIntervalSeconds must be at most a quarter of deadlineMinutes (${(deadline * 60) / 4} seconds), got ${poll}`,
   );
-  const abandon = inRange("deadlineMinutes", deadline) ? abandonAfter(props) : NEURONX_COMPILE_DEFAULTS.abandonAfterMinutes;
+  const abandon = deadlineOk || props.deadlineMinutes === undefined ? abandonAfter(props) : NEURONX_COMPILE_DEFAULTS.abandonAfterMinutes;
+  const abandonValid = abandonOk || props.abandonAfterMinutes === undefined;
   problems.when(
-    props.abandonAfterMinutes !== undefined &&
-      inRange("abandonAfterMinutes", abandon) &&
-      inRange("deadlineMinutes", deadline) &&
-      abandon > deadline,
+    props.abandonAfterMinutes !== undefined && abandonOk && (deadlineOk || props.deadlineMinutes === undefined) && abandon > deadline,
     () => `abandonAfterMinutes must be at most deadlineMinutes (${deadline}), got ${abandon}; lower it, or raise deadlineMinutes`,
   );
   problems.when(
-    inRange("abandonAfterMinutes", abandon) && inRange("pollIntervalSeconds", poll) && poll * 4 > abandon * 60,
+    abandonValid &&
+      (deadlineOk || props.deadlineMinutes === undefined) &&
+      (pollOk || props.pollIntervalSeconds === undefined) &&
+      poll * 4 > abandon * 60,
     () =>
       `pollIntervalSeconds must be at most a quarter of abandonAfterMinutes (${(abandon * 60) / 4} seconds), so that a lost poll or two ` +
       `do not stop the compile, got ${poll}; lower pollIntervalSeconds or raise abandonAfterMinutes`,
   );
-  for (const [key, value] of Object.entries(props.tags ?? {})) {
-    problems.when(
-      key.length < 1 || key.length > 128 || key.toLowerCase().startsWith("aws:"),
-      `tags keys must be 1 to 128 characters and not start with "aws:", got ${JSON.stringify(key)}`,
+  const instanceTypeOk = (prop: string, value: unknown) => {
+    if (value === undefined) return true;
+    if (typeof value === "string" && findInf2InstanceType(value)) return true;
+    problems.add(
+      `${prop} must be one of ${INF2_INSTANCE_TYPE_NAMES}, got ${typeof value === "string" && Token.isUnresolved(value) ? "a Terraform reference (it sizes the model, so it must be known at synth time)" : show(value)}`,
     );
-    problems.when(value.length > 256, `tags["${key}"] must be at most 256 characters, got ${value.length}`);
+    return false;
+  };
+  const typesOk = [
+    instanceTypeOk("instanceType", props.instanceType),
+    instanceTypeOk("servingInstanceType", props.servingInstanceType),
+  ].every(Boolean);
+  if (modelOk) {
+    v.tags("tags", props.tags, {
+      "neuronx:model": props.model.modelId,
+      "neuronx:revision": props.model.revision,
+      ManagedBy: "cdktf-neuronx-patterns",
+      Name: "",
+      [INSTANCE_TAGS.bucket]: "",
+      [INSTANCE_TAGS.prefix]: "",
+    });
   }
 
-  // Sizing needs valid options; with them it runs even when other props have problems, so all are reported at once.
+  // Sizing needs a valid model, options and instance types; with them it runs even when other props have
+  // problems, so all are reported at once.
   let sizing: Sizing | undefined;
-  if (optionsValid) {
+  if (modelOk && optionsValid && typesOk) {
     try {
       sizing = sizeModel({
         parameters: props.model.parameters.count,
@@ -708,7 +793,7 @@ function validate(construct: Construct, props: NeuronxCompileProps): { settings:
       e.problems.forEach((p) => problems.add(p));
     }
   }
-  if (sizing && props.rootVolumeSizeGiB !== undefined && props.rootVolumeSizeGiB < sizing.rootVolumeGiB) {
+  if (sizing && typeof props.rootVolumeSizeGiB === "number" && props.rootVolumeSizeGiB < sizing.rootVolumeGiB) {
     problems.add(
       `rootVolumeSizeGiB must hold the DLAMI, the container image and the checkpoint, about ${sizing.rootVolumeGiB} GiB for ${props.model.modelId}, got ${props.rootVolumeSizeGiB}; raise it or leave it unset`,
     );
@@ -723,7 +808,7 @@ function validate(construct: Construct, props: NeuronxCompileProps): { settings:
         `${TAG_VALUE_LIMIT} of the instance tag that carries it; use a shorter revision (a commit sha is 40)`,
     ]);
   }
-  return { settings, sizing: resolvedSizing };
+  return { settings, sizing: resolvedSizing, checks: v };
 }
 
 /** abandonAfterMinutes as given, else 15 minutes or the deadline when that is shorter. */

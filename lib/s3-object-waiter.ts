@@ -1,11 +1,11 @@
-import * as path from "path";
 import { AssetType, DataResource, ITerraformDependable, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { Resource } from "@cdktf/provider-null/lib/resource";
+import { packageAsset } from "./private/assets";
 import { nameElement } from "./private/naming";
 
 /** The waiter script, run by the `null_resource`'s local-exec provisioner (and on destroy). */
-export const WAITER_SCRIPT = path.join(__dirname, "..", "scripts", "wait-for-compile.sh");
+export const WAITER_SCRIPT = packageAsset("scripts/wait-for-compile.sh");
 
 /** What the waiter does on `terraform destroy`. */
 export interface S3ObjectWaiterDestroyProps {

@@ -10,6 +10,7 @@ import {
   QUANT_DTYPE_BYTES,
   TP_DEGREES,
   findInf2InstanceType,
+  inf1Problem,
 } from "./neuron-spec";
 
 const GiB = 2 ** 30;
@@ -142,6 +143,8 @@ export function sizeModel(input: SizingInput): Sizing {
 
   const lookup = (prop: string, name: string | undefined): Inf2InstanceType | undefined => {
     if (name === undefined) return undefined;
+    const inf1 = inf1Problem(prop, name);
+    if (inf1) fail(inf1);
     return findInf2InstanceType(name) ?? fail(`${prop} must be one of ${INF2_INSTANCE_TYPE_NAMES}, got ${JSON.stringify(name)}`);
   };
   const servingOverride = lookup("servingInstanceType", input.servingInstanceType);

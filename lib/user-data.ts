@@ -1,6 +1,6 @@
-import * as fs from "fs";
-import * as path from "path";
 import { Token } from "cdktf";
+import { packageAsset, readPackageAsset } from "./private/assets";
+import { descriptionText, embeddedExpression, terraformLiteral } from "./private/validation";
 
 /** EC2's limit on user data, in raw form before base64. */
 export const USER_DATA_LIMIT_BYTES = 16 * 1024;
@@ -42,7 +42,8 @@ export function renderCompileUserData(input: CompileUserDataInput): CompileUserD
     .map(([name, value]) => `export ${name}=${shellQuote(value)}`);
   const script = [
     "#!/bin/bash",
-    `# User data of ${input.constructPath} (cdktf-neuronx-patterns NeuronxCompile):`,
+    // The construct path is the user's text: one line of printable characters, whatever the ids hold.
+    `# User data of ${descriptionText(input.constructPath, 200)} (cdktf-neuronx-patterns NeuronxCompile):`,
     "# compiles the model inside the serving container and uploads it to S3, then terminates.",
     ...exportLines,
     "",
@@ -53,10 +54,15 @@ export function renderCompileUserData(input: CompileUserDataInput): CompileUserD
   return { script, maxBytes: literalBytes + tokens.length * TOKEN_ALLOWANCE_BYTES };
 }
 
-/** Single-quotes a value for bash; Terraform references are quoted as they will resolve. */
+/**
+ * Single-quotes a value for bash, for the user data (a Terraform template). A literal is escaped here
+ * (`'` as `'\''`, and Terraform's `${` and `%{` doubled); a Terraform reference is escaped by Terraform
+ * when it resolves, with the same `replace()` as the HCL module, so a value holding a quote, `$(...)`,
+ * backticks or a newline stays data whatever it is.
+ */
 export function shellQuote(value: string): string {
-  if (Token.isUnresolved(value)) return `'${value}'`;
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+  if (Token.isUnresolved(value)) return `'\${replace(${embeddedExpression(value)}, "'", "'\\\\''")}'`;
+  return terraformLiteral(`'${value.replace(/'/g, `'\\''`)}'`);
 }
 
 /** Escapes `${` and `%{` so Terraform passes them through instead of interpolating. */
@@ -69,6 +75,6 @@ export function escapeTerraformTemplate(text: string): string {
  * The fixed part of the user data, a bash script kept in scripts/ so that
  * shellcheck reads it; its header comment (up to the first blank line) stays out.
  */
-export const USER_DATA_BODY_FILE = path.join(__dirname, "..", "scripts", "compile-user-data.sh");
-const source = fs.readFileSync(USER_DATA_BODY_FILE, "utf8");
+export const USER_DATA_BODY_FILE = packageAsset("scripts/compile-user-data.sh");
+const source = readPackageAsset("scripts/compile-user-data.sh");
 const USER_DATA_BODY = source.slice(source.indexOf("\n\n") + 2);

@@ -108,6 +108,11 @@ mkdir -p "$WORK"
 lease_watchdog &
 
 echo "instance $INSTANCE_ID compiling $NEURONX_MODEL_ID@$NEURONX_REVISION into $S3"
+# Every marker, _FAILURE included, is written with the AWS CLI: install it first if the AMI lacks it.
+if ! command -v aws >/dev/null 2>&1; then
+  echo "the AWS CLI is missing from the AMI; installing awscli"
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q awscli
+fi
 progress bootstrap
 if ! command -v docker >/dev/null 2>&1; then
   echo "docker is missing from the AMI; installing docker.io"

@@ -6,11 +6,21 @@
 import * as fs from "fs";
 import * as path from "path";
 import { SETTINGS_ENV } from "../lib/compile-settings";
-import { DLC_REGISTRY_ACCOUNTS, NEURONX_DLC } from "../lib/container-images";
-import { COMPILE_DEFAULTS, COMPILE_LIMITS } from "../lib/model";
-import { AMP_BYTES, INF2_INSTANCE_TYPES, NEURON_CORE_MEMORY_GIB, OPT_LEVELS, QUANT_DTYPE_BYTES, TP_DEGREES } from "../lib/neuron-spec";
+import { DLC_REGISTRY_ACCOUNTS, NEURONX_DLC, TRANSFORMERS_NEURONX_SDK_RANGE } from "../lib/container-images";
+import { COMPILE_DEFAULTS, COMPILE_LIMITS, SERVED_ARCHITECTURES, refusedNamesPattern } from "../lib/model";
 import {
+  AMP_BYTES,
+  INF1_REFUSAL,
+  INF2_INSTANCE_TYPES,
+  NEURON_CORE_MEMORY_GIB,
+  OPT_LEVELS,
+  QUANT_DTYPE_BYTES,
+  TP_DEGREES,
+} from "../lib/neuron-spec";
+import {
+  ALLOW_PICKLE_WEIGHTS_ENV,
   BOOTSTRAP_KEY_ROOT,
+  CODE_FOLDER,
   COMPILE_PACKAGE_DIR,
   INSTANCE_TAGS,
   NEURONX_COMPILE_DEFAULTS,
@@ -18,9 +28,18 @@ import {
   RUN_INSTANCES_RESOURCES,
 } from "../lib/neuronx-compile";
 import { DEFAULT_INFERENCE_CODE_DIR } from "../lib/model-data";
-import { PATTERNS } from "../lib/patterns";
-import { hashDirectory, shippedFiles } from "../lib/private/s3-directory";
-import { ENDPOINT_SCALING, SAGEMAKER_LIMITS } from "../lib/realtime-endpoint";
+import { PATTERNS, RULES, RuleName, hclString, ruleCondition } from "../lib/patterns";
+import { ALWAYS_EXCLUDED_REGEXES, hashDirectory, shippedFiles } from "../lib/private/s3-directory";
+import { MAX_TAGS } from "../lib/private/validation";
+import {
+  ENDPOINT_DEFAULTS,
+  ENDPOINT_SCALING,
+  INFERENCE_CODE,
+  NEURON_INFERENCE_AMI_VERSIONS,
+  RESERVED_ENVIRONMENT,
+  SAGEMAKER_LIMITS,
+  SERVING_ENV,
+} from "../lib/realtime-endpoint";
 import { SIZING_MODEL } from "../lib/sizing";
 import { USER_DATA_BODY_FILE } from "../lib/user-data";
 import { WAITER_SCRIPT } from "../lib/s3-object-waiter";
@@ -34,10 +53,19 @@ export const MODULES_DIR = path.join(ROOT, "modules");
 const hclList = (values: readonly (string | number)[]) =>
   `[${values.map((v) => (typeof v === "string" ? JSON.stringify(v) : v)).join(", ")}]`;
 const text = (values: readonly (string | number)[]) => values.join(", ");
-const pattern = (re: RegExp) => JSON.stringify(re.source);
+const pattern = (re: RegExp) => hclString(re.source);
+/** Text inside an HCL quoted string. */
+const inString = (text: string) => hclString(text).slice(1, -1);
 const providerVersion = (pkg: string) =>
   JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", pkg, "package.json"), "utf8")).cdktf.provider.version as string;
 const minor = (version: string) => version.split(".").slice(0, 2).join(".");
+
+/** `^2\.(18|19|...|25)(\.[0-9]+)?$`: the Neuron SDK releases with transformers-neuronx, as an RE2 pattern. */
+function sdkVersionPattern(): string {
+  const { minMinor, maxMinor } = TRANSFORMERS_NEURONX_SDK_RANGE;
+  const minors = Array.from({ length: maxMinor - minMinor + 1 }, (_, i) => minMinor + i);
+  return `^2\\.(${minors.join("|")})(\\.[0-9]+)?$`;
+}
 
 /** The value of each `@@NAME@@` of the templates. */
 function replacements(): Record<string, string> {
@@ -67,6 +95,10 @@ function replacements(): Record<string, string> {
   const required = Object.values(SETTINGS_ENV).filter((n) => n !== SETTINGS_ENV.quantDtype);
   const settingsNames = [...Object.values(SETTINGS_ENV), "NEURON_CC_FLAGS"];
   const serviceWidth = Math.max(...EMULATED_SERVICES.map((service) => service.length));
+  const compileOwnTags = ["neuronx:model", "neuronx:revision", "ManagedBy", "Name"];
+  const endpointOwnTags = ["neuronx:model", "ManagedBy"];
+  const reservedEnvironment = [...settingsNames, ...Object.keys(RESERVED_ENVIRONMENT)];
+  const env = SAGEMAKER_LIMITS.environment;
   const nameWidth = Math.max(...Object.keys(DLC_REGISTRY_ACCOUNTS).map((r) => r.length + 2));
   return {
     PATTERN_MODEL_ID: pattern(PATTERNS.huggingFaceModelId),
@@ -99,6 +131,10 @@ function replacements(): Record<string, string> {
     BATCH_SIZE_MAX: String(COMPILE_LIMITS.batchSize.max),
     INSTANCE_TYPES: hclList(types),
     INSTANCE_TYPES_TEXT: text(types),
+    INF1_REFUSAL: INF1_REFUSAL,
+    SERVED_ARCHITECTURES: hclList(SERVED_ARCHITECTURES),
+    SERVED_ARCHITECTURES_TEXT: text(SERVED_ARCHITECTURES),
+    REFUSED_NAMES_PATTERN: JSON.stringify(refusedNamesPattern()),
     ML_INSTANCE_TYPES: hclList(types.map((t) => `ml.${t}`)),
     ML_INSTANCE_TYPES_TEXT: text(types.map((t) => `ml.${t}`)),
     INSTANCE_TABLE: `[\n${INF2_INSTANCE_TYPES.map(
@@ -129,6 +165,10 @@ function replacements(): Record<string, string> {
     ROOT_MIN: String(NEURONX_COMPILE_LIMITS.rootVolumeSizeGiB.min),
     ROOT_MAX: String(NEURONX_COMPILE_LIMITS.rootVolumeSizeGiB.max),
     SDK_VERSION: NEURONX_DLC.neuronSdkVersion,
+    SDK_VERSION_PATTERN: JSON.stringify(sdkVersionPattern()),
+    SDK_RANGE_TEXT: `2.${TRANSFORMERS_NEURONX_SDK_RANGE.minMinor} to 2.${TRANSFORMERS_NEURONX_SDK_RANGE.maxMinor}`,
+    SDK_MIN_MINOR: String(TRANSFORMERS_NEURONX_SDK_RANGE.minMinor),
+    SDK_MAX_MINOR: String(TRANSFORMERS_NEURONX_SDK_RANGE.maxMinor),
     DLC_REPOSITORY: NEURONX_DLC.repository,
     DLC_TAG: NEURONX_DLC.tag,
     DLC_ACCOUNTS: `{\n${Object.entries(DLC_REGISTRY_ACCOUNTS)
@@ -139,8 +179,6 @@ function replacements(): Record<string, string> {
     MODEL_ID_ENV: SETTINGS_ENV.modelId,
     REQUIRED_SETTINGS: hclList(required),
     REQUIRED_SETTINGS_TEXT: text(required),
-    SETTINGS_NAMES: hclList(settingsNames),
-    SETTINGS_NAMES_TEXT: text(settingsNames),
     BOOTSTRAP_ROOT: BOOTSTRAP_KEY_ROOT,
     CODE_HASH: hashDirectory(COMPILE_PACKAGE_DIR),
     COUNT_MIN: String(SAGEMAKER_LIMITS.instanceCount.min),
@@ -156,6 +194,15 @@ function replacements(): Record<string, string> {
     DOWNLOAD_PER_GIB: String(ENDPOINT_SCALING.downloadSecondsPerGiB),
     STARTUP_BASE: String(ENDPOINT_SCALING.startupBaseSeconds),
     STARTUP_PER_GIB: String(ENDPOINT_SCALING.startupSecondsPerGiB),
+    CODE_KEY_PREFIX: INFERENCE_CODE.keyPrefix,
+    CODE_CONTAINER_DIR: INFERENCE_CODE.containerDir,
+    PYTHONPATH_ENV: SERVING_ENV.pythonPath.padEnd("SAGEMAKER_MODEL_SERVER_WORKERS".length),
+    MAX_NEW_TOKENS_ENV: SERVING_ENV.maxNewTokens.padEnd("SAGEMAKER_MODEL_SERVER_WORKERS".length),
+    MAX_NEW_TOKENS_DEFAULT: String(ENDPOINT_DEFAULTS.maxNewTokens),
+    N_POSITIONS_ENV: SETTINGS_ENV.nPositions,
+    INFERENCE_AMI_DEFAULT: ENDPOINT_DEFAULTS.inferenceAmiVersion,
+    INFERENCE_AMI_VERSIONS: hclList(NEURON_INFERENCE_AMI_VERSIONS),
+    INFERENCE_AMI_VERSIONS_TEXT: text(NEURON_INFERENCE_AMI_VERSIONS),
     AWS_PROVIDER_CONSTRAINT: `>= ${minor(aws)}`,
     NULL_PROVIDER_CONSTRAINT: `>= ${minor(nul)}`,
     AWS_PROVIDER_PIN: `~> ${minor(aws)}`,
@@ -163,15 +210,37 @@ function replacements(): Record<string, string> {
     EXAMPLE_MODEL: EXAMPLE_DEFAULTS.modelId,
     EXAMPLE_PARAMETERS: "1.1",
     EXAMPLE_N_POSITIONS: String(EXAMPLE_DEFAULTS.nPositions),
+    ALLOW_PICKLE_ENV: ALLOW_PICKLE_WEIGHTS_ENV,
+    CODE_FOLDER,
+    MAX_TAGS: String(MAX_TAGS),
+    COMPILE_OWN_TAGS: hclList(compileOwnTags),
+    COMPILE_OWN_TAGS_TEXT: text(compileOwnTags),
+    ENDPOINT_OWN_TAGS: hclList(endpointOwnTags),
+    ENDPOINT_OWN_TAGS_TEXT: text(endpointOwnTags),
+    RESERVED_ENV_NAMES: hclList(reservedEnvironment),
+    RESERVED_ENV_NAMES_TEXT: text(reservedEnvironment),
+    ENV_VALUE_MAX: String(env.keyOrValueBytes),
+    ENV_ENTRIES_MAX: String(env.entries),
+    ENV_TOTAL_MAX: String(env.totalBytes),
+    VPC_SUBNETS_MAX: String(SAGEMAKER_LIMITS.vpc.subnets),
+    VPC_SGS_MAX: String(SAGEMAKER_LIMITS.vpc.securityGroups),
+    CODE_EXCLUDE_REGEXES: `[${ALWAYS_EXCLUDED_REGEXES.map((re) => hclString(re)).join(", ")}]`,
     EMULATED_ENDPOINTS: EMULATED_SERVICES.map((service) => `${service.padEnd(serviceWidth)} = endpoints.value`).join("\n      "),
   };
 }
 
 function fill(template: string, values: Record<string, string>, source: string): string {
-  return template.replace(/@@([A-Z0-9_]+)@@/g, (_, name: string) => {
-    if (!(name in values)) throw new Error(`${source}: no value for @@${name}@@`);
-    return values[name];
-  });
+  const rule = (name: string): (typeof RULES)[RuleName] => {
+    if (!(name in RULES)) throw new Error(`${source}: no rule ${name}`);
+    return RULES[name as RuleName];
+  };
+  return template
+    .replace(/@@RULE\((\w+), (.+?)\)@@/g, (_, name: string, expression: string) => ruleCondition(rule(name), expression))
+    .replace(/@@RULE_TEXT\((\w+)\)@@/g, (_, name: string) => inString(rule(name).allowed))
+    .replace(/@@([A-Z0-9_]+)@@/g, (_, name: string) => {
+      if (!(name in values)) throw new Error(`${source}: no value for @@${name}@@`);
+      return values[name];
+    });
 }
 
 const MODULES = {
@@ -193,7 +262,7 @@ const MODULES = {
       "A SageMaker real-time endpoint on Inferentia2 that serves the artifacts of the neuronx-compile module with the default inference code (a chat API) or yours. The HCL twin of the `TransformersNeuronxSageMakerRealtimeInferenceEndpoint` construct.",
     notes: [
       "Pass the neuronx-compile module's outputs: the container's environment is its `settings_environment`, so compile and serving cannot disagree.",
-      "The default inference code ships in `code/`; `code_dir` uploads yours (a directory with `inference.py`) to `<prefix>code/` instead.",
+      "The default inference code ships in `code/`; `code_dir` uploads yours (a directory with `inference.py`) instead, to `<prefix>code/<endpoint_name>/`: each endpoint has a folder of its own, which the container's `PYTHONPATH` names, so two endpoints on one compile never overwrite each other's code.",
     ],
   },
 } as const;

@@ -7,10 +7,16 @@ boots it with the launch template's real user data (the compile script inside, t
 compile replaced by a stand-in, the model from a Hub emulator) and terminates it when the
 user data shuts down. Then:
 
-  happy path (two stacks), with local state and again with S3 state (and its lock file): apply
+  the cdktf CLI, with local state: npx cdktf deploy --auto-approve compile endpoint -> the waiter
+  sees _SUCCESS, the endpoint serves the prefix -> plan shows no changes -> two endpoints on the
+  same compile (below) -> npx cdktf destroy -> nothing left behind
+  happy path (two stacks) with plain terraform and S3 state (and its lock file): apply
   compile -> the waiter sees _SUCCESS -> apply endpoint (model, endpoint configuration, endpoint;
   the compile's outputs read from its state) -> plan shows no changes -> the waiter again: a
   cache hit, no instance -> destroy -> nothing left behind
+  two endpoints on one compile (local state): two more endpoint stacks with different custom code
+  on the compile the cdktf CLI deployed; after both applies, each model's instances, started from the
+  model data as SageMaker copies it and its environment, answer from their own code
   failure paths (one stack): a compile error, and an instance that dies, each fail the apply
   with the reason within two poll intervals (timed from the failure to the waiter's report), and
   no SageMaker model is created
@@ -43,6 +49,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
@@ -53,6 +60,7 @@ from tests.support.chat_model import build_tokenizer
 from tests.support.emulator import Emulator, Faults
 from tests.support.hub import Hub, Repo
 from tests.support.instance import InstanceRun
+from tests.support.sagemaker_host import materialise, start_instance
 
 MODEL_ID = "rehearsal/tiny-chat-1m"
 POLL_SECONDS = 5
@@ -306,7 +314,8 @@ class Apply:
         return None
 
 
-def synthesize(outdir: Path, env: dict[str, str], **config: str) -> subprocess.CompletedProcess:
+def example_env(outdir: Path, env: dict[str, str], **config: str) -> dict[str, str]:
+    """The environment that configures the example app for the rehearsal, writing to outdir."""
     outdir.parent.mkdir(parents=True, exist_ok=True)
     full = {
         **env,
@@ -320,10 +329,15 @@ def synthesize(outdir: Path, env: dict[str, str], **config: str) -> subprocess.C
     }
     if "NEURONX_BUCKET" in config:  # force_destroy applies only to a bucket the construct creates
         del full["NEURONX_BUCKET_FORCE_DESTROY"]
+    return full
+
+
+def synthesize(outdir: Path, env: dict[str, str], **config: str) -> subprocess.CompletedProcess:
+    # The app command of cdktf.json, as cdktf synth runs it.
     return subprocess.run(
-        [str(REPO / "node_modules" / ".bin" / "tsx"), "main.ts"],
+        ["node", "scripts/run-app.js", "main.ts"],
         cwd=REPO,
-        env=full,
+        env=example_env(outdir, env, **config),
         capture_output=True,
         text=True,
     )
@@ -398,7 +412,7 @@ STATE_BUCKET = "neuronx-rehearsal-state"
 # (terraform-provider-aws internal/service/s3/bucket_lifecycle_configuration.go,
 # waitLifecycleConfigEquals: Delay 10 s, ContinuousTargetOccurence 10, PollInterval 5 s); moto's
 # first read already equals what was put, so no emulator answer shortens it. A created bucket is
-# still applied, emptied and destroyed twice: by the happy path with local state and by the modules.
+# still applied, emptied and destroyed twice: by the cdktf CLI phase (local state) and by the modules.
 EXISTING_BUCKET = "neuronx-rehearsal-artifacts"
 
 
@@ -415,6 +429,18 @@ def remove_bucket(name: str) -> None:
     bucket.delete()
 
 
+def plan_is_empty(r: Rehearsal, tf: Terraform, title: str) -> None:
+    """A second plan of both stacks shows no changes."""
+    t = time.monotonic()
+    plans = [tf(stack, "plan", "-detailed-exitcode", "-input=false", "-no-color") for stack in ("compile", "endpoint")]
+    r.check(
+        title,
+        t,
+        [p.returncode for p in plans] == [0, 0],
+        "; ".join(p.stdout[-300:] for p in plans if p.returncode != 0),
+    )
+
+
 def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str, companion: Terraform | None = None) -> None:
     """The two stacks, their state in local files or in S3 (with its lock file), the endpoint stack
     reading the compile stack's outputs from that state. A companion compile stack on the same prefix
@@ -423,13 +449,10 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str, companion: Te
     label = {"local": "local state", "s3": "S3 state"}[backend]
     outdir = r.root / f"two-stacks-{backend}" / "cdktf.out"
     config = {"NEURONX_BACKEND": backend}
-    if backend == "local":
-        # The default props: the construct creates the bucket, without force destroy.
-        config["NEURONX_BUCKET_FORCE_DESTROY"] = "false"
     keep = set()
     if backend == "s3":
         boto3.client("s3").create_bucket(Bucket=STATE_BUCKET)
-        # The artifacts in an existing bucket: the local-state run has applied the created one.
+        # The artifacts in an existing bucket: the cdktf CLI phase has applied the created one.
         keep = {STATE_BUCKET, existing_bucket()}
         config.update(
             NEURONX_STATE_BUCKET=STATE_BUCKET,
@@ -494,14 +517,7 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str, companion: Te
         (apply.stdout + apply.stderr)[-800:] if not ok else f"endpoint {endpoints[0]['EndpointName']}",
     )
 
-    t = time.monotonic()
-    plans = [tf(stack, "plan", "-detailed-exitcode", "-input=false", "-no-color") for stack in ("compile", "endpoint")]
-    r.check(
-        f"{label}: plan again: no changes in either stack",
-        t,
-        [p.returncode for p in plans] == [0, 0],
-        "; ".join(p.stdout[-300:] for p in plans if p.returncode != 0),
-    )
+    plan_is_empty(r, tf, f"{label}: plan again: no changes in either stack")
 
     if backend == "s3":
         # A lock file held by someone else (another apply) stops this one.
@@ -538,10 +554,6 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str, companion: Te
         again.stdout[-400:] if again.returncode else "",
     )
 
-    if backend == "local":
-        destroy_with_defaults(r, tf)
-        return
-
     t = time.monotonic()
     # The companion stack lives on, for the lifecycle faults.
     theirs = owned_by(companion, "compile") if companion else set()
@@ -565,24 +577,26 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str, companion: Te
     )
 
 
-def destroy_with_defaults(r: Rehearsal, tf: Terraform) -> None:
-    """destroy with the default props: the endpoint goes; the compile's destroy is refused while the
-    bucket it created holds the artifacts, before anything of it is destroyed, with what to do; then
-    one of the ways the message gives (keep the artifacts: state rm, destroy) destroys the rest. The
-    other (force destroy) is what every other stack of the rehearsal is destroyed with."""
+def destroy_with_defaults(
+    r: Rehearsal, tf: Terraform, label: str, destroy_both: Callable[[], subprocess.CompletedProcess]
+) -> None:
+    """destroy with the default props (`destroy_both` destroys the endpoint stack, then the compile
+    stack): the endpoint goes; the compile's destroy is refused while the bucket it created holds the
+    artifacts, before anything of it is destroyed, with what to do; then one of the ways the message
+    gives (keep the artifacts: state rm, destroy) destroys the rest. The other (force destroy) is
+    what every other stack of the rehearsal is destroyed with."""
     t = time.monotonic()
-    endpoint = tf("endpoint", "destroy", "-auto-approve", "-input=false", "-no-color")
-    destroy = tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
+    destroy = destroy_both()
     output = destroy.stdout + destroy.stderr
     state = set(tf("compile", "state", "list").stdout.split())
     kept = {"aws_s3_bucket.compile_artifacts", "aws_launch_template.compile", "aws_security_group.compile"}
     billable = [i for i in leftovers() if i.startswith(("instance i-", "endpoint ", "model "))]
     refused = "destroy refused: the bucket" in output and "set bucketForceDestroy: true, apply, then destroy" in output
     r.check(
-        "destroy with defaults: the endpoint goes; the compile's destroy is refused with what to do (exit 1), "
-        "nothing of it destroyed, nothing billable left",
+        f"{label}: destroy with defaults: the endpoint goes; the compile's destroy is refused with what to do "
+        "(exit 1), nothing of it destroyed, nothing billable left",
         t,
-        endpoint.returncode == 0 and destroy.returncode == 1 and refused and kept <= state and not billable,
+        destroy.returncode == 1 and refused and kept <= state and not billable,
         f"exit {destroy.returncode}; kept {sorted(kept & state)}; billable {billable}"
         + ("" if refused else f"; {output[-600:]}"),
     )
@@ -594,7 +608,7 @@ def destroy_with_defaults(r: Rehearsal, tf: Terraform) -> None:
     left = [x for x in leftovers() if not x.startswith("bucket ")]
     kept = bool(bucket) and bool(boto3.client("s3").list_objects_v2(Bucket=bucket[0][len("bucket ") :]).get("KeyCount"))
     r.check(
-        "destroy with defaults, then as the message says: state rm the bucket and the check, destroy: "
+        f"{label}: then as the message says: state rm the bucket and the check, destroy: "
         "the rest goes, the artifacts stay",
         t,
         removed.returncode == 0 and destroy.returncode == 0 and not left and len(bucket) == 1 and kept,
@@ -602,6 +616,152 @@ def destroy_with_defaults(r: Rehearsal, tf: Terraform) -> None:
     )
     for name in bucket:
         remove_bucket(name[len("bucket ") :])
+
+
+def cdktf_cli(r: Rehearsal, tf_env: dict[str, str]) -> None:
+    """The README's first way to deploy: `npx cdktf deploy --auto-approve compile endpoint` and
+    `npx cdktf destroy`, with local state. cdktf runs the app command of cdktf.json and the
+    toolchain's terraform; `--output` keeps its files (and the state beside them) in the rehearsal's
+    directory instead of the repository's."""
+    label = "cdktf CLI"
+    outdir = r.root / "cdktf-cli" / "cdktf.out"
+    # The default props: the construct creates the bucket, without force destroy.
+    env = example_env(outdir, tf_env, NEURONX_BUCKET_FORCE_DESTROY="false")
+
+    def cdktf(*args: str) -> subprocess.CompletedProcess:
+        # --skip-provider-lock: after init, cdktf runs `terraform providers lock -platform=linux_amd64`,
+        # which asks registry.terraform.io for checksums; here the providers come from a mirror only.
+        proc = subprocess.run(
+            ["npx", "cdktf", *args, "--output", str(outdir), "--skip-provider-lock", "--no-color"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        with (r.root / "terraform.log").open("a") as f:
+            f.write(f"\n$ npx cdktf {' '.join(args)}  -> {proc.returncode}\n{proc.stdout}{proc.stderr}")
+        return proc
+
+    worker = Worker(r.root / "instances-cdktf", "boot")
+    worker.start()
+    t = time.monotonic()
+    deploy = cdktf("deploy", "--auto-approve", "compile", "endpoint")
+    worker.stopping.set()
+    tf = Terraform(r, outdir / "stacks", tf_env)
+    outputs = json.loads(tf("compile", "output", "-json").stdout or "{}")
+    bucket = outputs.get("artifact_bucket", {}).get("value")
+    key = outputs.get("artifact_prefix", {}).get("value", "")
+    names = (
+        {
+            o["Key"][len(key) :]
+            for o in boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", [])
+        }
+        if bucket
+        else set()
+    )
+    models = sagemaker_models()
+    model = boto3.client("sagemaker").describe_model(ModelName=models[0]) if len(models) == 1 else {}
+    source = model.get("PrimaryContainer", {}).get("ModelDataSource", {}).get("S3DataSource", {})
+    ok = (
+        deploy.returncode == 0
+        and len(worker.booted) == 1
+        and not worker.errors
+        and {"_SUCCESS", "manifest.json"} <= names
+        and source.get("S3Uri") == f"s3://{bucket}/{key}"
+        and len(boto3.client("sagemaker").list_endpoints()["Endpoints"]) == 1
+    )
+    r.check(
+        f"{label}: npx cdktf deploy --auto-approve compile endpoint: compile (the waiter sees _SUCCESS), then the endpoint",
+        t,
+        ok,
+        f"{len(worker.booted)} instance(s) booted, {len(names)} objects under the prefix, model data {source.get('S3Uri')}"
+        + ("" if ok else f"; {(deploy.stdout + deploy.stderr)[-800:]}{worker.errors}"),
+    )
+
+    plan_is_empty(r, tf, f"{label}: terraform plan in the stacks cdktf deployed: no changes")
+
+    # The compile's state is beside the directory cdktf wrote (PortableLocalBackend).
+    two_endpoints_one_compile(r, tf_env, outdir.parent)
+
+    destroy_with_defaults(r, tf, label, lambda: cdktf("destroy", "--auto-approve", "endpoint", "compile"))
+
+
+CUSTOM_CODE = """import json
+
+NAME = {name!r}
+
+
+def model_fn(model_dir):
+    return NAME
+
+
+def transform_fn(model, body, content_type, accept):
+    return json.dumps({{"generated_text": "answered by " + model}}), "application/json"
+"""
+
+
+def two_endpoints_one_compile(r: Rehearsal, tf_env: dict[str, str], compile_root: Path) -> None:
+    """Two endpoint stacks with different custom code on the cdktf CLI phase's compile (its state, copied
+    beside each, is read by their terraform_remote_state). Both upload into the one prefix SageMaker
+    copies at every instance start; then each model is started as an instance would be after a restart
+    (tests/support/sagemaker_host: its model data from S3, its environment, the real toolkit)."""
+    names = ("rehearsal-code-a", "rehearsal-code-b")
+    t = time.monotonic()
+    applied = []
+    for name in names:
+        code = r.root / "custom-code" / name
+        code.mkdir(parents=True)
+        (code / "inference.py").write_text(CUSTOM_CODE.format(name=name))
+        root = r.root / name
+        proc = synthesize(root / "cdktf.out", tf_env, NEURONX_ENDPOINT_NAME=name, NEURONX_CUSTOM_CODE_DIR=str(code))
+        shutil.copy(compile_root / "terraform.compile.tfstate", root / "terraform.compile.tfstate")
+        tf = Terraform(r, root / "cdktf.out" / "stacks", tf_env)
+        init = tf("endpoint", "init", "-input=false", "-no-color")
+        apply = tf("endpoint", "apply", "-auto-approve", "-input=false", "-no-color")
+        applied.append((name, tf, proc.returncode == 0 and init.returncode == 0 and apply.returncode == 0, apply))
+    ok = all(a[2] for a in applied)
+    r.check(
+        "local state: two more endpoints with different custom code on the same compile: applied",
+        t,
+        ok,
+        "" if ok else "; ".join((a[3].stdout + a[3].stderr)[-400:] for a in applied if not a[2]),
+    )
+
+    t = time.monotonic()
+    sm, s3 = boto3.client("sagemaker"), boto3.client("s3")
+    answers, details = {}, []
+    for name in names:
+        config = sm.describe_endpoint_config(
+            EndpointConfigName=sm.describe_endpoint(EndpointName=name)["EndpointConfigName"]
+        )
+        model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+        container = model["PrimaryContainer"]
+        base = r.root / "restarted" / name
+        materialise(s3, container["ModelDataSource"]["S3DataSource"]["S3Uri"], base)
+        try:
+            answer = start_instance(
+                container.get("Environment", {}), base, {"messages": [{"role": "user", "content": "hi"}]}
+            )
+            answers[name] = json.loads(answer["answer"]).get("generated_text")
+            details.append(f"{name}: {answers[name]!r} from {Path(answer['module']).relative_to(base)}")
+        except (RuntimeError, ValueError, KeyError) as error:
+            details.append(f"{name}: {error}")
+    r.check(
+        "local state: after a restart each endpoint's instances answer from their own code",
+        t,
+        answers == {name: f"answered by {name}" for name in names},
+        "; ".join(details),
+    )
+
+    t = time.monotonic()
+    destroyed = [tf("endpoint", "destroy", "-auto-approve", "-input=false", "-no-color") for _, tf, _, _ in applied]
+    left = [e["EndpointName"] for e in sm.list_endpoints()["Endpoints"] if e["EndpointName"] in names]
+    r.check(
+        "local state: destroy the two endpoint stacks",
+        t,
+        all(d.returncode == 0 for d in destroyed) and not left,
+        f"left: {left}" if left else "",
+    )
 
 
 def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, reason: str) -> None:
@@ -994,7 +1154,8 @@ def main() -> int:
         "CHECKPOINT_DISABLE": "1",
     }
     try:
-        happy_path(r, tf_env, "local")
+        # Local state through the cdktf CLI (deploy, destroy with the default props); S3 state through plain terraform below.
+        cdktf_cli(r, tf_env)
         failure_path(
             r,
             tf_env,

@@ -29,4 +29,4 @@ pytest python
 
 step "Shell: shellcheck"
 shellcheck scripts/*.sh .ci/run python/tests/support/instance_host/shutdown python/tests/support/instance_host/curl \
-  python/tests/support/instance_host/systemctl
+  python/tests/support/instance_host/systemctl python/tests/support/instance_host/apt-get

@@ -1,32 +1,22 @@
-import * as path from "path";
 import {
   CloudBackend,
   DataTerraformRemoteState,
   DataTerraformRemoteStateLocal,
   DataTerraformRemoteStateS3,
-  LocalBackend,
   NamedCloudWorkspace,
   NamedRemoteWorkspace,
   S3Backend,
   TerraformRemoteState,
   TerraformStack,
 } from "cdktf";
+import { PortableLocalBackend } from "../lib/portable-local-backend";
 import { ExampleConfig } from "./config";
-
-/** The project root, where cdktf.json is. */
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /** Where the example stacks keep their state. */
 export type BackendConfig =
   | { readonly type: "local" }
   | { readonly type: "s3"; readonly bucket: string; readonly keyPrefix: string; readonly region: string }
   | { readonly type: "cloud"; readonly organization: string; readonly workspacePrefix: string; readonly hostname?: string };
-
-/** State at the project root, as a path relative to the stack's folder in the output directory. */
-function localStatePath(stackId: string): string {
-  const stackDir = path.join(PROJECT_ROOT, "cdktf.out", "stacks", stackId);
-  return path.relative(stackDir, path.join(PROJECT_ROOT, `terraform.${stackId}.tfstate`));
-}
 
 /**
  * For an AWS emulator (`awsEndpointUrl`, the rehearsal): the S3 backend and its remote state talk
@@ -46,8 +36,9 @@ function s3EmulatorSettings(config: ExampleConfig) {
 
 /**
  * Configures a stack's backend:
- * - local: `terraform.<stack>.tfstate` at the project root, through a relative path, so that the
- *   synthesized Terraform holds no machine-absolute path and state survives a fresh synth;
+ * - local: `terraform.<stack>.tfstate` at the project root, through a relative path (the library's
+ *   PortableLocalBackend), so that the synthesized Terraform holds no machine-absolute path and state
+ *   survives a fresh synth;
  * - s3: `<keyPrefix><stack>.tfstate` in a bucket, encrypted, locked with S3's own lock file (Terraform 1.10+);
  * - cloud: the Terraform Cloud workspace `<workspacePrefix><stack>` of an organization. No token is
  *   written anywhere: `terraform login` or TF_TOKEN_<hostname> gives it.
@@ -57,7 +48,7 @@ export function useBackend(stack: TerraformStack, config: ExampleConfig): void {
   const backend = config.backend;
   switch (backend.type) {
     case "local":
-      new LocalBackend(stack, { path: localStatePath(id) });
+      new PortableLocalBackend(stack);
       return;
     case "s3": {
       const s3 = new S3Backend(stack, {
@@ -86,7 +77,7 @@ export function readStackState(stack: TerraformStack, config: ExampleConfig, oth
   const id = otherStackId;
   switch (backend.type) {
     case "local":
-      return new DataTerraformRemoteStateLocal(stack, id, { path: localStatePath(id) });
+      return new DataTerraformRemoteStateLocal(stack, id, { path: PortableLocalBackend.statePath(id) });
     case "s3":
       return new DataTerraformRemoteStateS3(stack, id, {
         bucket: backend.bucket,

@@ -1,7 +1,7 @@
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
-import { Model, Parameters } from "../lib/model";
+import { Model, ModelArchitecture, Parameters } from "../lib/model";
 import { NeuronxCompile } from "../lib/neuronx-compile";
 import { useBackend } from "./backend";
 import { ExampleConfig } from "./config";
@@ -13,6 +13,8 @@ export function addCompile(stack: TerraformStack, config: ExampleConfig): Neuron
     model: Model.fromHuggingFace(config.modelId, {
       revision: config.revision,
       parameters: config.parametersBillion === undefined ? undefined : Parameters.billion(config.parametersBillion),
+      // Model.fromHuggingFace checks it against the served families and names NEURONX_ARCHITECTURE's value.
+      architecture: config.architecture as ModelArchitecture | undefined,
     }),
     compileOptions: config.compileOptions,
     spot: config.spot,
@@ -22,6 +24,7 @@ export function addCompile(stack: TerraformStack, config: ExampleConfig): Neuron
     servingInstanceType: config.servingInstanceType,
     amiId: config.amiId,
     huggingFaceTokenSecretArn: config.huggingFaceTokenSecretArn,
+    huggingFaceTokenKmsKeyArn: config.huggingFaceTokenKmsKeyArn,
     deadlineMinutes: config.deadlineMinutes,
     pollIntervalSeconds: config.pollIntervalSeconds,
     abandonAfterMinutes: config.abandonAfterMinutes,

@@ -14,6 +14,8 @@ export interface ExampleConfig {
   readonly revision?: string;
   /** Parameters in billions, where the model id does not say. */
   readonly parametersBillion?: number;
+  /** The model's architecture (`model_type`), where the model id does not show it. */
+  readonly architecture?: string;
   /** Compile options. */
   readonly compileOptions: CompileOptions;
   /** Spot first. */
@@ -30,6 +32,8 @@ export interface ExampleConfig {
   readonly amiId?: string;
   /** Secrets Manager ARN of a Hugging Face token. */
   readonly huggingFaceTokenSecretArn?: string;
+  /** Customer managed KMS key of that secret. */
+  readonly huggingFaceTokenKmsKeyArn?: string;
   /** Compile deadline in minutes. */
   readonly deadlineMinutes?: number;
   /** Name of the SageMaker endpoint. */
@@ -68,6 +72,7 @@ export const CONFIG_SOURCES = {
   modelId: { env: "NEURONX_MODEL_ID", context: "modelId", kind: "string" },
   revision: { env: "NEURONX_REVISION", context: "revision", kind: "string" },
   parametersBillion: { env: "NEURONX_PARAMETERS_BILLION", context: "parametersBillion", kind: "number" },
+  architecture: { env: "NEURONX_ARCHITECTURE", context: "architecture", kind: "string" },
   tpDegree: { env: "NEURONX_TP_DEGREE", context: "tpDegree", kind: "integer" },
   nPositions: { env: "NEURONX_N_POSITIONS", context: "nPositions", kind: "integer" },
   batchSize: { env: "NEURONX_BATCH_SIZE", context: "batchSize", kind: "integer" },
@@ -81,6 +86,7 @@ export const CONFIG_SOURCES = {
   servingInstanceType: { env: "NEURONX_SERVING_INSTANCE_TYPE", context: "servingInstanceType", kind: "string" },
   amiId: { env: "NEURONX_AMI_ID", context: "amiId", kind: "string" },
   huggingFaceTokenSecretArn: { env: "NEURONX_HF_TOKEN_SECRET_ARN", context: "huggingFaceTokenSecretArn", kind: "string" },
+  huggingFaceTokenKmsKeyArn: { env: "NEURONX_HF_TOKEN_KMS_KEY_ARN", context: "huggingFaceTokenKmsKeyArn", kind: "string" },
   deadlineMinutes: { env: "NEURONX_DEADLINE_MINUTES", context: "deadlineMinutes", kind: "integer" },
   endpointName: { env: "NEURONX_ENDPOINT_NAME", context: "endpointName", kind: "string" },
   instanceCount: { env: "NEURONX_INSTANCE_COUNT", context: "instanceCount", kind: "integer" },
@@ -144,6 +150,7 @@ export function loadConfig(scope: Construct, env: NodeJS.ProcessEnv = process.en
     modelId: str("modelId") ?? EXAMPLE_DEFAULTS.modelId,
     revision: str("revision"),
     parametersBillion: num("parametersBillion"),
+    architecture: str("architecture"),
     compileOptions: {
       tpDegree: num("tpDegree"),
       nPositions: num("nPositions") ?? EXAMPLE_DEFAULTS.nPositions,
@@ -159,6 +166,7 @@ export function loadConfig(scope: Construct, env: NodeJS.ProcessEnv = process.en
     servingInstanceType: str("servingInstanceType"),
     amiId: str("amiId"),
     huggingFaceTokenSecretArn: str("huggingFaceTokenSecretArn"),
+    huggingFaceTokenKmsKeyArn: str("huggingFaceTokenKmsKeyArn"),
     deadlineMinutes: num("deadlineMinutes"),
     endpointName: str("endpointName"),
     instanceCount: num("instanceCount"),

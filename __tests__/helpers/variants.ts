@@ -18,6 +18,7 @@ export const VARIANTS: Record<string, Record<string, string>> = {
     NEURONX_SUBNET_ID: "subnet-0123456789abcdef0",
     NEURONX_AMI_ID: "ami-0123456789abcdef0",
     NEURONX_HF_TOKEN_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:hf-token-AbCdEf",
+    NEURONX_HF_TOKEN_KMS_KEY_ARN: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     NEURONX_ENDPOINT_NAME: "llama3-chat",
     NEURONX_INSTANCE_COUNT: "2",
   },

@@ -67,6 +67,7 @@ interface Case {
   tp_degree?: number;
   instance_type?: string;
   serving_instance_type?: string;
+  hugging_face_token_secret_arn?: string;
 }
 
 const CASES: Record<string, Case> = {
@@ -86,6 +87,9 @@ const CASES: Record<string, Case> = {
   },
 };
 
+/** A Hugging Face token passed where its secret's ARN belongs: both refuse it, and neither prints it. */
+const TOKEN = "hf_pastedTheTokenNotItsArn0123456789";
+
 /** Inputs both sides reject, with a word of each message. */
 const REJECTED: Record<string, [Case, RegExp, RegExp]> = {
   too_large: [{ model_id: "example/huge-400b", parameters_billion: 400 }, /more than the 384 GiB/, /NeuronCore memory/],
@@ -98,6 +102,16 @@ const REJECTED: Record<string, [Case, RegExp, RegExp]> = {
     { model_id: "meta-llama/Meta-Llama-3-8B-Instruct", parameters_billion: 8, serving_instance_type: "inf2.xlarge" },
     /serving instance type inf2\.xlarge cannot hold the model/,
     /servingInstanceType/,
+  ],
+  token_instead_of_its_arn: [
+    { model_id: "TinyLlama/TinyLlama-1.1B-Chat-v1.0", parameters_billion: 1.1, hugging_face_token_secret_arn: TOKEN },
+    /The hugging_face_token_secret_arn must be a Secrets Manager secret ARN/,
+    /huggingFaceTokenSecretArn must be a Secrets Manager secret ARN/,
+  ],
+  unserved_family: [
+    { model_id: "Qwen/Qwen2-1.5B-Instruct", parameters_billion: 1.5 },
+    /The model_id Qwen\/Qwen2-1\.5B-Instruct names a model family that transformers-neuronx 0\.13 does not serve/,
+    /names the qwen2 \/ qwen3 architecture/,
   ],
 };
 
@@ -129,7 +143,7 @@ function rootModule(dir: string, moto: Moto, cases: Record<string, Case>, withEn
     blocks.push(
       `module "endpoint_${name}" {`,
       `  source                   = "../sagemaker-endpoint"`,
-      `  endpoint_name            = "parity-${name.replace(/_/g, "-")}"`,
+      `  endpoint_name            = "${endpointNameOf(name)}"`,
       ...[
         "compiled_artifact_s3_url",
         "bucket_arn",
@@ -149,8 +163,11 @@ function rootModule(dir: string, moto: Moto, cases: Record<string, Case>, withEn
   fs.writeFileSync(path.join(dir, "main.tf"), `${blocks.join("\n")}\n`);
 }
 
+/** The endpoint name of a case, the same on both sides (it names the endpoint's code folder). */
+const endpointNameOf = (name: string) => `parity-${name.replace(/_/g, "-")}`;
+
 /** The construct side: NeuronxCompile and the endpoint with the case's inputs. */
-function constructs(c: Case) {
+function constructs(c: Case, name = "rejected") {
   const { json } = synth((stack) => {
     const compile = new NeuronxCompile(stack, "Compile", {
       model: Model.fromHuggingFace(c.model_id, { parameters: Parameters.billion(c.parameters_billion), revision: c.revision }),
@@ -165,10 +182,11 @@ function constructs(c: Case) {
       amiId: AMI,
       instanceType: c.instance_type,
       servingInstanceType: c.serving_instance_type,
+      huggingFaceTokenSecretArn: c.hugging_face_token_secret_arn,
     });
     new TransformersNeuronxSageMakerRealtimeInferenceEndpoint(stack, "Endpoint", {
       modelData: TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompile(compile),
-      endpointName: "parity",
+      endpointName: endpointNameOf(name),
     });
   });
   return json;
@@ -218,7 +236,7 @@ describe("the modules and the constructs agree", () => {
   afterAll(async () => moto?.stop());
 
   describe.each(Object.entries(CASES))("%s", (name, c) => {
-    const json = constructs(c);
+    const json = constructs(c, name);
     const launchTemplate = () => planned[`module.compile_${name}.aws_launch_template.this`];
 
     test("the same compile instance type and root volume", () => {
@@ -256,6 +274,7 @@ describe("the modules and the constructs agree", () => {
         "volume_size_in_gb",
         "model_data_download_timeout_in_seconds",
         "container_startup_health_check_timeout_in_seconds",
+        "inference_ami_version",
       ]) {
         expect([key, variant[key]]).toEqual([key, tsVariant[key]]);
       }
@@ -268,5 +287,10 @@ describe("the modules and the constructs agree", () => {
   test.each(Object.entries(REJECTED))("%s: both refuse it, before anything is created", (_name, [c, hclMessage, tsMessage]) => {
     expect(rejection).toMatch(hclMessage);
     expect((thrown(() => constructs(c)) as Error | undefined)?.message).toMatch(tsMessage);
+  });
+
+  test("neither side prints a token passed where its secret's ARN belongs", () => {
+    expect(rejection).not.toContain(TOKEN);
+    expect((thrown(() => constructs(REJECTED.token_instead_of_its_arn[0])) as Error).message).not.toContain(TOKEN);
   });
 });

@@ -4,7 +4,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { synthHcl } from "../../scripts/synth-hcl";
+import { exampleRequiredProviders, generateSnapshot, loadSnapshot } from "../../scripts/hcl/provider-schemas";
 import { checkovFailures, terraform as tf, unjustifiedSkips } from "../helpers/terraform";
 import { synthesize, VARIANTS } from "../helpers/variants";
 
@@ -72,7 +72,14 @@ test("the CLI is the toolchain's terraform", () => {
 
 describe.each(Object.entries(VARIANTS))("the generated HCL of the example stacks, %s", (_variant, env) => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "neuronx-hcl-"));
-  const dirs = synthHcl(outdir, { ...env });
+  // As a user runs it: the npm script, with the configuration in the environment.
+  const dirs = execFileSync("npm", ["run", "--silent", "synth:hcl"], {
+    env: { ...process.env, ...env, CDKTF_OUTDIR: outdir },
+    encoding: "utf8",
+  })
+    .trim()
+    .split("\n")
+    .map((file) => path.dirname(file));
 
   describe.each(dirs.map((d) => [path.basename(d), d]))("%s", (_stack, dir) => {
     test("is formatted (terraform fmt -check)", () => {
@@ -100,4 +107,10 @@ describe.each(Object.entries(VARIANTS))("the generated HCL of the example stacks
       expect(main).toMatch(/source {2}= "hashicorp\/aws"/);
     });
   });
+});
+
+test("the provider schema snapshot of npm run synth:hcl is the live schema of the pinned providers, cut to the types used", () => {
+  const live = generateSnapshot(exampleRequiredProviders(), fs.mkdtempSync(path.join(os.tmpdir(), "neuronx-schemas-")));
+  // On a difference: npm run generate:hcl-schemas (with this toolchain's terraform on PATH).
+  expect(loadSnapshot()).toEqual(live);
 });

@@ -47,6 +47,10 @@ locals {
   compile_table   = one([for t in local.instance_types : t if t.name == local.compile_type])
   serving_table   = try(one([for t in local.instance_types : t if t.name == local.serving_type]), null)
 
+  # A repository name that shows a family transformers-neuronx 0.13 does not serve (as Model.fromHuggingFace).
+  model_name     = element(split("/", var.model_id), length(split("/", var.model_id)) - 1)
+  refused_family = var.architecture == null && can(regex("(?i)(?:^|[-_.])(?:(?:gpt-?j)(?:[-_.]|$)|(?:(gpt-?neox|pythia))(?:[-_.]|$)|(?:qwen)|(?:phi\\d*)(?:[-_.]|$)|(?:(recurrent)?gemma)|(?:falcon)|(?:mpt)(?:[-_.]|$)|(?:(starcoder|santacoder))|(?:codegen)|(?:olmo)|(?:(chat)?glm)|(?:baichuan)|(?:internlm)|(?:granite)|(?:dbrx)|(?:(jamba|mamba))|(?:(t5|flan))(?:[-_.]|$))", local.model_name))
+
   # The cache key: same model, options and SDK give the same prefix. The revision is one segment,
   # reversibly: "_" as "_5f", "/" as "_2f" (refs/pr/3 and refs--pr--3 stay apart).
   artifact_prefix = "${var.model_id}/${replace(replace(var.revision, "_", "_5f"), "/", "_2f")}/neuronx-${var.neuron_sdk_version}/tp${local.tp_degree}-np${var.n_positions}-bs${var.batch_size}-${var.amp}-opt${var.opt_level}${var.quant_dtype == null ? "" : "-q${var.quant_dtype}"}/"
@@ -65,58 +69,34 @@ locals {
   }, var.quant_dtype == null ? {} : { NEURONX_QUANT_DTYPE = var.quant_dtype })
 
   dlc_registry_accounts = {
-    "af-south-1"     = "626614931356"
-    "ap-east-1"      = "871362719292"
     "ap-east-2"      = "975050140332"
     "ap-northeast-1" = "763104351884"
-    "ap-northeast-2" = "763104351884"
-    "ap-northeast-3" = "364406365360"
     "ap-south-1"     = "763104351884"
-    "ap-south-2"     = "772153158452"
     "ap-southeast-1" = "763104351884"
     "ap-southeast-2" = "763104351884"
-    "ap-southeast-3" = "907027046896"
-    "ap-southeast-4" = "457447274322"
-    "ap-southeast-5" = "550225433462"
-    "ap-southeast-7" = "590183813437"
-    "ca-central-1"   = "763104351884"
-    "ca-west-1"      = "204538143572"
-    "cn-north-1"     = "727897471807"
-    "cn-northwest-1" = "727897471807"
     "eu-central-1"   = "763104351884"
-    "eu-central-2"   = "380420809688"
-    "eu-north-1"     = "763104351884"
-    "eu-south-1"     = "692866216735"
-    "eu-south-2"     = "503227376785"
     "eu-west-1"      = "763104351884"
-    "eu-west-2"      = "763104351884"
     "eu-west-3"      = "763104351884"
-    "il-central-1"   = "780543022126"
-    "me-central-1"   = "914824155844"
-    "me-south-1"     = "217643126080"
-    "me-west-1"      = "124382933778"
-    "mx-central-1"   = "637423239942"
     "sa-east-1"      = "763104351884"
     "us-east-1"      = "763104351884"
     "us-east-2"      = "763104351884"
-    "us-gov-east-1"  = "446045086412"
-    "us-gov-west-1"  = "442386744353"
-    "us-west-1"      = "763104351884"
     "us-west-2"      = "763104351884"
   }
   region         = data.aws_region.current.region
   dlc_account    = lookup(local.dlc_registry_accounts, local.region, "unsupported-region")
   dlc_registry   = "${local.dlc_account}.dkr.ecr.${local.region}.${data.aws_partition.current.dns_suffix}"
-  image_uri      = coalesce(var.container_image_uri, "${local.dlc_registry}/pytorch-inference-neuronx:2.5.1-neuronx-py310-sdk2.21.0-ubuntu22.04")
-  image_parts    = regex("^(\\d{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(\\.cn)?\\/([a-z0-9][a-z0-9._/-]*)(?::[\\w][\\w.-]{0,127}|@sha256:[a-f0-9]{64})$", local.image_uri)
+  image_uri      = coalesce(var.container_image_uri, "${local.dlc_registry}/pytorch-inference-neuronx:2.7.0-neuronx-py310-sdk2.25.0-ubuntu22.04")
+  image_parts    = regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z]{2}(?:-[a-z]+)+-[0-9]{1,2})\\.amazonaws\\.com(\\.cn)?\\/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$", local.image_uri)
   registry       = "${local.image_parts[0]}.dkr.ecr.${local.image_parts[1]}.amazonaws.com${local.image_parts[2] == null ? "" : local.image_parts[2]}"
   repository_arn = "arn:${data.aws_partition.current.partition}:ecr:${local.image_parts[1]}:${local.image_parts[0]}:repository/${local.image_parts[3]}"
 
   bucket_name = var.bucket_name == null ? aws_s3_bucket.artifacts[0].bucket : var.bucket_name
   bucket_arn  = var.bucket_name == null ? aws_s3_bucket.artifacts[0].arn : "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
-  code_prefix = "_neuronx/bootstrap/1bd9b338a30f8f77/"
+  code_prefix = "_neuronx/bootstrap/532bdd7adfad6086/"
 
-  tags = merge({ "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }, var.tags)
+  # S3 objects take at most 10 tags: the script objects carry the module's own only.
+  own_tags = { "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }
+  tags     = merge(local.own_tags, var.tags)
   # The bucket and prefix tags find the instance again: a later apply adopts it, destroy terminates
   # it, and the waiter's policy lets it terminate only these.
   instance_tags = merge(local.tags, { Name = "neuronx-compile ${var.model_id}", "neuronx:bucket" = local.bucket_name, "neuronx:prefix" = local.artifact_prefix })
@@ -135,7 +115,17 @@ locals {
     # The lease watchdog: checked every poll interval, given up after abandon_after_minutes.
     NEURONX_LEASE_CHECK_SECONDS   = tostring(var.poll_interval_seconds)
     NEURONX_ABANDON_AFTER_SECONDS = tostring(local.abandon_after_minutes * 60)
-  }, var.hugging_face_token_secret_arn == null ? {} : { NEURONX_HF_TOKEN_SECRET_ARN = var.hugging_face_token_secret_arn })
+    },
+    var.hugging_face_token_secret_arn == null ? {} : { NEURONX_HF_TOKEN_SECRET_ARN = var.hugging_face_token_secret_arn },
+    var.allow_pickle_weights ? { NEURONX_ALLOW_PICKLE_WEIGHTS = "true" } : {},
+  )
+
+  # Whether the token's secret is an ARN. Preconditions read this boolean, not the variable: Terraform
+  # prints the value of each reference of a failed condition, and a token passed by mistake is a secret.
+  hugging_face_token_secret_arn_ok = var.hugging_face_token_secret_arn == null || (can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$", coalesce(var.hugging_face_token_secret_arn, "-"))) && length(coalesce(var.hugging_face_token_secret_arn, "-")) <= 2048 && length(coalesce(var.hugging_face_token_secret_arn, "-")) >= 1)
+
+  # EC2 takes at most 255 characters.
+  description = "Compiles ${var.model_id}@${var.revision} with the Neuron SDK ${var.neuron_sdk_version} (neuronx-compile module)"
 
   # The user data: the environment as exports, then the fixed body (templates/compile-user-data.sh).
   exports = merge(local.environment, { NEURONX_DEADLINE_MINUTES = tostring(var.deadline_minutes) })
@@ -260,7 +250,7 @@ resource "aws_s3_object" "script" {
   source       = "${path.module}/python/neuronx_compile/${each.value}"
   source_hash  = filemd5("${path.module}/python/neuronx_compile/${each.value}")
   content_type = "text/x-python"
-  tags         = local.tags
+  tags         = local.own_tags
 }
 
 # ---- network: the subnets to try and a security group without ingress ------------------------------
@@ -345,7 +335,7 @@ data "aws_iam_policy_document" "assume_role" {
 
 resource "aws_iam_role" "this" {
   name_prefix        = "neuronx-compile-"
-  description        = "Compile instance of the neuronx-compile module: writes ${local.artifact_prefix} only"
+  description        = "Compile instance of the neuronx-compile module: writes ${local.artifact_prefix} only, never its code/"
   assume_role_policy = data.aws_iam_policy_document.assume_role.json
   tags               = local.tags
 }
@@ -382,12 +372,45 @@ data "aws_iam_policy_document" "this" {
     actions   = ["ecr:GetAuthorizationToken"]
     resources = ["*"]
   }
+  # The endpoint runs what is under <prefix>code/: the compile (which runs the model repository's
+  # code paths and holds the Hugging Face token) must not be able to change it.
+  statement {
+    sid       = "DenyEndpointCode"
+    effect    = "Deny"
+    actions   = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = ["${local.bucket_arn}/${local.artifact_prefix}code/*"]
+  }
   dynamic "statement" {
     for_each = var.hugging_face_token_secret_arn == null ? [] : [var.hugging_face_token_secret_arn]
     content {
       sid       = "ReadHuggingFaceToken"
       actions   = ["secretsmanager:GetSecretValue"]
       resources = [statement.value]
+    }
+  }
+  # Secrets Manager decrypts the secret with the caller's rights; only through it.
+  dynamic "statement" {
+    for_each = var.hugging_face_token_kms_key_arn == null ? [] : [var.hugging_face_token_kms_key_arn]
+    content {
+      sid       = "DecryptHuggingFaceToken"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${local.region}.${data.aws_partition.current.dns_suffix}"]
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = local.hugging_face_token_secret_arn_ok
+      error_message = "The hugging_face_token_secret_arn must be a Secrets Manager secret ARN, arn:<partition>:secretsmanager:<region>:<account>:secret:<name> (the ARN, never the secret's value). Its value is not shown here, in case it is a secret."
+    }
+    precondition {
+      condition     = var.hugging_face_token_kms_key_arn == null || var.hugging_face_token_secret_arn != null
+      error_message = "The hugging_face_token_kms_key_arn is the key of the token's secret, but hugging_face_token_secret_arn is null. Set both, or neither."
     }
   }
 }
@@ -421,7 +444,7 @@ data "aws_ami" "this" {
 
 resource "aws_launch_template" "this" {
   name_prefix   = "neuronx-compile-"
-  description   = "Compiles ${var.model_id}@${var.revision} with the Neuron SDK ${var.neuron_sdk_version} (neuronx-compile module)"
+  description   = length(local.description) > 255 ? "${substr(local.description, 0, 252)}..." : local.description
   image_id      = data.aws_ami.this.id
   instance_type = local.compile_type
   # The user data ends with `shutdown -h now`: the instance goes away by itself.
@@ -464,6 +487,10 @@ resource "aws_launch_template" "this" {
   }
 
   lifecycle {
+    precondition {
+      condition     = local.hugging_face_token_secret_arn_ok
+      error_message = "The hugging_face_token_secret_arn must be a Secrets Manager secret ARN, arn:<partition>:secretsmanager:<region>:<account>:secret:<name> (the ARN, never the secret's value). Its value is not shown here, in case it is a secret."
+    }
     precondition {
       condition     = local.min_degree > 0
       error_message = "The model (${var.parameters_billion}B parameters, ${var.amp}) needs about ${ceil(local.device_bytes / local.gib)} GiB of NeuronCore memory, more than the 384 GiB of the 24 NeuronCores of inf2.48xlarge, the largest inf2 instance. Set quant_dtype to \"s8\", lower n_positions or batch_size, or choose a smaller model."
@@ -519,6 +546,10 @@ resource "null_resource" "waiter" {
 
   lifecycle {
     precondition {
+      condition     = !local.refused_family
+      error_message = "The model_id ${var.model_id} names a model family that transformers-neuronx 0.13 does not serve; it serves llama, code_llama, mistral, mixtral, gpt2, opt, bloom. Choose a model of one of those families, or if this repository is a fine-tune of one of them, set architecture (e.g. \"llama\")."
+    }
+    precondition {
       condition     = var.subnet_id != null || length(try(data.aws_subnets.default[0].ids, [])) > 0
       error_message = "The default VPC has no default subnet in an Availability Zone that offers ${local.compile_type}. Set subnet_id to a subnet in a zone that offers it."
     }
@@ -528,7 +559,7 @@ resource "null_resource" "waiter" {
     }
     precondition {
       condition     = var.container_image_uri != null || contains(keys(local.dlc_registry_accounts), local.region)
-      error_message = "The AWS Deep Learning Containers registry is not known for this region. Use a region of the module's dlc_registry_accounts, or set container_image_uri to a copy of the image in your own ECR repository."
+      error_message = "The PyTorch inference Neuron DLC is not published in this region (local.dlc_registry_accounts lists the regions that carry it). Use one of those regions, or set container_image_uri to a copy of the image in your own ECR repository."
     }
   }
 

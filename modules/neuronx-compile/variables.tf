@@ -5,8 +5,19 @@ variable "model_id" {
   type        = string
 
   validation {
-    condition     = can(regex("^(?:[A-Za-z0-9][A-Za-z0-9._-]*\\/)?[A-Za-z0-9][A-Za-z0-9._-]*$", var.model_id)) && !strcontains(var.model_id, "--") && !strcontains(var.model_id, "..") && length(var.model_id) <= 96
-    error_message = "The model_id must be a Hugging Face repository id such as \"meta-llama/Meta-Llama-3-8B-Instruct\": letters, digits, \"-\", \"_\", \".\", at most one \"/\", 96 characters at most."
+    condition     = can(regex("^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?\\/)?[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$", var.model_id)) && length(var.model_id) <= 96 && length(var.model_id) >= 1 && !can(regex("--", var.model_id)) && !can(regex("\\.\\.", var.model_id)) && !can(regex("\\.git$", var.model_id))
+    error_message = "The model_id must be a Hugging Face repository id: \"name\" or \"namespace/name\", letters, digits, \"-\", \"_\" and \".\", each part starting and ending with a letter, digit or \"_\", without \"--\" or \"..\", not ending with \".git\", 96 characters at most."
+  }
+}
+
+variable "architecture" {
+  description = "The model's architecture (model_type in its config.json), for a repository whose name does not show it or shows another one, e.g. a Llama fine-tune. Null: a name that shows a family transformers-neuronx 0.13 does not serve fails the plan; the compile checks config.json before any weight."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.architecture == null || contains(["llama", "code_llama", "mistral", "mixtral", "gpt2", "opt", "bloom"], coalesce(var.architecture, "-"))
+    error_message = "The architecture must be one of llama, code_llama, mistral, mixtral, gpt2, opt, bloom (the model types transformers-neuronx 0.13 serves; gptj and gpt_neox cannot be saved compiled), or null."
   }
 }
 
@@ -16,8 +27,8 @@ variable "revision" {
   default     = "main"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$", var.revision)) && !strcontains(var.revision, "..")
-    error_message = "The revision must be a branch, tag or commit hash: letters, digits, \"-\", \"_\", \".\", \"/\", 128 characters at most."
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$", var.revision)) && length(var.revision) <= 128 && length(var.revision) >= 1 && !can(regex("\\.\\.", var.revision)) && !can(regex("\\/\\/", var.revision)) && !can(regex("\\/\\.", var.revision)) && !can(regex("[/.]$", var.revision)) && !can(regex("\\.lock(?:\\/|$)", var.revision))
+    error_message = "The revision must be a branch, tag or commit hash: letters, digits, \"-\", \"_\", \".\" and \"/\", starting with a letter or digit, 128 characters at most, and a valid git ref (no \"..\", \"//\", \"/.\" or \"@{\", not ending with \"/\", \".\" or \".lock\")."
   }
 }
 
@@ -103,8 +114,8 @@ variable "bucket_name" {
   default     = null
 
   validation {
-    condition     = var.bucket_name == null || (can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", coalesce(var.bucket_name, "-"))) && !strcontains(coalesce(var.bucket_name, "-"), ".."))
-    error_message = "The bucket_name must be an S3 bucket name: 3 to 63 lowercase letters, digits, \".\" and \"-\", starting and ending with a letter or digit."
+    condition     = var.bucket_name == null || (can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", coalesce(var.bucket_name, "-"))) && length(coalesce(var.bucket_name, "-")) <= 63 && length(coalesce(var.bucket_name, "-")) >= 3 && !can(regex("^[^/]*\\.\\.", coalesce(var.bucket_name, "-"))) && !can(regex("^[^/]*\\.-", coalesce(var.bucket_name, "-"))) && !can(regex("^[^/]*-\\.", coalesce(var.bucket_name, "-"))) && !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", coalesce(var.bucket_name, "-"))) && !can(regex("^xn--", coalesce(var.bucket_name, "-"))) && !can(regex("^sthree-", coalesce(var.bucket_name, "-"))) && !can(regex("^amzn-s3-demo-", coalesce(var.bucket_name, "-"))) && !can(regex("^[^/]*-s3alias$", coalesce(var.bucket_name, "-"))) && !can(regex("^[^/]*--ol-s3$", coalesce(var.bucket_name, "-"))) && !can(regex("^[^/]*\\.mrap$", coalesce(var.bucket_name, "-"))) && !can(regex("^[^/]*--x-s3$", coalesce(var.bucket_name, "-"))) && !can(regex("^[^/]*--table-s3$", coalesce(var.bucket_name, "-"))))
+    error_message = "The bucket_name must be an S3 bucket name: 3 to 63 lowercase letters, digits, \".\" and \"-\", starting and ending with a letter or digit, without \"..\", \".-\" or \"-.\", not formatted as an IP address, not starting with xn--, sthree-, amzn-s3-demo- and not ending with -s3alias, --ol-s3, .mrap, --x-s3, --table-s3."
   }
 }
 
@@ -120,8 +131,8 @@ variable "subnet_id" {
   default     = null
 
   validation {
-    condition     = var.subnet_id == null || can(regex("^subnet-[0-9a-f]{8,17}$", coalesce(var.subnet_id, "-")))
-    error_message = "The subnet_id must be a subnet id such as \"subnet-0123456789abcdef0\"."
+    condition     = var.subnet_id == null || (can(regex("^subnet-[0-9a-f]{8,17}$", coalesce(var.subnet_id, "-"))) && length(coalesce(var.subnet_id, "-")) <= 24 && length(coalesce(var.subnet_id, "-")) >= 1)
+    error_message = "The subnet_id must be a subnet id, \"subnet-\" and 8 or 17 hexadecimal digits."
   }
 }
 
@@ -138,7 +149,7 @@ variable "instance_type" {
 
   validation {
     condition     = var.instance_type == null || contains(["inf2.xlarge", "inf2.8xlarge", "inf2.24xlarge", "inf2.48xlarge"], coalesce(var.instance_type, "-"))
-    error_message = "The instance_type must be one of inf2.xlarge, inf2.8xlarge, inf2.24xlarge, inf2.48xlarge, or null."
+    error_message = "The instance_type must be one of inf2.xlarge, inf2.8xlarge, inf2.24xlarge, inf2.48xlarge, or null. Inf1 (Inferentia1) is not supported: transformers-neuronx runs only on Inf2 and Trn1, and the Neuron SDK no longer supports Inf1."
   }
 }
 
@@ -149,7 +160,7 @@ variable "serving_instance_type" {
 
   validation {
     condition     = var.serving_instance_type == null || contains(["inf2.xlarge", "inf2.8xlarge", "inf2.24xlarge", "inf2.48xlarge"], coalesce(var.serving_instance_type, "-"))
-    error_message = "The serving_instance_type must be one of inf2.xlarge, inf2.8xlarge, inf2.24xlarge, inf2.48xlarge, or null."
+    error_message = "The serving_instance_type must be one of inf2.xlarge, inf2.8xlarge, inf2.24xlarge, inf2.48xlarge, or null. Inf1 (Inferentia1) is not supported: transformers-neuronx runs only on Inf2 and Trn1, and the Neuron SDK no longer supports Inf1."
   }
 }
 
@@ -159,8 +170,8 @@ variable "ami_id" {
   default     = null
 
   validation {
-    condition     = var.ami_id == null || can(regex("^ami-[0-9a-f]{8,17}$", coalesce(var.ami_id, "-")))
-    error_message = "The ami_id must be an AMI id such as \"ami-0123456789abcdef0\"."
+    condition     = var.ami_id == null || (can(regex("^ami-[0-9a-f]{8,17}$", coalesce(var.ami_id, "-"))) && length(coalesce(var.ami_id, "-")) <= 21 && length(coalesce(var.ami_id, "-")) >= 1)
+    error_message = "The ami_id must be an AMI id, \"ami-\" and 8 or 17 hexadecimal digits."
   }
 }
 
@@ -170,42 +181,54 @@ variable "ami_ssm_parameter" {
   default     = "/aws/service/neuron/dlami/base/ubuntu-22.04/latest/image_id"
 
   validation {
-    condition     = can(regex("^/[A-Za-z0-9_.\\-/]+$", var.ami_ssm_parameter))
-    error_message = "The ami_ssm_parameter must be an SSM parameter name starting with \"/\"."
+    condition     = can(regex("^\\/[A-Za-z0-9_.\\-/]+$", var.ami_ssm_parameter)) && length(var.ami_ssm_parameter) <= 2048 && length(var.ami_ssm_parameter) >= 1 && !can(regex("\\/\\/", var.ami_ssm_parameter)) && !can(regex("\\.\\.", var.ami_ssm_parameter)) && !can(regex("\\/$", var.ami_ssm_parameter))
+    error_message = "The ami_ssm_parameter must be an SSM parameter name starting with \"/\": letters, digits, \"_\", \".\", \"-\" and \"/\", without \"//\" or \"..\", 2048 characters at most."
   }
 }
 
 variable "container_image_uri" {
-  description = "Private ECR image that compiles (and serves) the model. Null uses the region's PyTorch inference Neuron DLC, 2.5.1-neuronx-py310-sdk2.21.0-ubuntu22.04."
+  description = "Private ECR image that compiles (and serves) the model. Null uses the region's PyTorch inference Neuron DLC, 2.7.0-neuronx-py310-sdk2.25.0-ubuntu22.04."
   type        = string
   default     = null
 
   validation {
-    condition     = var.container_image_uri == null || can(regex("^(\\d{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(\\.cn)?\\/([a-z0-9][a-z0-9._/-]*)(?::[\\w][\\w.-]{0,127}|@sha256:[a-f0-9]{64})$", coalesce(var.container_image_uri, "-")))
-    error_message = "The container_image_uri must be a private ECR image, <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>, because SageMaker pulls only from ECR."
+    condition     = var.container_image_uri == null || (can(regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z]{2}(?:-[a-z]+)+-[0-9]{1,2})\\.amazonaws\\.com(\\.cn)?\\/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$", coalesce(var.container_image_uri, "-"))) && length(coalesce(var.container_image_uri, "-")) <= 255 && length(coalesce(var.container_image_uri, "-")) >= 1)
+    error_message = "The container_image_uri must be a private ECR image, <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>, because SageMaker pulls only from ECR; 255 characters at most."
   }
 }
 
 variable "neuron_sdk_version" {
   description = "Neuron SDK release of the container image; part of the cache key. Set it with container_image_uri."
   type        = string
-  default     = "2.21.0"
+  default     = "2.25.0"
 
   validation {
-    condition     = can(regex("^2\\.(1[89]|[2-9][0-9])(\\.[0-9]+)?$", var.neuron_sdk_version))
-    error_message = "The neuron_sdk_version must be a Neuron SDK 2.x release from 2.18 on, such as \"2.21.0\" (transformers-neuronx reads Hugging Face checkpoints directly from 2.18)."
+    condition     = can(regex("^2\\.(18|19|20|21|22|23|24|25)(\\.[0-9]+)?$", var.neuron_sdk_version))
+    error_message = "The neuron_sdk_version must be a Neuron SDK release from 2.18 to 2.25, such as \"2.25.0\": transformers-neuronx reads Hugging Face checkpoints directly from 2.18 and ships in the Neuron DLCs up to 2.25 (use the optimum-neuron backend for newer SDKs)."
   }
 }
 
 variable "hugging_face_token_secret_arn" {
-  description = "Secrets Manager secret holding a Hugging Face token, for gated models. The instance reads it; it never enters user data, state or logs."
+  description = "Secrets Manager secret holding a Hugging Face token, for gated models. The instance reads it; it never enters user data, state or logs. Checked by preconditions, whose messages never show the value (a token passed here by mistake stays out of the output)."
+  type        = string
+  default     = null
+}
+
+variable "hugging_face_token_kms_key_arn" {
+  description = "Customer managed KMS key of the token's secret; the instance may decrypt with it only through Secrets Manager. Null: the secret uses the AWS managed key."
   type        = string
   default     = null
 
   validation {
-    condition     = var.hugging_face_token_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\\d{12}:secret:[A-Za-z0-9/_+=.@-]+$", coalesce(var.hugging_face_token_secret_arn, "-")))
-    error_message = "The hugging_face_token_secret_arn must be a Secrets Manager secret ARN."
+    condition     = var.hugging_face_token_kms_key_arn == null || (can(regex("^arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:key\\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$", coalesce(var.hugging_face_token_kms_key_arn, "-"))) && length(coalesce(var.hugging_face_token_kms_key_arn, "-")) <= 2048 && length(coalesce(var.hugging_face_token_kms_key_arn, "-")) >= 1)
+    error_message = "The hugging_face_token_kms_key_arn must be a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id> (a key, not an alias: IAM grants name keys)."
   }
+}
+
+variable "allow_pickle_weights" {
+  description = "Allow pickled PyTorch weights (pytorch_model*.bin) when the repository has no safetensors. Loading a pickle runs the repository's code in the compile job (which holds the token) and in the endpoint: only for repositories you trust."
+  type        = bool
+  default     = false
 }
 
 variable "deadline_minutes" {
@@ -258,7 +281,13 @@ variable "tags" {
   default     = {}
 
   validation {
-    condition     = alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && !startswith(lower(k), "aws:") && length(v) <= 256])
-    error_message = "The tags keys must be 1 to 128 characters and not start with \"aws:\"; values at most 256 characters."
+    condition     = alltrue([for k, v in var.tags : (can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", k)) && length(k) <= 128 && length(k) >= 1 && !can(regex("^[aA][wW][sS]:", k))) && (can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", v)) && length(v) <= 256 && !can(regex("^[aA][wW][sS]:", v)))])
+    error_message = "The tags keys must each be a tag key of 1 to 128 letters, digits, spaces and \"_\" \".\" \":\" \"/\" \"=\" \"+\" \"-\" \"@\" (the characters EC2, S3, IAM and SageMaker all accept), not starting with \"aws:\", and the values a tag value of at most 256 letters, digits, spaces and \"_\" \".\" \":\" \"/\" \"=\" \"+\" \"-\" \"@\" (the characters EC2, S3, IAM and SageMaker all accept), not starting with \"aws:\"."
+  }
+
+  validation {
+    # AWS takes at most 50 tags a resource (the provider's default_tags count too); IAM compares keys without case.
+    condition     = length(setunion(keys(var.tags), ["neuronx:model", "neuronx:revision", "ManagedBy", "Name"])) <= 50 && length(distinct([for k in setunion(keys(var.tags), ["neuronx:model", "neuronx:revision", "ManagedBy", "Name"]) : lower(k)])) == length(setunion(keys(var.tags), ["neuronx:model", "neuronx:revision", "ManagedBy", "Name"]))
+    error_message = "The tags, with the module's own (neuronx:model, neuronx:revision, ManagedBy, Name), must be at most 50, and no two keys may differ only in case (IAM refuses that)."
   }
 }

@@ -24,27 +24,42 @@ locals {
 
   # Volume and timeouts scale with the artifacts, within SageMaker's limits (as lib/realtime-endpoint.ts).
   artifact_gib     = var.checkpoint_bytes / local.gib
-  volume_size_gib  = coalesce(var.volume_size_gib, max(30, ceil(2 * local.artifact_gib + 10)))
+  volume_size_gib  = coalesce(var.volume_size_gib, max(30, ceil(1 * local.artifact_gib + 10)))
   download_timeout = coalesce(var.model_data_download_timeout_seconds, min(3600, max(60, ceil(600 + 15 * local.artifact_gib))))
   startup_timeout  = coalesce(var.container_startup_health_check_timeout_seconds, min(3600, max(60, ceil(600 + 20 * local.artifact_gib))))
 
   bucket_name = regex("^s3://([^/]+)/", var.compiled_artifact_s3_url)[0]
   code_dir    = coalesce(var.code_dir, "${path.module}/code")
   model_id    = lookup(var.settings_environment, "NEURONX_MODEL_ID", "")
-  tags        = merge({ "neuronx:model" = local.model_id, ManagedBy = "cdktf-neuronx-patterns" }, var.tags)
+  # S3 objects take at most 10 tags: the code objects carry the module's own only.
+  own_tags = { "neuronx:model" = local.model_id, ManagedBy = "cdktf-neuronx-patterns" }
+  tags     = merge(local.own_tags, var.tags)
+
+  # The code that ships: no dotfiles, caches or tests (as the construct), nor what code_exclude_patterns names.
+  code_excludes = concat(["(^|/)\\.", "(^|/)__pycache__(/|$)", "\\.py[co]$", "(^|/)tests(/|$)"], var.code_exclude_patterns)
+  code_files    = [for f in fileset(local.code_dir, "**") : f if !anytrue([for re in local.code_excludes : can(regex(re, f))])]
+
+  # Each endpoint's code has a folder of its own inside the model data (SageMaker copies the whole prefix at every
+  # instance start), and PYTHONPATH points the toolkit at it: two endpoints on one compile never share code.
+  code_key_prefix = "${var.artifact_prefix}code/${var.endpoint_name}/"
+  n_positions     = tonumber(lookup(var.settings_environment, "NEURONX_N_POSITIONS", "0"))
+  max_new_tokens  = coalesce(var.max_new_tokens, min(512, local.n_positions - 1))
 
   environment = merge(var.settings_environment, {
     SAGEMAKER_PROGRAM             = "inference.py"
     SAGEMAKER_CONTAINER_LOG_LEVEL = "20"
-    # One worker owns the NeuronCores; loading the model is bounded by the startup health check.
+    # One worker owns the NeuronCores. The toolkit writes these two into TorchServe's config; it reads
+    # SAGEMAKER_STARTUP_TIMEOUT only on its non-TorchServe path, so that one is not set.
     SAGEMAKER_MODEL_SERVER_WORKERS = "1"
     SAGEMAKER_MODEL_SERVER_TIMEOUT = tostring(local.startup_timeout)
-    SAGEMAKER_STARTUP_TIMEOUT      = tostring(local.startup_timeout)
     NEURON_RT_NUM_CORES            = tostring(var.tp_degree)
+    PYTHONPATH                     = "/opt/ml/model/code/${var.endpoint_name}"
+    NEURONX_MAX_NEW_TOKENS         = tostring(local.max_new_tokens)
   }, var.environment)
 
   log_group_arn = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/sagemaker/Endpoints/${var.endpoint_name}"
-  capture_arn   = var.data_capture == null ? null : "arn:${data.aws_partition.current.partition}:s3:::${trimsuffix(trimprefix(var.data_capture.destination_s3_uri, "s3://"), "/")}/*"
+  # SageMaker writes <destination>/<endpoint name>/<variant>/yyyy/mm/dd/hh/*.jsonl: the role may write there only.
+  capture_arn = var.data_capture == null ? null : "arn:${data.aws_partition.current.partition}:s3:::${trimsuffix(trimprefix(var.data_capture.destination_s3_uri, "s3://"), "/")}/${var.endpoint_name}/*"
 }
 
 # ---- the execution role: its artifacts, its image, its logs -------------------------------------------
@@ -55,6 +70,17 @@ data "aws_iam_policy_document" "assume_role" {
     principals {
       type        = "Service"
       identifiers = ["sagemaker.amazonaws.com"]
+    }
+    # Confused deputy prevention: SageMaker may assume the role only for this account's resources.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${data.aws_partition.current.partition}:sagemaker:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:*"]
     }
   }
 }
@@ -136,13 +162,13 @@ resource "aws_iam_role_policy" "this" {
 # ---- the inference code, next to the artifacts ---------------------------------------------------------
 
 resource "aws_s3_object" "code" {
-  for_each = fileset(local.code_dir, "**")
+  for_each = toset(local.code_files)
 
   bucket      = local.bucket_name
-  key         = "${var.artifact_prefix}code/${each.value}"
+  key         = "${local.code_key_prefix}${each.value}"
   source      = "${local.code_dir}/${each.value}"
   source_hash = filemd5("${local.code_dir}/${each.value}")
-  tags        = local.tags
+  tags        = local.own_tags
 }
 
 # ---- model, endpoint configuration, endpoint ------------------------------------------------------------
@@ -188,11 +214,23 @@ resource "aws_sagemaker_model" "this" {
     }
     precondition {
       condition     = var.volume_size_gib != null || local.volume_size_gib <= 512
-      error_message = "The artifacts (about ${ceil(local.artifact_gib)} GiB) need a ${local.volume_size_gib} GiB volume (the inference toolkit copies the model once at startup), over SageMaker's 512 GiB. Set volume_size_gib if you know it fits."
+      error_message = "The artifacts (about ${ceil(local.artifact_gib)} GiB) need a ${local.volume_size_gib} GiB volume (the artifacts plus 10 GiB), over SageMaker's 512 GiB. Set volume_size_gib if you know it fits."
+    }
+    precondition {
+      condition     = local.max_new_tokens < local.n_positions
+      error_message = "The max_new_tokens must be below the nPositions the model was compiled for (${local.n_positions}), which holds the prompt too."
     }
     precondition {
       condition     = var.auto_scaling == null || try(var.instance_count >= var.auto_scaling.min_capacity && var.instance_count <= var.auto_scaling.max_capacity, false)
       error_message = "The instance_count must be within auto_scaling's min_capacity and max_capacity."
+    }
+    precondition {
+      condition     = length(local.environment) <= 100 && length(join("", [for k, v in local.environment : "${k}${v}"])) <= 32768
+      error_message = "The container's environment, with the module's own variables, must have at most 100 entries and 32768 characters of keys and values (SageMaker's limits)."
+    }
+    precondition {
+      condition     = contains(local.code_files, "inference.py")
+      error_message = "The code_dir's inference.py is left out by code_exclude_patterns; SageMaker needs it (SAGEMAKER_PROGRAM)."
     }
   }
 }
@@ -211,6 +249,7 @@ resource "aws_sagemaker_endpoint_configuration" "this" {
     volume_size_in_gb                                 = local.volume_size_gib
     model_data_download_timeout_in_seconds            = local.download_timeout
     container_startup_health_check_timeout_in_seconds = local.startup_timeout
+    inference_ami_version                             = var.inference_ami_version
   }
 
   dynamic "data_capture_config" {

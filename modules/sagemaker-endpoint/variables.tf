@@ -5,14 +5,19 @@ variable "compiled_artifact_s3_url" {
   type        = string
 
   validation {
-    condition     = can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+/$", var.compiled_artifact_s3_url))
-    error_message = "The compiled_artifact_s3_url must be s3://<bucket>/<prefix>/, ending with \"/\"."
+    condition     = can(regex("^s3:\\/\\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\\/(?:[A-Za-z0-9_=+@,-][A-Za-z0-9._=+@,-]*\\/)+$", var.compiled_artifact_s3_url)) && length(var.compiled_artifact_s3_url) <= 1024 && length(var.compiled_artifact_s3_url) >= 1 && !can(regex("\\.\\.", var.compiled_artifact_s3_url)) && !can(regex("^s3:\\/\\/[^/]*\\.\\.", var.compiled_artifact_s3_url)) && !can(regex("^s3:\\/\\/[^/]*\\.-", var.compiled_artifact_s3_url)) && !can(regex("^s3:\\/\\/[^/]*-\\.", var.compiled_artifact_s3_url)) && !can(regex("^s3:\\/\\/[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+(?:\\/|$)", var.compiled_artifact_s3_url)) && !can(regex("^s3:\\/\\/xn--", var.compiled_artifact_s3_url)) && !can(regex("^s3:\\/\\/sthree-", var.compiled_artifact_s3_url)) && !can(regex("^s3:\\/\\/amzn-s3-demo-", var.compiled_artifact_s3_url)) && !can(regex("^s3:\\/\\/[^/]*-s3alias(?:\\/|$)", var.compiled_artifact_s3_url)) && !can(regex("^s3:\\/\\/[^/]*--ol-s3(?:\\/|$)", var.compiled_artifact_s3_url)) && !can(regex("^s3:\\/\\/[^/]*\\.mrap(?:\\/|$)", var.compiled_artifact_s3_url)) && !can(regex("^s3:\\/\\/[^/]*--x-s3(?:\\/|$)", var.compiled_artifact_s3_url)) && !can(regex("^s3:\\/\\/[^/]*--table-s3(?:\\/|$)", var.compiled_artifact_s3_url))
+    error_message = "The compiled_artifact_s3_url must be s3://<bucket>/<prefix>/, where the bucket follows S3's naming rules and the prefix has segments of letters, digits and \".\" \"_\" \"-\" \"=\" \"+\" \"@\" \",\", no segment starting with \".\" (no \"..\" traversal), no \"*\" or \"?\" (IAM wildcards), no \"$\", spaces or control characters."
   }
 }
 
 variable "bucket_arn" {
   description = "ARN of the bucket of the artifacts (the compile's bucket_arn)."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_arn)) && length(var.bucket_arn) <= 100 && length(var.bucket_arn) >= 1 && !can(regex(":::[^/]*\\.\\.", var.bucket_arn)) && !can(regex(":::[^/]*\\.-", var.bucket_arn)) && !can(regex(":::[^/]*-\\.", var.bucket_arn)) && !can(regex(":::[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", var.bucket_arn)) && !can(regex(":::xn--", var.bucket_arn)) && !can(regex(":::sthree-", var.bucket_arn)) && !can(regex(":::amzn-s3-demo-", var.bucket_arn)) && !can(regex(":::[^/]*-s3alias$", var.bucket_arn)) && !can(regex(":::[^/]*--ol-s3$", var.bucket_arn)) && !can(regex(":::[^/]*\\.mrap$", var.bucket_arn)) && !can(regex(":::[^/]*--x-s3$", var.bucket_arn)) && !can(regex(":::[^/]*--table-s3$", var.bucket_arn))
+    error_message = "The bucket_arn must be an S3 bucket ARN, arn:<partition>:s3:::<bucket>, whose bucket name has 3 to 63 lowercase letters, digits, \".\" and \"-\", starting and ending with a letter or digit, without \"..\", \".-\" or \"-.\", not formatted as an IP address, not starting with xn--, sthree-, amzn-s3-demo- and not ending with -s3alias, --ol-s3, .mrap, --x-s3, --table-s3."
+  }
 }
 
 variable "artifact_prefix" {
@@ -20,8 +25,8 @@ variable "artifact_prefix" {
   type        = string
 
   validation {
-    condition     = can(regex("^[^/].*/$", var.artifact_prefix))
-    error_message = "The artifact_prefix must not start with \"/\" and must end with \"/\"."
+    condition     = can(regex("^(?:[A-Za-z0-9_=+@,-][A-Za-z0-9._=+@,-]*\\/)+$", var.artifact_prefix)) && length(var.artifact_prefix) <= 512 && length(var.artifact_prefix) >= 1 && !can(regex("\\.\\.", var.artifact_prefix))
+    error_message = "The artifact_prefix must be an S3 key prefix ending with \"/\", not starting with \"/\", with segments of letters, digits and \".\" \"_\" \"-\" \"=\" \"+\" \"@\" \",\", no segment starting with \".\" (no \"..\" traversal), no \"*\" or \"?\" (IAM wildcards), no \"$\", spaces or control characters; 512 characters at most."
   }
 }
 
@@ -40,14 +45,19 @@ variable "container_image_uri" {
   type        = string
 
   validation {
-    condition     = can(regex("^(\\d{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(\\.cn)?\\/([a-z0-9][a-z0-9._/-]*)(?::[\\w][\\w.-]{0,127}|@sha256:[a-f0-9]{64})$", var.container_image_uri))
-    error_message = "The container_image_uri must be a private ECR image, <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>, because SageMaker pulls only from ECR."
+    condition     = can(regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z]{2}(?:-[a-z]+)+-[0-9]{1,2})\\.amazonaws\\.com(\\.cn)?\\/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$", var.container_image_uri)) && length(var.container_image_uri) <= 255 && length(var.container_image_uri) >= 1
+    error_message = "The container_image_uri must be a private ECR image, <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>, because SageMaker pulls only from ECR; 255 characters at most."
   }
 }
 
 variable "container_repository_arn" {
   description = "ECR repository of that image (the compile's container_repository_arn), for pull rights."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:ecr:[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:repository\\/(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$", var.container_repository_arn)) && length(var.container_repository_arn) <= 400 && length(var.container_repository_arn) >= 1
+    error_message = "The container_repository_arn must be an ECR repository ARN, arn:<partition>:ecr:<region>:<account>:repository/<name>."
+  }
 }
 
 variable "serving_instance_type" {
@@ -56,7 +66,7 @@ variable "serving_instance_type" {
 
   validation {
     condition     = contains(["inf2.xlarge", "inf2.8xlarge", "inf2.24xlarge", "inf2.48xlarge"], var.serving_instance_type)
-    error_message = "The serving_instance_type must be one of inf2.xlarge, inf2.8xlarge, inf2.24xlarge, inf2.48xlarge."
+    error_message = "The serving_instance_type must be one of inf2.xlarge, inf2.8xlarge, inf2.24xlarge, inf2.48xlarge. Inf1 (Inferentia1) is not supported: transformers-neuronx runs only on Inf2 and Trn1, and the Neuron SDK no longer supports Inf1."
   }
 }
 
@@ -87,7 +97,7 @@ variable "instance_type" {
 
   validation {
     condition     = var.instance_type == null || contains(["ml.inf2.xlarge", "ml.inf2.8xlarge", "ml.inf2.24xlarge", "ml.inf2.48xlarge"], coalesce(var.instance_type, "-"))
-    error_message = "The instance_type must be one of ml.inf2.xlarge, ml.inf2.8xlarge, ml.inf2.24xlarge, ml.inf2.48xlarge, or null."
+    error_message = "The instance_type must be one of ml.inf2.xlarge, ml.inf2.8xlarge, ml.inf2.24xlarge, ml.inf2.48xlarge, or null. Inf1 (Inferentia1) is not supported: transformers-neuronx runs only on Inf2 and Trn1, and the Neuron SDK no longer supports Inf1."
   }
 }
 
@@ -107,13 +117,13 @@ variable "endpoint_name" {
   type        = string
 
   validation {
-    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.endpoint_name))
+    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.endpoint_name)) && length(var.endpoint_name) <= 63 && length(var.endpoint_name) >= 1
     error_message = "The endpoint_name must be 1 to 63 letters, digits and hyphens, starting and ending with a letter or digit."
   }
 }
 
 variable "volume_size_gib" {
-  description = "ML storage volume of each instance in GiB. Null: twice the artifacts plus 10 GiB (the inference toolkit copies the model once), at least 30."
+  description = "ML storage volume of each instance in GiB. Null: the artifacts plus 10 GiB (SageMaker downloads them there once), at least 30."
   type        = number
   default     = null
 
@@ -151,8 +161,8 @@ variable "kms_key_arn" {
   default     = null
 
   validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key\\/[A-Za-z0-9-]+$", coalesce(var.kms_key_arn, "-")))
-    error_message = "The kms_key_arn must be a KMS key ARN such as \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-...\"."
+    condition     = var.kms_key_arn == null || (can(regex("^arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:key\\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$", coalesce(var.kms_key_arn, "-"))) && length(coalesce(var.kms_key_arn, "-")) <= 2048 && length(coalesce(var.kms_key_arn, "-")) >= 1)
+    error_message = "The kms_key_arn must be a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id> (a key, not an alias: IAM grants name keys)."
   }
 }
 
@@ -168,8 +178,8 @@ variable "data_capture" {
   default = null
 
   validation {
-    condition     = var.data_capture == null || (can(regex("^s3:\\/\\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\\/.*)?$", try(var.data_capture.destination_s3_uri, "-"))) && try(var.data_capture.sampling_percentage >= 0 && var.data_capture.sampling_percentage <= 100 && floor(var.data_capture.sampling_percentage) == var.data_capture.sampling_percentage, false) && try(var.data_capture.capture_input || var.data_capture.capture_output, false))
-    error_message = "The data_capture must name an S3 URI such as \"s3://my-bucket/capture\", a whole sampling_percentage from 0 to 100, and capture input, output or both."
+    condition     = var.data_capture == null || try((can(regex("^s3:\\/\\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\\/(?:[A-Za-z0-9_=+@,-][A-Za-z0-9._=+@,-]*\\/)*(?:[A-Za-z0-9_=+@,-][A-Za-z0-9._=+@,-]*)?)?$", var.data_capture.destination_s3_uri)) && length(var.data_capture.destination_s3_uri) <= 512 && length(var.data_capture.destination_s3_uri) >= 1 && !can(regex("\\.\\.", var.data_capture.destination_s3_uri)) && !can(regex("^s3:\\/\\/[^/]*\\.\\.", var.data_capture.destination_s3_uri)) && !can(regex("^s3:\\/\\/[^/]*\\.-", var.data_capture.destination_s3_uri)) && !can(regex("^s3:\\/\\/[^/]*-\\.", var.data_capture.destination_s3_uri)) && !can(regex("^s3:\\/\\/[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+(?:\\/|$)", var.data_capture.destination_s3_uri)) && !can(regex("^s3:\\/\\/xn--", var.data_capture.destination_s3_uri)) && !can(regex("^s3:\\/\\/sthree-", var.data_capture.destination_s3_uri)) && !can(regex("^s3:\\/\\/amzn-s3-demo-", var.data_capture.destination_s3_uri)) && !can(regex("^s3:\\/\\/[^/]*-s3alias(?:\\/|$)", var.data_capture.destination_s3_uri)) && !can(regex("^s3:\\/\\/[^/]*--ol-s3(?:\\/|$)", var.data_capture.destination_s3_uri)) && !can(regex("^s3:\\/\\/[^/]*\\.mrap(?:\\/|$)", var.data_capture.destination_s3_uri)) && !can(regex("^s3:\\/\\/[^/]*--x-s3(?:\\/|$)", var.data_capture.destination_s3_uri)) && !can(regex("^s3:\\/\\/[^/]*--table-s3(?:\\/|$)", var.data_capture.destination_s3_uri))) && var.data_capture.sampling_percentage >= 0 && var.data_capture.sampling_percentage <= 100 && floor(var.data_capture.sampling_percentage) == var.data_capture.sampling_percentage && (var.data_capture.capture_input || var.data_capture.capture_output) && (var.data_capture.kms_key_arn == null || (can(regex("^arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:key\\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$", coalesce(var.data_capture.kms_key_arn, "-"))) && length(coalesce(var.data_capture.kms_key_arn, "-")) <= 2048 && length(coalesce(var.data_capture.kms_key_arn, "-")) >= 1)), false)
+    error_message = "The data_capture must name an S3 URI, s3://<bucket>[/<prefix>], where the bucket follows S3's naming rules and the prefix has segments of letters, digits and \".\" \"_\" \"-\" \"=\" \"+\" \"@\" \",\", no segment starting with \".\" (no \"..\" traversal), no \"*\" or \"?\" (IAM wildcards), no \"$\", spaces or control characters; 512 characters at most; a whole sampling_percentage from 0 to 100; capture input, output or both; and a kms_key_arn that is null or a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id> (a key, not an alias: IAM grants name keys)."
   }
 }
 
@@ -182,8 +192,8 @@ variable "vpc_config" {
   default = null
 
   validation {
-    condition     = var.vpc_config == null || (length(try(var.vpc_config.subnet_ids, [])) > 0 && length(try(var.vpc_config.security_group_ids, [])) > 0)
-    error_message = "The vpc_config must name at least one subnet and one security group."
+    condition     = var.vpc_config == null || try(length(var.vpc_config.subnet_ids) >= 1 && length(var.vpc_config.subnet_ids) <= 16 && length(var.vpc_config.security_group_ids) >= 1 && length(var.vpc_config.security_group_ids) <= 5 && alltrue([for id in var.vpc_config.subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", id)) && length(id) <= 24 && length(id) >= 1]) && alltrue([for id in var.vpc_config.security_group_ids : can(regex("^sg-[0-9a-f]{8,17}$", id)) && length(id) <= 20 && length(id) >= 1]), false)
+    error_message = "The vpc_config must name 1 to 16 subnets (a subnet id, \"subnet-\" and 8 or 17 hexadecimal digits) and 1 to 5 security groups (a security group id, \"sg-\" and 8 or 17 hexadecimal digits)."
   }
 }
 
@@ -205,8 +215,30 @@ variable "auto_scaling" {
   default = null
 
   validation {
-    condition     = var.auto_scaling == null || try(var.auto_scaling.min_capacity >= 1 && var.auto_scaling.max_capacity >= var.auto_scaling.min_capacity && var.auto_scaling.max_capacity <= 100 && var.auto_scaling.target_invocations_per_instance > 0, false)
-    error_message = "The auto_scaling needs 1 <= min_capacity <= max_capacity <= 100 and a positive target_invocations_per_instance."
+    condition     = var.auto_scaling == null || try(floor(var.auto_scaling.min_capacity) == var.auto_scaling.min_capacity && floor(var.auto_scaling.max_capacity) == var.auto_scaling.max_capacity && var.auto_scaling.min_capacity >= 1 && var.auto_scaling.max_capacity >= var.auto_scaling.min_capacity && var.auto_scaling.max_capacity <= 100 && var.auto_scaling.target_invocations_per_instance > 0 && var.auto_scaling.target_invocations_per_instance <= pow(2, 360) && alltrue([for c in [var.auto_scaling.scale_in_cooldown_seconds, var.auto_scaling.scale_out_cooldown_seconds] : floor(c) == c && c >= 0 && c <= 3600]), false)
+    error_message = "The auto_scaling needs whole numbers 1 <= min_capacity <= max_capacity <= 100, a target_invocations_per_instance greater than 0 and at most 2^360 (Application Auto Scaling's limit), and whole cooldowns from 0 to 3600 seconds."
+  }
+}
+
+variable "inference_ami_version" {
+  description = "The production variant's SageMaker inference AMI, which carries the Neuron driver."
+  type        = string
+  default     = "al2-ami-sagemaker-inference-neuron-2"
+
+  validation {
+    condition     = contains(["al2-ami-sagemaker-inference-neuron-2"], var.inference_ami_version)
+    error_message = "The inference_ami_version must be a SageMaker inference AMI with the Neuron driver (al2-ami-sagemaker-inference-neuron-2); without one, inf2 hosts run the default AMI and its older driver."
+  }
+}
+
+variable "max_new_tokens" {
+  description = "The most new tokens a request to the default inference code may ask for. SageMaker ends an invocation after 60 seconds: keep a generation of this length within it. Null: 512, or less than nPositions if that is smaller."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_new_tokens == null || (floor(coalesce(var.max_new_tokens, 0)) == coalesce(var.max_new_tokens, 0) && coalesce(var.max_new_tokens, 0) >= 1)
+    error_message = "The max_new_tokens must be a whole number of at least 1, or null."
   }
 }
 
@@ -216,20 +248,26 @@ variable "environment" {
   default     = {}
 
   validation {
-    condition     = alltrue([for k, v in var.environment : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k)) && !contains(["NEURONX_MODEL_ID", "NEURONX_REVISION", "NEURONX_SDK_VERSION", "NEURONX_TP_DEGREE", "NEURONX_N_POSITIONS", "NEURONX_BATCH_SIZE", "NEURONX_AMP", "NEURONX_QUANT_DTYPE", "NEURONX_OPT_LEVEL", "NEURON_CC_FLAGS"], k) && length(v) <= 1024])
-    error_message = "The environment keys must be variable names other than the compile settings (NEURONX_MODEL_ID, NEURONX_REVISION, NEURONX_SDK_VERSION, NEURONX_TP_DEGREE, NEURONX_N_POSITIONS, NEURONX_BATCH_SIZE, NEURONX_AMP, NEURONX_QUANT_DTYPE, NEURONX_OPT_LEVEL, NEURON_CC_FLAGS), with values of at most 1024 characters."
+    condition     = alltrue([for k, v in var.environment : (can(regex("^[a-zA-Z_][a-zA-Z0-9_]*$", k)) && length(k) <= 1024 && length(k) >= 1) && !contains(["NEURONX_MODEL_ID", "NEURONX_REVISION", "NEURONX_SDK_VERSION", "NEURONX_TP_DEGREE", "NEURONX_N_POSITIONS", "NEURONX_BATCH_SIZE", "NEURONX_AMP", "NEURONX_QUANT_DTYPE", "NEURONX_OPT_LEVEL", "NEURON_CC_FLAGS", "SAGEMAKER_PROGRAM", "SAGEMAKER_SUBMIT_DIRECTORY", "SAGEMAKER_CONTAINER_LOG_LEVEL", "SAGEMAKER_MODEL_SERVER_WORKERS", "SAGEMAKER_MODEL_SERVER_TIMEOUT", "SAGEMAKER_STARTUP_TIMEOUT", "PYTHONPATH", "NEURONX_MAX_NEW_TOKENS", "NEURON_RT_NUM_CORES"], k) && length(v) <= 1024])
+    error_message = "The environment keys must be a variable name: letters, digits and \"_\", not starting with a digit, 1024 characters at most, other than the variables the module sets (NEURONX_MODEL_ID, NEURONX_REVISION, NEURONX_SDK_VERSION, NEURONX_TP_DEGREE, NEURONX_N_POSITIONS, NEURONX_BATCH_SIZE, NEURONX_AMP, NEURONX_QUANT_DTYPE, NEURONX_OPT_LEVEL, NEURON_CC_FLAGS, SAGEMAKER_PROGRAM, SAGEMAKER_SUBMIT_DIRECTORY, SAGEMAKER_CONTAINER_LOG_LEVEL, SAGEMAKER_MODEL_SERVER_WORKERS, SAGEMAKER_MODEL_SERVER_TIMEOUT, SAGEMAKER_STARTUP_TIMEOUT, PYTHONPATH, NEURONX_MAX_NEW_TOKENS, NEURON_RT_NUM_CORES), with values of at most 1024 characters."
   }
 }
 
 variable "code_dir" {
-  description = "Your inference code: a directory with inference.py, uploaded to <prefix>code/. Null uploads the default inference code (a chat API) that ships with the module."
+  description = "Your inference code: a directory with inference.py, uploaded to <prefix>code/<endpoint_name>/. Null uploads the default inference code (a chat API) that ships with the module."
   type        = string
   default     = null
 
   validation {
-    condition     = var.code_dir == null || fileexists("${coalesce(var.code_dir, ".")}/inference.py")
-    error_message = "The code_dir must be a directory holding inference.py (the SageMaker entry point, SAGEMAKER_PROGRAM)."
+    condition     = var.code_dir == null || try(fileexists("${coalesce(var.code_dir, ".")}/inference.py"), false)
+    error_message = "The code_dir must be a directory holding inference.py as a regular file (the SageMaker entry point, SAGEMAKER_PROGRAM)."
   }
+}
+
+variable "code_exclude_patterns" {
+  description = "RE2 regular expressions of the code_dir's paths (relative, with /) left out of the upload, besides dotfiles, __pycache__, *.pyc and tests, which always are."
+  type        = list(string)
+  default     = []
 }
 
 variable "tags" {
@@ -238,7 +276,13 @@ variable "tags" {
   default     = {}
 
   validation {
-    condition     = alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && !startswith(lower(k), "aws:") && length(v) <= 256])
-    error_message = "The tags keys must be 1 to 128 characters and not start with \"aws:\"; values at most 256 characters."
+    condition     = alltrue([for k, v in var.tags : (can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", k)) && length(k) <= 128 && length(k) >= 1 && !can(regex("^[aA][wW][sS]:", k))) && (can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", v)) && length(v) <= 256 && !can(regex("^[aA][wW][sS]:", v)))])
+    error_message = "The tags keys must each be a tag key of 1 to 128 letters, digits, spaces and \"_\" \".\" \":\" \"/\" \"=\" \"+\" \"-\" \"@\" (the characters EC2, S3, IAM and SageMaker all accept), not starting with \"aws:\", and the values a tag value of at most 256 letters, digits, spaces and \"_\" \".\" \":\" \"/\" \"=\" \"+\" \"-\" \"@\" (the characters EC2, S3, IAM and SageMaker all accept), not starting with \"aws:\"."
+  }
+
+  validation {
+    # AWS takes at most 50 tags a resource (the provider's default_tags count too); IAM compares keys without case.
+    condition     = length(setunion(keys(var.tags), ["neuronx:model", "ManagedBy"])) <= 50 && length(distinct([for k in setunion(keys(var.tags), ["neuronx:model", "ManagedBy"]) : lower(k)])) == length(setunion(keys(var.tags), ["neuronx:model", "ManagedBy"]))
+    error_message = "The tags, with the module's own (neuronx:model, ManagedBy), must be at most 50, and no two keys may differ only in case (IAM refuses that)."
   }
 }

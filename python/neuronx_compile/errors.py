@@ -28,3 +28,10 @@ class UploadError(CompileError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, "upload")
+
+
+class UnsupportedModelError(CompileError):
+    """The checkpoint's model_type is not one transformers-neuronx can compile and the endpoint serve."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "download")

@@ -20,6 +20,7 @@ from .download import download, read_hf_token
 from .errors import CompileError
 from .neuron import compile_model
 from .progress import Progress
+from .redaction import Redactor
 from .settings import Settings
 from .store import ArtifactStore, build_manifest
 
@@ -37,47 +38,39 @@ class TailHandler(logging.Handler):
         self.lines.append(self.format(record))
 
 
-class Redact(logging.Filter):
-    """Replaces a secret with *** in every record, whatever library logs it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: list[str] = []
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            for secret in self.secrets:
-                message = message.replace(secret, "***")
-            record.msg, record.args = message, None
-        return True
-
-
-def configure_logging(tail_lines: int = c.LOG_TAIL_LINES) -> tuple[TailHandler, Redact]:
+def configure_logging(tail_lines: int = c.LOG_TAIL_LINES) -> tuple[TailHandler, Redactor]:
+    """Logs to stderr and keeps a tail for _FAILURE; every record and every write of the process is redacted."""
+    redactor = Redactor()
+    redactor.install()
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
-    redact = Redact()
     tail = TailHandler(tail_lines)
     stream = logging.StreamHandler(sys.stderr)
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     for handler in (stream, tail):
         handler.setFormatter(fmt)
-        handler.addFilter(redact)
         root.addHandler(handler)
-    return tail, redact
+    return tail, redactor
 
 
-def run(settings: Settings, s3, secrets, progress: Progress, redact: Redact | None = None) -> dict:
+def run(settings: Settings, s3, secrets, progress: Progress, redactor: Redactor | None = None) -> dict:
     """Runs every phase and returns the manifest. Raises on failure; the caller writes _FAILURE."""
     store = ArtifactStore(s3, settings.bucket, settings.prefix)
     store.clear_markers()
     token = read_hf_token(settings.hf_token_secret_arn, secrets)
-    if token and redact is not None:
-        redact.secrets.append(token)
+    if redactor is not None:
+        redactor.add(token)
 
     work = Path(settings.work_dir)
     checkpoint_dir, compiled_dir = work / "model", work / "compiled"
-    commit = download(settings.model_id, settings.revision, checkpoint_dir, token, progress)
+    commit = download(
+        settings.model_id,
+        settings.revision,
+        checkpoint_dir,
+        token,
+        progress,
+        allow_pickle=settings.allow_pickle_weights,
+    )
 
     progress.phase("compile")
     started = time.monotonic()
@@ -109,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     """Runs the compile job from the environment; returns the process exit code."""
     import boto3
 
-    tail, redact = configure_logging()
+    tail, redactor = configure_logging()
     try:
         settings = Settings.from_env(os.environ)
     except CompileError as error:
@@ -122,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.instance_id,
     )
     try:
-        run(settings, s3, boto3.client("secretsmanager"), progress, redact)
+        run(settings, s3, boto3.client("secretsmanager"), progress, redactor)
         return 0
     except BaseException as error:  # noqa: BLE001 - every failure must leave _FAILURE behind
         phase = getattr(error, "phase", "") or progress.phase_name
@@ -132,8 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             reason = f"{type(error).__name__}: {error}"
             log.error("failed in phase %s: %s\n%s", phase, reason, traceback.format_exc())
-        for secret in redact.secrets:
-            reason = reason.replace(secret, "***")
+        reason = redactor.redact(reason)
         try:
             ArtifactStore(s3, settings.bucket, settings.prefix).write_failure(
                 reason, phase, settings.instance_id, list(tail.lines)

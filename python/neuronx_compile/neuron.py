@@ -24,7 +24,7 @@ def compile_model(checkpoint_dir: Path, compiled_dir: Path, settings) -> dict:
         from transformers_neuronx import NeuronAutoModelForCausalLM, NeuronConfig, QuantizationConfig
     except ImportError as error:
         raise CompileError(
-            f"transformers-neuronx is not importable in this image ({error}); use an image of Neuron SDK 2.18 to 2.2x",
+            f"transformers-neuronx is not importable in this image ({error}); use an image of Neuron SDK 2.18 to 2.25, the releases whose DLC carries it",
             "compile",
         ) from error
 

@@ -28,6 +28,7 @@ class Settings:
     work_dir: str
     hf_token_secret_arn: str | None
     instance_id: str
+    allow_pickle_weights: bool = False
 
     @property
     def neuron_cc_flags(self) -> str:
@@ -79,6 +80,9 @@ class Settings:
         quant = text(e["quant_dtype"], required=False) or None
         if quant is not None and quant not in c.QUANT_DTYPES:
             problems.append(f"{e['quant_dtype']} must be one of {', '.join(c.QUANT_DTYPES)} or unset, got {quant!r}")
+        allow_pickle = text(c.ALLOW_PICKLE_WEIGHTS_ENV, required=False) or "false"
+        if allow_pickle not in ("true", "false"):
+            problems.append(f"{c.ALLOW_PICKLE_WEIGHTS_ENV} must be true or false, got {allow_pickle!r}")
         prefix = text(c.PREFIX_ENV)
         if prefix and not prefix.endswith("/"):
             problems.append(f"{c.PREFIX_ENV} must end with '/', got {prefix!r}")
@@ -97,6 +101,7 @@ class Settings:
             work_dir=text(c.WORK_DIR_ENV, required=False) or "/opt/neuronx/work",
             hf_token_secret_arn=text(c.HF_TOKEN_SECRET_ENV, required=False) or None,
             instance_id=text(c.INSTANCE_ID_ENV, required=False) or "unknown",
+            allow_pickle_weights=allow_pickle == "true",
         )
         if problems:
             raise SettingsError("invalid compile environment: " + "; ".join(problems))

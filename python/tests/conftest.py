@@ -54,6 +54,15 @@ def bucket(s3):
 
 
 @pytest.fixture
+def stand_in(monkeypatch):
+    """The transformers-neuronx and torch stand-ins on the path, and no serving module cached from another test."""
+    monkeypatch.syspath_prepend(str(STAND_IN))
+    cached = ("transformers_neuronx", "torch", "inference", "neuronx_inference")
+    for name in [m for m in sys.modules if m.split(".")[0] in cached]:
+        monkeypatch.delitem(sys.modules, name)
+
+
+@pytest.fixture
 def hub():
     HUB.repos.clear()
     HUB.requests.clear()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import boto3
 import pytest
@@ -93,8 +94,8 @@ class TestSuccess:
         _, store, _, _ = result
         manifest = json.loads(store[PREFIX + "manifest.json"])
         assert manifest["cache_key"] == PREFIX
-        assert manifest["neuron_sdk_version"] == "2.21.0"
-        assert manifest["versions"] == {"transformers_neuronx": "0.13.322+stand-in"}
+        assert manifest["neuron_sdk_version"] == "2.25.0"
+        assert manifest["versions"] == {"transformers_neuronx": "0.13.x+stand-in"}
         assert manifest["commit"] == Repo(files={}).commit
         assert manifest["options"] == {
             "tp_degree": 2,
@@ -278,3 +279,100 @@ def test_publish_refuses_a_prefix_that_another_writer_changed(tmp_path, s3, buck
     with pytest.raises(UploadError, match=r"does not hold what was uploaded \(another writer\?\): model/extra\.bin"):
         store.publish(manifest, files)
     assert PREFIX + "_SUCCESS" not in objects(s3, bucket, PREFIX)
+
+
+def pickle_only_files() -> dict[str, bytes]:
+    files = tiny_llama_files()
+    files["pytorch_model.bin"] = files.pop("model.safetensors")
+    return files
+
+
+def test_a_repository_with_only_pickled_weights_fails_unless_allowed(tmp_path, s3, bucket, hub):
+    hub.repos["test-org/pickled"] = Repo(files=pickle_only_files())
+    proc = run_compile(tmp_path, compile_env("test-org/pickled"))
+    failure = objects(s3, bucket)[PREFIX + "_FAILURE"].decode()
+    assert proc.returncode == 1
+    assert "only pickled weights" in failure and "allowPickleWeights" in failure
+    assert "pytorch_model.bin" not in hub.downloaded("test-org/pickled")
+
+
+def test_pickled_weights_are_loaded_when_the_model_allows_them(tmp_path, s3, bucket, hub):
+    hub.repos["test-org/pickled"] = Repo(files=pickle_only_files())
+    proc = run_compile(tmp_path, compile_env("test-org/pickled", NEURONX_ALLOW_PICKLE_WEIGHTS="true"))
+    assert proc.returncode == 0, proc.stderr
+    assert "pytorch_model.bin" in hub.downloaded("test-org/pickled")
+    assert PREFIX + "model/pytorch_model.bin" in objects(s3, bucket)
+
+
+def weight_requests(hub, repo_id: str) -> list[str]:
+    """Every request (HEAD or GET) the compile made for a weight file of the repository."""
+    prefix = f"/{repo_id}/resolve/"
+    return [
+        r.path for r in hub.requests if r.path.startswith(prefix) and r.path.endswith((".safetensors", ".bin", ".pth"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("model_type", "message"),
+    [
+        ("qwen2", "config.json says model_type 'qwen2', which transformers-neuronx 0.13 does not support"),
+        ("gptj", "config.json says model_type 'gptj': transformers-neuronx 0.13 cannot save or load its compiled form"),
+    ],
+)
+def test_an_unsupported_model_type_fails_from_config_json_before_any_weight_is_fetched(
+    tmp_path, s3, bucket, hub, model_type, message
+):
+    files = tiny_llama_files()
+    files["config.json"] = json.dumps({"model_type": model_type, "hidden_size": 64}).encode()
+    hub.repos["test-org/tiny-other"] = Repo(files=files)
+    proc = run_compile(tmp_path, compile_env("test-org/tiny-other"))
+    store = objects(s3, bucket)
+    assert proc.returncode == 1
+    failure = store[PREFIX + "_FAILURE"].decode()
+    assert message in failure and "phase=download" in failure
+    assert "the served model types are llama, code_llama, mistral, mixtral, gpt2, opt, bloom" in failure
+    # The Hub emulator saw the repository's info and config.json, and no request for a weight file.
+    assert hub.downloaded("test-org/tiny-other") == ["config.json"]
+    assert weight_requests(hub, "test-org/tiny-other") == []
+    assert not [k for k in store if "/model/" in k or "/compiled/" in k]
+
+
+def test_a_sharded_repo_with_consolidated_weights_downloads_only_the_shards_its_index_names(tmp_path, s3, bucket, hub):
+    files = tiny_llama_files()
+    del files["model.safetensors"]
+    shards = {f"model-0000{i}-of-00002.safetensors": os.urandom(50_000) for i in (1, 2)}
+    index = {
+        "weight_map": {"a.weight": "model-00001-of-00002.safetensors", "b.weight": "model-00002-of-00002.safetensors"}
+    }
+    files.update(shards)
+    files["model.safetensors.index.json"] = json.dumps(index).encode()
+    files["consolidated.safetensors"] = os.urandom(100_000)  # as in Mistral-7B-Instruct-v0.3
+    hub.repos["test-org/tiny-mistral"] = Repo(files=files)
+    proc = run_compile(tmp_path, compile_env("test-org/tiny-mistral"))
+    assert proc.returncode == 0, proc.stderr
+    fetched = hub.downloaded("test-org/tiny-mistral")
+    assert "consolidated.safetensors" not in fetched
+    assert [n for n in fetched if n.endswith(".safetensors")] == sorted(shards)
+    model = sorted(k.rsplit("/model/", 1)[1] for k in objects(s3, bucket) if "/model/" in k)
+    assert "consolidated.safetensors" not in model and "model.safetensors.index.json" in model
+
+
+@pytest.mark.parametrize("model_type", ["llama", "code_llama", "mistral", "mixtral", "gpt2", "opt", "bloom"])
+def test_compiles_every_served_family_with_its_class(tmp_path, s3, bucket, hub, model_type):
+    files = tiny_llama_files()
+    files["config.json"] = json.dumps({"model_type": model_type}).encode()
+    hub.repos["test-org/tiny-family"] = Repo(files=files)
+    record = tmp_path / "calls.jsonl"
+    proc = run_compile(tmp_path, compile_env("test-org/tiny-family", NEURONX_STAND_IN_RECORD=str(record)))
+    assert proc.returncode == 0, proc.stderr
+    expected = {
+        "llama": "LlamaForSampling",
+        "code_llama": "LlamaForSampling",
+        "mistral": "MistralForSampling",
+        "mixtral": "MixtralForSampling",
+        "gpt2": "GPT2ForSamplingWithContextBroadcasting",
+        "opt": "OPTForSampling",
+        "bloom": "BloomForSampling",
+    }[model_type]
+    assert stand_in_call(record, "to_neuron")["model_class"] == expected
+    assert PREFIX + "_SUCCESS" in objects(s3, bucket, PREFIX)

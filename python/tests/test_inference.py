@@ -1,34 +1,46 @@
-"""The default inference code behind the SageMaker inference toolkit (the real one), with a real
+"""The default inference code behind the SageMaker PyTorch inference toolkit of the pinned image
+(sagemaker-pytorch-inference 2.0.25 from PyPI, the handler service TorchServe calls), with a real
 tokenizer built here and the Neuron stand-in in place of the model on NeuronCores."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.support.chat_model import Context, build_model_dir, build_tokenizer, serving_env
 
-STAND_IN = str(__import__("pathlib").Path(__file__).resolve().parent / "support" / "stand_in")
+SERVED = ("llama", "code_llama", "mistral", "mixtral", "gpt2", "opt", "bloom")
 
 
-@pytest.fixture
-def stand_in(monkeypatch):
-    monkeypatch.syspath_prepend(STAND_IN)
-    for name in [m for m in sys.modules if m.split(".")[0] in ("transformers_neuronx", "torch", "inference")]:
-        monkeypatch.delitem(sys.modules, name)
+def worker_path(model_dir: Path, monkeypatch) -> None:
+    """sys.path of a TorchServe worker: the toolkit composes PYTHONPATH and the worker starts with it.
+
+    The real ``torchserve._set_python_path`` prepends the toolkit's code dir (/opt/ml/model/code, here
+    ``model_dir/code``) to the PYTHONPATH of the model's environment (the endpoint's own code folder).
+    """
+    from sagemaker_pytorch_serving_container import torchserve
+
+    monkeypatch.setattr(torchserve.environment, "code_dir", str(model_dir / "code"))
+    monkeypatch.setenv("PYTHONPATH", os.environ["PYTHONPATH"])  # restored after the test
+    torchserve._set_python_path()
+    for entry in reversed(os.environ["PYTHONPATH"].split(os.pathsep)):
+        monkeypatch.syspath_prepend(entry)
 
 
 class Endpoint:
-    """The model directory served through sagemaker_inference's Transformer, as the container does."""
+    """The model directory served through the toolkit's HandlerService, as TorchServe calls it."""
 
     def __init__(self, model_dir, monkeypatch, record):
-        from sagemaker_inference.transformer import Transformer
+        from sagemaker_pytorch_serving_container.handler_service import HandlerService
 
-        monkeypatch.syspath_prepend(str(model_dir / "code"))  # the toolkit puts code/ on the path
+        worker_path(model_dir, monkeypatch)
         self.model_dir, self.record = model_dir, record
-        self.transformer = Transformer()
+        self.service = HandlerService()
+        self.service.initialize(Context(model_dir, {}))
 
     def invoke(self, body, content_type="application/json", accept="application/json"):
         if not isinstance(body, (bytes, str)):
@@ -36,7 +48,7 @@ class Endpoint:
         if isinstance(body, str):
             body = body.encode()
         context = Context(self.model_dir, {"Content-Type": content_type, "Accept": accept})
-        result = self.transformer.transform([{"body": body}], context)
+        result = self.service.handle([{"body": body}], context)
         status = context.status[0] if context.status else 200
         return status, context.content_type, result[0]
 
@@ -53,9 +65,9 @@ def token_ids(*words):
 
 @pytest.fixture
 def endpoint(tmp_path, monkeypatch, stand_in):
-    def make(**settings):
-        model_dir = build_model_dir(tmp_path / "opt-ml-model", **settings)
-        for name, value in serving_env(**settings).items():
+    def make(model_type="llama", max_new_tokens=None, **settings):
+        model_dir = build_model_dir(tmp_path / "opt-ml-model", model_type=model_type, **settings)
+        for name, value in serving_env(model_dir=model_dir, max_new_tokens=max_new_tokens, **settings).items():
             monkeypatch.setenv(name, value)
         record = tmp_path / "stand-in.jsonl"
         monkeypatch.setenv("NEURONX_STAND_IN_RECORD", str(record))
@@ -97,6 +109,46 @@ def test_passes_sampling_parameters(endpoint):
     [sample] = served.samples()
     assert (sample["top_k"], sample["top_p"], sample["temperature"]) == (40, 0.9, 0.7)
     assert sample["sequence_length"] == sample["prompt"] + 5
+
+
+SAMPLING = {"do_sample": True, "temperature": 0.7, "top_k": 40, "top_p": 0.9, "max_new_tokens": 5}
+
+
+@pytest.mark.parametrize("model_type", SERVED)
+def test_every_served_family_answers_through_the_toolkit(endpoint, model_type):
+    served = endpoint(model_type=model_type)
+    status, content_type, body = served.invoke({**QUESTION, "parameters": SAMPLING})
+    assert (status, content_type) == (200, "application/json"), body
+    answer = json.loads(body)
+    assert answer["generated_text"] == "2"
+    [sample] = served.samples()
+    takes_top_p = model_type in ("llama", "code_llama", "mistral", "mixtral")
+    if takes_top_p:
+        # LlamaForSampling, MistralForSampling, MixtralForSampling take top_p and temperature.
+        assert (sample["top_k"], sample["top_p"], sample["temperature"]) == (40, 0.9, 0.7)
+        assert "parameters_not_honoured" not in answer
+    else:
+        # OPT and BLOOM take neither (and no **kwargs), GPT-2 takes **kwargs and ignores them: the request says so.
+        assert sample["top_k"] == 40 and "top_p" not in sample and "temperature" not in sample
+        assert answer["parameters_not_honoured"] == ["top_p", "temperature"]
+
+
+@pytest.mark.parametrize("model_type", ["opt", "bloom"])
+def test_neutral_sampling_values_are_not_reported_as_dropped(endpoint, model_type):
+    parameters = {**SAMPLING, "top_p": 1.0, "temperature": 1.0}
+    _, _, body = endpoint(model_type=model_type).invoke({**QUESTION, "parameters": parameters})
+    assert "parameters_not_honoured" not in json.loads(body)
+
+
+def test_caps_max_new_tokens_at_the_endpoint_limit(endpoint):
+    served = endpoint(max_new_tokens=64, n_positions=512)
+    code, _, text = served.invoke({**QUESTION, "parameters": {"max_new_tokens": 65}})
+    assert code == 400
+    assert "parameters.max_new_tokens must be at most 64, the endpoint's maxNewTokens" in text
+    assert "60 seconds" in text
+    assert served.invoke(QUESTION)[0] == 200
+    [sample] = served.samples()
+    assert sample["sequence_length"] == sample["prompt"] + 64  # the default 256, within the limit
 
 
 def test_cuts_the_answer_at_a_stop_sequence(endpoint, monkeypatch):
@@ -273,3 +325,39 @@ def test_missing_settings_fail_at_load_naming_them(tmp_path, monkeypatch, stand_
     monkeypatch.delenv("NEURONX_TP_DEGREE", raising=False)
     with pytest.raises(ModelLoadError, match="NEURONX_TP_DEGREE"):
         model_fn(str(model_dir))
+
+
+OTHER_CODE = """
+def model_fn(model_dir):
+    return "other"
+
+
+def transform_fn(model, body, content_type, accept):
+    return '{"generated_text": "from the other endpoint"}', "application/json"
+"""
+
+
+def test_each_endpoint_loads_its_own_code_folder_of_one_model_directory(tmp_path, monkeypatch, stand_in):
+    from tests.support.chat_model import ENDPOINT
+
+    model_dir = build_model_dir(tmp_path / "opt-ml-model")
+    other = model_dir / "code" / "other-endpoint"
+    other.mkdir()
+    (other / "inference.py").write_text(OTHER_CODE)
+    monkeypatch.setenv("NEURONX_STAND_IN_REPLY", token_ids("2"))
+    monkeypatch.setenv("NEURONX_STAND_IN_RECORD", str(tmp_path / "record.jsonl"))
+    answers = {}
+    for name in (ENDPOINT, "other-endpoint"):
+        for key in [m for m in sys.modules if m.split(".")[0] in ("inference", "neuronx_inference")]:
+            monkeypatch.delitem(sys.modules, key)
+        for key, value in serving_env(model_dir=model_dir).items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("PYTHONPATH", f"{model_dir}/code/{name}")
+        served = Endpoint(model_dir, monkeypatch, tmp_path / "record.jsonl")
+        answers[name] = (json.loads(served.invoke(QUESTION)[2]), sys.modules["inference"].__file__)
+    assert answers[ENDPOINT][0] == {"generated_text": "2"}
+    assert answers[ENDPOINT][1] == str(model_dir / "code" / ENDPOINT / "inference.py")
+    assert answers["other-endpoint"] == (
+        {"generated_text": "from the other endpoint"},
+        str(other / "inference.py"),
+    )

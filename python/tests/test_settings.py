@@ -8,7 +8,7 @@ from tests.support.compile_env import compile_env
 
 BASE = compile_env(
     "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
-    "TinyLlama/TinyLlama-1.1B-Chat-v1.0/main/neuronx-2.21.0/tp2-np2048-bs1-bf16-opt2/",
+    "TinyLlama/TinyLlama-1.1B-Chat-v1.0/main/neuronx-2.25.0/tp2-np2048-bs1-bf16-opt2/",
 )
 
 
@@ -32,6 +32,11 @@ def test_quantization_and_token_are_optional():
     assert s.quant_dtype is None and s.hf_token_secret_arn is None
 
 
+def test_pickled_weights_are_refused_unless_the_environment_allows_them():
+    assert Settings.from_env(BASE).allow_pickle_weights is False
+    assert Settings.from_env({**BASE, "NEURONX_ALLOW_PICKLE_WEIGHTS": "true"}).allow_pickle_weights is True
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -43,6 +48,7 @@ def test_quantization_and_token_are_optional():
         ({"NEURONX_N_POSITIONS": "64"}, "NEURONX_N_POSITIONS must be at least 128, got 64"),
         ({"NEURONX_PREFIX": "no/slash"}, "NEURONX_PREFIX must end with '/'"),
         ({"NEURONX_BUCKET": ""}, "NEURONX_BUCKET is not set"),
+        ({"NEURONX_ALLOW_PICKLE_WEIGHTS": "yes"}, "NEURONX_ALLOW_PICKLE_WEIGHTS must be true or false, got 'yes'"),
     ],
 )
 def test_rejects_invalid_values_naming_the_variable(change, message):

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import boto3
 import pytest
 
 from tests.conftest import objects
 from tests.support.compile_env import PREFIX, compile_env
-from tests.support.instance import InstanceRun, render_user_data, ship_compile_script
+from tests.support.instance import HOST_TOOLS, InstanceRun, render_user_data, ship_compile_script
 
 
 @pytest.fixture
 def boot(tmp_path, s3, bucket, tiny_model):
     code_prefix = ship_compile_script(bucket)
 
-    def run(deadline_minutes: int = 180, abandon_seconds: int = 600, **env: str) -> InstanceRun:
+    def run(
+        deadline_minutes: int = 180, abandon_seconds: int = 600, rendered: dict[str, str] | None = None, **env: str
+    ) -> InstanceRun:
         environment = {
             **compile_env(tiny_model),
             "NEURONX_ABANDON_AFTER_SECONDS": str(abandon_seconds),
@@ -29,6 +36,7 @@ def boot(tmp_path, s3, bucket, tiny_model):
             "NEURONX_CODE_PREFIX": code_prefix,
         }
         environment.pop("NEURONX_INSTANCE_ID")
+        environment.update(rendered or {})
         return InstanceRun(tmp_path / "instance").boot(render_user_data(environment, deadline_minutes), env)
 
     return run
@@ -158,3 +166,70 @@ def test_a_lease_naming_another_instance_halts_at_once_without_a_failure_marker(
     assert instance.calls()[-1] == "shutdown -h now neuronx-compile superseded"
     assert "another compile owns" in instance.console_text()
     assert PREFIX + "_FAILURE" not in store and PREFIX + "_SUCCESS" not in store
+
+
+HOSTILE = {
+    "NEURONX_QUOTE": "x'; touch {canary}; echo '",
+    "NEURONX_SUBSTITUTION": "$(touch {canary})",
+    "NEURONX_BACKTICKS": "`touch {canary}`",
+    "NEURONX_NEWLINE": "a\ntouch {canary}\n",
+    "NEURONX_SEMICOLON": "a; touch {canary} && b | c > d",
+    "NEURONX_TEMPLATES": "${{HOME}} %{{ if true }}x%{{ endif }} $${{y}}",
+    "NEURONX_BACKSLASHES": "\\'\\\\ \\n",
+}
+
+
+def test_hostile_values_in_the_exports_stay_data(tmp_path):
+    """Every kind of shell and template syntax, through the construct's renderer: bash sees data."""
+    canary = tmp_path / "canary"
+    values = {k: v.format(canary=canary) for k, v in HOSTILE.items()}
+    script = render_user_data(values)
+    header = script[: script.index("\n\n")]
+    dump = tmp_path / "values"
+    check = header + "\n" + "".join(f'printf "%s\\0" "${k}" >> {dump}\n' for k in sorted(values))
+    (tmp_path / "header.sh").write_text(check)
+    subprocess.run(["/bin/bash", str(tmp_path / "header.sh")], check=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert not canary.exists()
+    assert dump.read_text().split("\0")[:-1] == [values[k] for k in sorted(values)]
+
+
+def test_a_hostile_model_id_and_revision_run_nothing_on_the_instance(tmp_path, boot, s3, bucket):
+    """The whole user data, with the stand-ins: the values reach the compile as data and fail it as such."""
+    canary = tmp_path / "canary"
+    model_id = f"org/x'; touch {canary}; echo '"
+    instance = boot(rendered={"NEURONX_MODEL_ID": model_id, "NEURONX_REVISION": f"$(touch {canary})"})
+    assert instance.returncode != 0
+    assert not canary.exists()
+    console = instance.console_text()
+    assert f"compiling {model_id}@$(touch {canary}) into" in console
+
+
+@pytest.fixture
+def without_aws_cli(tmp_path):
+    """A PATH like an AMI without the AWS CLI: the host stand-ins, Python, and where apt-get installs the CLI."""
+    bin_dir = tmp_path / "usr-local-bin"
+    bin_dir.mkdir()
+    python = bin_dir / "python3"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')  # the venv's Python, with its packages
+    python.chmod(0o755)
+    assert not shutil.which("aws", path=f"{bin_dir}:/usr/bin:/bin")
+    return {
+        "PATH": os.pathsep.join([str(HOST_TOOLS), str(bin_dir), "/usr/bin", "/bin"]),
+        "NEURONX_HOST_AWS": str(Path(sys.executable).parent / "aws"),
+        "NEURONX_HOST_INSTALL_DIR": str(bin_dir),
+    }
+
+
+def test_installs_the_aws_cli_when_the_ami_lacks_it_and_compiles(boot, s3, bucket, without_aws_cli):
+    instance = boot(**without_aws_cli)
+    assert instance.returncode == 0, instance.console_text()
+    assert [c for c in instance.calls() if c.startswith("apt-get install")] == ["apt-get install -y -q awscli"]
+    assert PREFIX + "_SUCCESS" in objects(s3, bucket, PREFIX)
+
+
+def test_without_the_aws_cli_a_failure_still_leaves_the_failure_marker(boot, s3, bucket, without_aws_cli):
+    instance = boot(NEURONX_HOST_FAIL_PULL="1", **without_aws_cli)
+    store = objects(s3, bucket, PREFIX)
+    assert instance.returncode != 0
+    assert store[PREFIX + "_FAILURE"].decode().startswith("reason=bootstrap failed with exit status 1")
+    assert "the AWS CLI is missing from the AMI; installing awscli" in instance.console_text()

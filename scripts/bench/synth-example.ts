@@ -1,5 +1,6 @@
-// One synth of the example app into the directory argv[2]; prints the time to construct and synthesize
-// (imports are hoisted above the clock, so module loading counts only in the parent's wall time).
+// One synth of the example app (both stacks) into the directory argv[2]; prints the milliseconds to
+// construct and synthesize (imports are hoisted above the clock, so module loading counts only in
+// the wall time). Run as the app command runs main.ts: `node scripts/run-app.js scripts/bench/synth-example.ts DIR`.
 import { performance } from "perf_hooks";
 const started = performance.now();
 import { App } from "cdktf";

@@ -5,7 +5,10 @@
 
 /** The part of `terraform providers schema -json` the conversion reads. */
 export interface ProviderSchemas {
-  provider_schemas: Record<string, { resource_schemas?: Record<string, Schema>; data_source_schemas?: Record<string, Schema> }>;
+  provider_schemas: Record<
+    string,
+    { provider?: Schema; resource_schemas?: Record<string, Schema>; data_source_schemas?: Record<string, Schema> }
+  >;
 }
 interface Schema {
   block: BlockSchema;
@@ -33,7 +36,7 @@ export function jsonToHcl(config: any, schemas: ProviderSchemas, header: string[
   };
   if (config.terraform) section(renderTerraformBlock(config.terraform));
   for (const [name, providers] of Object.entries<any>(config.provider ?? {})) {
-    for (const provider of [].concat(providers)) section(renderBlock(["provider", name], provider, providerShape, 0));
+    for (const provider of [].concat(providers)) section(renderBlock(["provider", name], provider, providerShape(schemas, name), 0));
   }
   if (config.locals) section(renderBlock(["locals"], config.locals, () => ({ kind: "attribute" }), 0));
   for (const kind of ["data", "resource"] as const) {
@@ -70,8 +73,11 @@ function provisionerShape(key: string): Shape {
   return key === "when" || key === "on_failure" ? { kind: "keyword" } : { kind: "attribute" };
 }
 
-function providerShape(key: string): Shape {
-  return ["default_tags", "endpoints", "assume_role", "ignore_tags"].includes(key) ? { kind: "block" } : { kind: "attribute" };
+/** A provider block's keys: from the provider's own schema when known (`registry.terraform.io/hashicorp/<name>`). */
+function providerShape(schemas: ProviderSchemas, name: string): (key: string) => Shape {
+  const found = Object.entries(schemas.provider_schemas).find(([source]) => source.endsWith(`/${name}`))?.[1].provider;
+  if (found) return shapeFor(found.block);
+  return (key) => (["default_tags", "endpoints", "assume_role", "ignore_tags"].includes(key) ? { kind: "block" } : { kind: "attribute" });
 }
 
 function renderTerraformBlock(terraform: any): string {

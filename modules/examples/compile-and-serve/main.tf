@@ -35,6 +35,7 @@ module "compile" {
   source = "../../neuronx-compile"
 
   model_id                      = var.model_id
+  architecture                  = var.architecture
   revision                      = var.revision
   parameters_billion            = var.parameters_billion
   n_positions                   = var.n_positions

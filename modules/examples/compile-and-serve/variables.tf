@@ -12,6 +12,12 @@ variable "model_id" {
   default     = "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
 }
 
+variable "architecture" {
+  description = "The model's architecture (model_type), for a repository whose name does not show it or shows another one; null reads it from the name."
+  type        = string
+  default     = null
+}
+
 variable "revision" {
   description = "Hugging Face revision; pin a commit for reproducible builds."
   type        = string

@@ -21,6 +21,7 @@ class ServingSettings:
     batch_size: int
     amp: str
     quant_dtype: str | None
+    max_new_tokens: int = c.DEFAULT_MAX_NEW_TOKENS_LIMIT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> ServingSettings:
@@ -32,6 +33,7 @@ class ServingSettings:
                 batch_size=int(env[e["batch_size"]]),
                 amp=env[e["amp"]],
                 quant_dtype=env.get(e["quant_dtype"]) or None,
+                max_new_tokens=int(env.get(c.MAX_NEW_TOKENS_ENV) or c.DEFAULT_MAX_NEW_TOKENS_LIMIT),
             )
         except (KeyError, ValueError) as error:
             raise ModelLoadError(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-PREFIX = "test-org/tiny-llama/main/neuronx-2.21.0/tp2-np2048-bs1-bf16-opt2/"
+PREFIX = "test-org/tiny-llama/main/neuronx-2.25.0/tp2-np2048-bs1-bf16-opt2/"
 
 
 def compile_env(model_id: str, prefix: str = PREFIX, **overrides: str) -> dict[str, str]:
@@ -10,7 +10,7 @@ def compile_env(model_id: str, prefix: str = PREFIX, **overrides: str) -> dict[s
     env = {
         "NEURONX_MODEL_ID": model_id,
         "NEURONX_REVISION": "main",
-        "NEURONX_SDK_VERSION": "2.21.0",
+        "NEURONX_SDK_VERSION": "2.25.0",
         "NEURONX_TP_DEGREE": "2",
         "NEURONX_N_POSITIONS": "2048",
         "NEURONX_BATCH_SIZE": "1",

@@ -22,6 +22,8 @@ PREFIX_ENV = "NEURONX_PREFIX"
 WORK_DIR_ENV = "NEURONX_WORK_DIR"
 HF_TOKEN_SECRET_ENV = "NEURONX_HF_TOKEN_SECRET_ARN"  # noqa: S105 - the name of the variable holding an ARN
 INSTANCE_ID_ENV = "NEURONX_INSTANCE_ID"
+# "true" when the model may load pickled weights (Model.fromHuggingFace allowPickleWeights).
+ALLOW_PICKLE_WEIGHTS_ENV = "NEURONX_ALLOW_PICKLE_WEIGHTS"
 NEURON_CC_FLAGS_ENV = "NEURON_CC_FLAGS"
 
 # Allowed values, as in lib/neuron-spec.ts.
@@ -29,6 +31,20 @@ TP_DEGREES = (1, 2, 4, 8, 24)
 AMP_TYPES = ("bf16", "f16", "f32")
 QUANT_DTYPES = ("s8",)
 OPT_LEVELS = (1, 2, 3)
+
+# The checkpoint model_types the compile accepts: those transformers-neuronx 0.13 maps in
+# NeuronAutoModelForCausalLM and can save compiled (lib/model.ts SERVED_ARCHITECTURES; a test keeps them equal).
+SERVED_MODEL_TYPES = ("llama", "code_llama", "mistral", "mixtral", "gpt2", "opt", "bloom")
+# Mapped by the library, but GPTJForSampling and GPTNeoXForSampling have no save()/load() (they are not
+# NeuronModelBase subclasses): the endpoint would recompile them at every instance start.
+UNSAVABLE_MODEL_TYPES = ("gptj", "gpt_neox")
+
+# The weight layouts transformers-neuronx loads, in the order it tries them
+# (src/transformers_neuronx/module.py, PretrainedModel.load_state_dict_dir, commit 1ade6d7).
+SAFETENSORS = "model.safetensors"
+SAFETENSORS_INDEX = "model.safetensors.index.json"
+PYTORCH_BIN = "pytorch_model.bin"
+PYTORCH_BIN_INDEX = "pytorch_model.bin.index.json"
 
 # Layout under the cache-key prefix. The markers sit beside the folders; _SUCCESS is written last.
 MODEL_DIR = "model/"

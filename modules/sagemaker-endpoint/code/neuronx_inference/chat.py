@@ -13,7 +13,7 @@ from .errors import RequestError
 class Parameters:
     """Generation parameters; sampling is off unless asked for."""
 
-    max_new_tokens: int = c.DEFAULT_MAX_NEW_TOKENS
+    max_new_tokens: int | None = None  # unset: DEFAULT_MAX_NEW_TOKENS within the endpoint's limit (handler.predict_fn)
     temperature: float = 1.0
     top_k: int = 50
     top_p: float = 1.0

@@ -24,7 +24,15 @@ ACCEPTED_RESPONSE_TYPES = ("application/json", "*/*")
 # The roles of a conversation; the answering one can be renamed by the request's "role".
 SYSTEM, USER, ASSISTANT = "system", "user", "assistant"
 
+# Serving settings the endpoint construct sets (SERVING_ENV in lib/realtime-endpoint.ts; a test checks).
+MAX_NEW_TOKENS_ENV = "NEURONX_MAX_NEW_TOKENS"
+# The most new tokens a request may ask for when the endpoint does not say (ENDPOINT_DEFAULTS.maxNewTokens):
+# SageMaker ends an invocation after 60 seconds.
+DEFAULT_MAX_NEW_TOKENS_LIMIT = 512
+
 # Generation parameters: defaults and bounds.
 DEFAULT_MAX_NEW_TOKENS = 256
+# The response field that names requested parameters the model class does not honour.
+NOT_HONOURED_FIELD = "parameters_not_honoured"
 MAX_STOP_SEQUENCES = 8
 PARAMETERS = ("max_new_tokens", "temperature", "top_k", "top_p", "do_sample", "stop")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import constants as c
 from .chat import ChatRequest, parse_request, render_prompt
-from .errors import ModelLoadError, NotAcceptable, PromptTooLong, UnsupportedContentType
+from .errors import ModelLoadError, NotAcceptable, PromptTooLong, RequestError, UnsupportedContentType
 from .neuron_model import NeuronModel
 from .settings import ServingSettings
 
@@ -48,6 +48,14 @@ def input_fn(request_body, request_content_type: str) -> ChatRequest:
 
 
 def predict_fn(request: ChatRequest, loaded: LoadedModel) -> dict:
+    limit = loaded.settings.max_new_tokens
+    asked = request.parameters.max_new_tokens
+    if asked is not None and asked > limit:
+        raise RequestError(
+            f"parameters.max_new_tokens must be at most {limit}, the endpoint's maxNewTokens (SageMaker ends an "
+            f"invocation after 60 seconds), got {asked}"
+        )
+    wanted = asked if asked is not None else min(c.DEFAULT_MAX_NEW_TOKENS, limit)
     prompt = render_prompt(loaded.tokenizer, request)
     input_ids = loaded.tokenizer(prompt, add_special_tokens=False)["input_ids"]
     n_positions = loaded.settings.n_positions
@@ -56,13 +64,17 @@ def predict_fn(request: ChatRequest, loaded: LoadedModel) -> dict:
             f"the prompt is {len(input_ids)} tokens, but the model was compiled for nPositions {n_positions} "
             "(prompt plus generated tokens); shorten the conversation"
         )
-    max_new_tokens = min(request.parameters.max_new_tokens, n_positions - len(input_ids))
-    tokens = loaded.model.generate(input_ids, max_new_tokens, request.parameters)
-    text = loaded.tokenizer.decode(tokens, skip_special_tokens=True)
+    max_new_tokens = min(wanted, n_positions - len(input_ids))
+    generation = loaded.model.generate(input_ids, max_new_tokens, request.parameters)
+    text = loaded.tokenizer.decode(generation.tokens, skip_special_tokens=True)
     for stop in request.parameters.stop:
         if stop in text:
             text = text[: text.index(stop)]
-    return {"generated_text": text}
+    response = {"generated_text": text}
+    if generation.not_honoured:
+        # Said in the response, not refused: the answer is still useful, sampled with what the model takes.
+        response[c.NOT_HONOURED_FIELD] = list(generation.not_honoured)
+    return response
 
 
 def output_fn(prediction: dict, accept: str) -> str:

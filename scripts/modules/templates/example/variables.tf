@@ -10,6 +10,12 @@ variable "model_id" {
   default     = "@@EXAMPLE_MODEL@@"
 }
 
+variable "architecture" {
+  description = "The model's architecture (model_type), for a repository whose name does not show it or shows another one; null reads it from the name."
+  type        = string
+  default     = null
+}
+
 variable "revision" {
   description = "Hugging Face revision; pin a commit for reproducible builds."
   type        = string

@@ -40,6 +40,10 @@ locals {
   compile_table   = one([for t in local.instance_types : t if t.name == local.compile_type])
   serving_table   = try(one([for t in local.instance_types : t if t.name == local.serving_type]), null)
 
+  # A repository name that shows a family transformers-neuronx 0.13 does not serve (as Model.fromHuggingFace).
+  model_name     = element(split("/", var.model_id), length(split("/", var.model_id)) - 1)
+  refused_family = var.architecture == null && can(regex(@@REFUSED_NAMES_PATTERN@@, local.model_name))
+
   # The cache key: same model, options and SDK give the same prefix. The revision is one segment,
   # reversibly: "_" as "_5f", "/" as "_2f" (refs/pr/3 and refs--pr--3 stay apart).
   artifact_prefix = "${var.model_id}/${replace(replace(var.revision, "_", "_5f"), "/", "_2f")}/neuronx-${var.neuron_sdk_version}/tp${local.tp_degree}-np${var.n_positions}-bs${var.batch_size}-${var.amp}-opt${var.opt_level}${var.quant_dtype == null ? "" : "-q${var.quant_dtype}"}/"
@@ -62,7 +66,9 @@ locals {
   bucket_arn  = var.bucket_name == null ? aws_s3_bucket.artifacts[0].arn : "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
   code_prefix = "@@BOOTSTRAP_ROOT@@@@CODE_HASH@@/"
 
-  tags = merge({ "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }, var.tags)
+  # S3 objects take at most 10 tags: the script objects carry the module's own only.
+  own_tags = { "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }
+  tags     = merge(local.own_tags, var.tags)
   # The bucket and prefix tags find the instance again: a later apply adopts it, destroy terminates
   # it, and the waiter's policy lets it terminate only these.
   instance_tags = merge(local.tags, { Name = "neuronx-compile ${var.model_id}", "@@TAG_BUCKET@@" = local.bucket_name, "@@TAG_PREFIX@@" = local.artifact_prefix })
@@ -81,7 +87,17 @@ locals {
     # The lease watchdog: checked every poll interval, given up after abandon_after_minutes.
     NEURONX_LEASE_CHECK_SECONDS   = tostring(var.poll_interval_seconds)
     NEURONX_ABANDON_AFTER_SECONDS = tostring(local.abandon_after_minutes * 60)
-  }, var.hugging_face_token_secret_arn == null ? {} : { NEURONX_HF_TOKEN_SECRET_ARN = var.hugging_face_token_secret_arn })
+    },
+    var.hugging_face_token_secret_arn == null ? {} : { NEURONX_HF_TOKEN_SECRET_ARN = var.hugging_face_token_secret_arn },
+    var.allow_pickle_weights ? { @@ALLOW_PICKLE_ENV@@ = "true" } : {},
+  )
+
+  # Whether the token's secret is an ARN. Preconditions read this boolean, not the variable: Terraform
+  # prints the value of each reference of a failed condition, and a token passed by mistake is a secret.
+  hugging_face_token_secret_arn_ok = var.hugging_face_token_secret_arn == null || (@@RULE(secretArn, coalesce(var.hugging_face_token_secret_arn, "-"))@@)
+
+  # EC2 takes at most 255 characters.
+  description = "Compiles ${var.model_id}@${var.revision} with the Neuron SDK ${var.neuron_sdk_version} (neuronx-compile module)"
 
   # The user data: the environment as exports, then the fixed body (templates/compile-user-data.sh).
   exports = merge(local.environment, { NEURONX_DEADLINE_MINUTES = tostring(var.deadline_minutes) })
@@ -206,7 +222,7 @@ resource "aws_s3_object" "script" {
   source       = "${path.module}/python/neuronx_compile/${each.value}"
   source_hash  = filemd5("${path.module}/python/neuronx_compile/${each.value}")
   content_type = "text/x-python"
-  tags         = local.tags
+  tags         = local.own_tags
 }
 
 # ---- network: the subnets to try and a security group without ingress ------------------------------
@@ -291,7 +307,7 @@ data "aws_iam_policy_document" "assume_role" {
 
 resource "aws_iam_role" "this" {
   name_prefix        = "neuronx-compile-"
-  description        = "Compile instance of the neuronx-compile module: writes ${local.artifact_prefix} only"
+  description        = "Compile instance of the neuronx-compile module: writes ${local.artifact_prefix} only, never its @@CODE_FOLDER@@"
   assume_role_policy = data.aws_iam_policy_document.assume_role.json
   tags               = local.tags
 }
@@ -328,12 +344,45 @@ data "aws_iam_policy_document" "this" {
     actions   = ["ecr:GetAuthorizationToken"]
     resources = ["*"]
   }
+  # The endpoint runs what is under <prefix>code/: the compile (which runs the model repository's
+  # code paths and holds the Hugging Face token) must not be able to change it.
+  statement {
+    sid       = "DenyEndpointCode"
+    effect    = "Deny"
+    actions   = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = ["${local.bucket_arn}/${local.artifact_prefix}@@CODE_FOLDER@@*"]
+  }
   dynamic "statement" {
     for_each = var.hugging_face_token_secret_arn == null ? [] : [var.hugging_face_token_secret_arn]
     content {
       sid       = "ReadHuggingFaceToken"
       actions   = ["secretsmanager:GetSecretValue"]
       resources = [statement.value]
+    }
+  }
+  # Secrets Manager decrypts the secret with the caller's rights; only through it.
+  dynamic "statement" {
+    for_each = var.hugging_face_token_kms_key_arn == null ? [] : [var.hugging_face_token_kms_key_arn]
+    content {
+      sid       = "DecryptHuggingFaceToken"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${local.region}.${data.aws_partition.current.dns_suffix}"]
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = local.hugging_face_token_secret_arn_ok
+      error_message = "The hugging_face_token_secret_arn must be @@RULE_TEXT(secretArn)@@. Its value is not shown here, in case it is a secret."
+    }
+    precondition {
+      condition     = var.hugging_face_token_kms_key_arn == null || var.hugging_face_token_secret_arn != null
+      error_message = "The hugging_face_token_kms_key_arn is the key of the token's secret, but hugging_face_token_secret_arn is null. Set both, or neither."
     }
   }
 }
@@ -367,7 +416,7 @@ data "aws_ami" "this" {
 
 resource "aws_launch_template" "this" {
   name_prefix   = "neuronx-compile-"
-  description   = "Compiles ${var.model_id}@${var.revision} with the Neuron SDK ${var.neuron_sdk_version} (neuronx-compile module)"
+  description   = length(local.description) > 255 ? "${substr(local.description, 0, 252)}..." : local.description
   image_id      = data.aws_ami.this.id
   instance_type = local.compile_type
   # The user data ends with `shutdown -h now`: the instance goes away by itself.
@@ -410,6 +459,10 @@ resource "aws_launch_template" "this" {
   }
 
   lifecycle {
+    precondition {
+      condition     = local.hugging_face_token_secret_arn_ok
+      error_message = "The hugging_face_token_secret_arn must be @@RULE_TEXT(secretArn)@@. Its value is not shown here, in case it is a secret."
+    }
     precondition {
       condition     = local.min_degree > 0
       error_message = "The model (${var.parameters_billion}B parameters, ${var.amp}) needs about ${ceil(local.device_bytes / local.gib)} GiB of NeuronCore memory, more than the 384 GiB of the 24 NeuronCores of inf2.48xlarge, the largest inf2 instance. Set quant_dtype to \"s8\", lower n_positions or batch_size, or choose a smaller model."
@@ -465,6 +518,10 @@ resource "null_resource" "waiter" {
 
   lifecycle {
     precondition {
+      condition     = !local.refused_family
+      error_message = "The model_id ${var.model_id} names a model family that transformers-neuronx 0.13 does not serve; it serves @@SERVED_ARCHITECTURES_TEXT@@. Choose a model of one of those families, or if this repository is a fine-tune of one of them, set architecture (e.g. \"llama\")."
+    }
+    precondition {
       condition     = var.subnet_id != null || length(try(data.aws_subnets.default[0].ids, [])) > 0
       error_message = "The default VPC has no default subnet in an Availability Zone that offers ${local.compile_type}. Set subnet_id to a subnet in a zone that offers it."
     }
@@ -474,7 +531,7 @@ resource "null_resource" "waiter" {
     }
     precondition {
       condition     = var.container_image_uri != null || contains(keys(local.dlc_registry_accounts), local.region)
-      error_message = "The AWS Deep Learning Containers registry is not known for this region. Use a region of the module's dlc_registry_accounts, or set container_image_uri to a copy of the image in your own ECR repository."
+      error_message = "The PyTorch inference Neuron DLC is not published in this region (local.dlc_registry_accounts lists the regions that carry it). Use one of those regions, or set container_image_uri to a copy of the image in your own ECR repository."
     }
   }
 

@@ -3,8 +3,19 @@ variable "model_id" {
   type        = string
 
   validation {
-    condition     = can(regex(@@PATTERN_MODEL_ID@@, var.model_id)) && !strcontains(var.model_id, "--") && !strcontains(var.model_id, "..") && length(var.model_id) <= 96
-    error_message = "The model_id must be a Hugging Face repository id such as \"meta-llama/Meta-Llama-3-8B-Instruct\": letters, digits, \"-\", \"_\", \".\", at most one \"/\", 96 characters at most."
+    condition     = @@RULE(huggingFaceModelId, var.model_id)@@
+    error_message = "The model_id must be @@RULE_TEXT(huggingFaceModelId)@@."
+  }
+}
+
+variable "architecture" {
+  description = "The model's architecture (model_type in its config.json), for a repository whose name does not show it or shows another one, e.g. a Llama fine-tune. Null: a name that shows a family transformers-neuronx 0.13 does not serve fails the plan; the compile checks config.json before any weight."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.architecture == null || contains(@@SERVED_ARCHITECTURES@@, coalesce(var.architecture, "-"))
+    error_message = "The architecture must be one of @@SERVED_ARCHITECTURES_TEXT@@ (the model types transformers-neuronx 0.13 serves; gptj and gpt_neox cannot be saved compiled), or null."
   }
 }
 
@@ -14,8 +25,8 @@ variable "revision" {
   default     = "main"
 
   validation {
-    condition     = can(regex(@@PATTERN_REVISION@@, var.revision)) && !strcontains(var.revision, "..")
-    error_message = "The revision must be a branch, tag or commit hash: letters, digits, \"-\", \"_\", \".\", \"/\", 128 characters at most."
+    condition     = @@RULE(huggingFaceRevision, var.revision)@@
+    error_message = "The revision must be @@RULE_TEXT(huggingFaceRevision)@@."
   }
 }
 
@@ -101,8 +112,8 @@ variable "bucket_name" {
   default     = null
 
   validation {
-    condition     = var.bucket_name == null || (can(regex(@@PATTERN_BUCKET@@, coalesce(var.bucket_name, "-"))) && !strcontains(coalesce(var.bucket_name, "-"), ".."))
-    error_message = "The bucket_name must be an S3 bucket name: 3 to 63 lowercase letters, digits, \".\" and \"-\", starting and ending with a letter or digit."
+    condition     = var.bucket_name == null || (@@RULE(bucketName, coalesce(var.bucket_name, "-"))@@)
+    error_message = "The bucket_name must be @@RULE_TEXT(bucketName)@@."
   }
 }
 
@@ -118,8 +129,8 @@ variable "subnet_id" {
   default     = null
 
   validation {
-    condition     = var.subnet_id == null || can(regex(@@PATTERN_SUBNET@@, coalesce(var.subnet_id, "-")))
-    error_message = "The subnet_id must be a subnet id such as \"subnet-0123456789abcdef0\"."
+    condition     = var.subnet_id == null || (@@RULE(subnetId, coalesce(var.subnet_id, "-"))@@)
+    error_message = "The subnet_id must be @@RULE_TEXT(subnetId)@@."
   }
 }
 
@@ -136,7 +147,7 @@ variable "instance_type" {
 
   validation {
     condition     = var.instance_type == null || contains(@@INSTANCE_TYPES@@, coalesce(var.instance_type, "-"))
-    error_message = "The instance_type must be one of @@INSTANCE_TYPES_TEXT@@, or null."
+    error_message = "The instance_type must be one of @@INSTANCE_TYPES_TEXT@@, or null. @@INF1_REFUSAL@@."
   }
 }
 
@@ -147,7 +158,7 @@ variable "serving_instance_type" {
 
   validation {
     condition     = var.serving_instance_type == null || contains(@@INSTANCE_TYPES@@, coalesce(var.serving_instance_type, "-"))
-    error_message = "The serving_instance_type must be one of @@INSTANCE_TYPES_TEXT@@, or null."
+    error_message = "The serving_instance_type must be one of @@INSTANCE_TYPES_TEXT@@, or null. @@INF1_REFUSAL@@."
   }
 }
 
@@ -157,8 +168,8 @@ variable "ami_id" {
   default     = null
 
   validation {
-    condition     = var.ami_id == null || can(regex(@@PATTERN_AMI@@, coalesce(var.ami_id, "-")))
-    error_message = "The ami_id must be an AMI id such as \"ami-0123456789abcdef0\"."
+    condition     = var.ami_id == null || (@@RULE(amiId, coalesce(var.ami_id, "-"))@@)
+    error_message = "The ami_id must be @@RULE_TEXT(amiId)@@."
   }
 }
 
@@ -168,8 +179,8 @@ variable "ami_ssm_parameter" {
   default     = "@@AMI_SSM_PARAMETER@@"
 
   validation {
-    condition     = can(regex("^/[A-Za-z0-9_.\\-/]+$", var.ami_ssm_parameter))
-    error_message = "The ami_ssm_parameter must be an SSM parameter name starting with \"/\"."
+    condition     = @@RULE(ssmParameterName, var.ami_ssm_parameter)@@
+    error_message = "The ami_ssm_parameter must be @@RULE_TEXT(ssmParameterName)@@."
   }
 }
 
@@ -179,8 +190,8 @@ variable "container_image_uri" {
   default     = null
 
   validation {
-    condition     = var.container_image_uri == null || can(regex(@@PATTERN_ECR_URI@@, coalesce(var.container_image_uri, "-")))
-    error_message = "The container_image_uri must be a private ECR image, <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>, because SageMaker pulls only from ECR."
+    condition     = var.container_image_uri == null || (@@RULE(ecrImageUri, coalesce(var.container_image_uri, "-"))@@)
+    error_message = "The container_image_uri must be @@RULE_TEXT(ecrImageUri)@@."
   }
 }
 
@@ -190,20 +201,32 @@ variable "neuron_sdk_version" {
   default     = "@@SDK_VERSION@@"
 
   validation {
-    condition     = can(regex("^2\\.(1[89]|[2-9][0-9])(\\.[0-9]+)?$", var.neuron_sdk_version))
-    error_message = "The neuron_sdk_version must be a Neuron SDK 2.x release from 2.18 on, such as \"2.21.0\" (transformers-neuronx reads Hugging Face checkpoints directly from 2.18)."
+    condition     = can(regex(@@SDK_VERSION_PATTERN@@, var.neuron_sdk_version))
+    error_message = "The neuron_sdk_version must be a Neuron SDK release from @@SDK_RANGE_TEXT@@, such as \"@@SDK_VERSION@@\": transformers-neuronx reads Hugging Face checkpoints directly from 2.@@SDK_MIN_MINOR@@ and ships in the Neuron DLCs up to 2.@@SDK_MAX_MINOR@@ (use the optimum-neuron backend for newer SDKs)."
   }
 }
 
 variable "hugging_face_token_secret_arn" {
-  description = "Secrets Manager secret holding a Hugging Face token, for gated models. The instance reads it; it never enters user data, state or logs."
+  description = "Secrets Manager secret holding a Hugging Face token, for gated models. The instance reads it; it never enters user data, state or logs. Checked by preconditions, whose messages never show the value (a token passed here by mistake stays out of the output)."
+  type        = string
+  default     = null
+}
+
+variable "hugging_face_token_kms_key_arn" {
+  description = "Customer managed KMS key of the token's secret; the instance may decrypt with it only through Secrets Manager. Null: the secret uses the AWS managed key."
   type        = string
   default     = null
 
   validation {
-    condition     = var.hugging_face_token_secret_arn == null || can(regex(@@PATTERN_SECRET_ARN@@, coalesce(var.hugging_face_token_secret_arn, "-")))
-    error_message = "The hugging_face_token_secret_arn must be a Secrets Manager secret ARN."
+    condition     = var.hugging_face_token_kms_key_arn == null || (@@RULE(kmsKeyArn, coalesce(var.hugging_face_token_kms_key_arn, "-"))@@)
+    error_message = "The hugging_face_token_kms_key_arn must be @@RULE_TEXT(kmsKeyArn)@@."
   }
+}
+
+variable "allow_pickle_weights" {
+  description = "Allow pickled PyTorch weights (pytorch_model*.bin) when the repository has no safetensors. Loading a pickle runs the repository's code in the compile job (which holds the token) and in the endpoint: only for repositories you trust."
+  type        = bool
+  default     = false
 }
 
 variable "deadline_minutes" {
@@ -256,7 +279,13 @@ variable "tags" {
   default     = {}
 
   validation {
-    condition     = alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && !startswith(lower(k), "aws:") && length(v) <= 256])
-    error_message = "The tags keys must be 1 to 128 characters and not start with \"aws:\"; values at most 256 characters."
+    condition     = alltrue([for k, v in var.tags : (@@RULE(tagKey, k)@@) && (@@RULE(tagValue, v)@@)])
+    error_message = "The tags keys must each be @@RULE_TEXT(tagKey)@@, and the values @@RULE_TEXT(tagValue)@@."
+  }
+
+  validation {
+    # AWS takes at most 50 tags a resource (the provider's default_tags count too); IAM compares keys without case.
+    condition     = length(setunion(keys(var.tags), @@COMPILE_OWN_TAGS@@)) <= @@MAX_TAGS@@ && length(distinct([for k in setunion(keys(var.tags), @@COMPILE_OWN_TAGS@@) : lower(k)])) == length(setunion(keys(var.tags), @@COMPILE_OWN_TAGS@@))
+    error_message = "The tags, with the module's own (@@COMPILE_OWN_TAGS_TEXT@@), must be at most @@MAX_TAGS@@, and no two keys may differ only in case (IAM refuses that)."
   }
 }

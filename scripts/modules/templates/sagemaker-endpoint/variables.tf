@@ -3,14 +3,19 @@ variable "compiled_artifact_s3_url" {
   type        = string
 
   validation {
-    condition     = can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+/$", var.compiled_artifact_s3_url))
-    error_message = "The compiled_artifact_s3_url must be s3://<bucket>/<prefix>/, ending with \"/\"."
+    condition     = @@RULE(artifactS3Url, var.compiled_artifact_s3_url)@@
+    error_message = "The compiled_artifact_s3_url must be @@RULE_TEXT(artifactS3Url)@@."
   }
 }
 
 variable "bucket_arn" {
   description = "ARN of the bucket of the artifacts (the compile's bucket_arn)."
   type        = string
+
+  validation {
+    condition     = @@RULE(bucketArn, var.bucket_arn)@@
+    error_message = "The bucket_arn must be @@RULE_TEXT(bucketArn)@@."
+  }
 }
 
 variable "artifact_prefix" {
@@ -18,8 +23,8 @@ variable "artifact_prefix" {
   type        = string
 
   validation {
-    condition     = can(regex("^[^/].*/$", var.artifact_prefix))
-    error_message = "The artifact_prefix must not start with \"/\" and must end with \"/\"."
+    condition     = @@RULE(keyPrefix, var.artifact_prefix)@@
+    error_message = "The artifact_prefix must be @@RULE_TEXT(keyPrefix)@@."
   }
 }
 
@@ -38,14 +43,19 @@ variable "container_image_uri" {
   type        = string
 
   validation {
-    condition     = can(regex(@@PATTERN_ECR_URI@@, var.container_image_uri))
-    error_message = "The container_image_uri must be a private ECR image, <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>, because SageMaker pulls only from ECR."
+    condition     = @@RULE(ecrImageUri, var.container_image_uri)@@
+    error_message = "The container_image_uri must be @@RULE_TEXT(ecrImageUri)@@."
   }
 }
 
 variable "container_repository_arn" {
   description = "ECR repository of that image (the compile's container_repository_arn), for pull rights."
   type        = string
+
+  validation {
+    condition     = @@RULE(ecrRepositoryArn, var.container_repository_arn)@@
+    error_message = "The container_repository_arn must be @@RULE_TEXT(ecrRepositoryArn)@@."
+  }
 }
 
 variable "serving_instance_type" {
@@ -54,7 +64,7 @@ variable "serving_instance_type" {
 
   validation {
     condition     = contains(@@INSTANCE_TYPES@@, var.serving_instance_type)
-    error_message = "The serving_instance_type must be one of @@INSTANCE_TYPES_TEXT@@."
+    error_message = "The serving_instance_type must be one of @@INSTANCE_TYPES_TEXT@@. @@INF1_REFUSAL@@."
   }
 }
 
@@ -85,7 +95,7 @@ variable "instance_type" {
 
   validation {
     condition     = var.instance_type == null || contains(@@ML_INSTANCE_TYPES@@, coalesce(var.instance_type, "-"))
-    error_message = "The instance_type must be one of @@ML_INSTANCE_TYPES_TEXT@@, or null."
+    error_message = "The instance_type must be one of @@ML_INSTANCE_TYPES_TEXT@@, or null. @@INF1_REFUSAL@@."
   }
 }
 
@@ -105,13 +115,13 @@ variable "endpoint_name" {
   type        = string
 
   validation {
-    condition     = can(regex(@@PATTERN_ENDPOINT_NAME@@, var.endpoint_name))
-    error_message = "The endpoint_name must be 1 to 63 letters, digits and hyphens, starting and ending with a letter or digit."
+    condition     = @@RULE(endpointName, var.endpoint_name)@@
+    error_message = "The endpoint_name must be @@RULE_TEXT(endpointName)@@."
   }
 }
 
 variable "volume_size_gib" {
-  description = "ML storage volume of each instance in GiB. Null: twice the artifacts plus 10 GiB (the inference toolkit copies the model once), at least 30."
+  description = "ML storage volume of each instance in GiB. Null: the artifacts plus @@VOLUME_HEADROOM@@ GiB (SageMaker downloads them there once), at least @@VOLUME_MIN_GIB@@."
   type        = number
   default     = null
 
@@ -149,8 +159,8 @@ variable "kms_key_arn" {
   default     = null
 
   validation {
-    condition     = var.kms_key_arn == null || can(regex(@@PATTERN_KMS@@, coalesce(var.kms_key_arn, "-")))
-    error_message = "The kms_key_arn must be a KMS key ARN such as \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-...\"."
+    condition     = var.kms_key_arn == null || (@@RULE(kmsKeyArn, coalesce(var.kms_key_arn, "-"))@@)
+    error_message = "The kms_key_arn must be @@RULE_TEXT(kmsKeyArn)@@."
   }
 }
 
@@ -166,8 +176,8 @@ variable "data_capture" {
   default = null
 
   validation {
-    condition     = var.data_capture == null || (can(regex(@@PATTERN_S3_URI@@, try(var.data_capture.destination_s3_uri, "-"))) && try(var.data_capture.sampling_percentage >= 0 && var.data_capture.sampling_percentage <= 100 && floor(var.data_capture.sampling_percentage) == var.data_capture.sampling_percentage, false) && try(var.data_capture.capture_input || var.data_capture.capture_output, false))
-    error_message = "The data_capture must name an S3 URI such as \"s3://my-bucket/capture\", a whole sampling_percentage from 0 to 100, and capture input, output or both."
+    condition     = var.data_capture == null || try((@@RULE(s3Uri, var.data_capture.destination_s3_uri)@@) && var.data_capture.sampling_percentage >= 0 && var.data_capture.sampling_percentage <= 100 && floor(var.data_capture.sampling_percentage) == var.data_capture.sampling_percentage && (var.data_capture.capture_input || var.data_capture.capture_output) && (var.data_capture.kms_key_arn == null || (@@RULE(kmsKeyArn, coalesce(var.data_capture.kms_key_arn, "-"))@@)), false)
+    error_message = "The data_capture must name @@RULE_TEXT(s3Uri)@@; a whole sampling_percentage from 0 to 100; capture input, output or both; and a kms_key_arn that is null or @@RULE_TEXT(kmsKeyArn)@@."
   }
 }
 
@@ -180,8 +190,8 @@ variable "vpc_config" {
   default = null
 
   validation {
-    condition     = var.vpc_config == null || (length(try(var.vpc_config.subnet_ids, [])) > 0 && length(try(var.vpc_config.security_group_ids, [])) > 0)
-    error_message = "The vpc_config must name at least one subnet and one security group."
+    condition     = var.vpc_config == null || try(length(var.vpc_config.subnet_ids) >= 1 && length(var.vpc_config.subnet_ids) <= @@VPC_SUBNETS_MAX@@ && length(var.vpc_config.security_group_ids) >= 1 && length(var.vpc_config.security_group_ids) <= @@VPC_SGS_MAX@@ && alltrue([for id in var.vpc_config.subnet_ids : @@RULE(subnetId, id)@@]) && alltrue([for id in var.vpc_config.security_group_ids : @@RULE(securityGroupId, id)@@]), false)
+    error_message = "The vpc_config must name 1 to @@VPC_SUBNETS_MAX@@ subnets (@@RULE_TEXT(subnetId)@@) and 1 to @@VPC_SGS_MAX@@ security groups (@@RULE_TEXT(securityGroupId)@@)."
   }
 }
 
@@ -203,8 +213,30 @@ variable "auto_scaling" {
   default = null
 
   validation {
-    condition     = var.auto_scaling == null || try(var.auto_scaling.min_capacity >= @@COUNT_MIN@@ && var.auto_scaling.max_capacity >= var.auto_scaling.min_capacity && var.auto_scaling.max_capacity <= @@COUNT_MAX@@ && var.auto_scaling.target_invocations_per_instance > 0, false)
-    error_message = "The auto_scaling needs @@COUNT_MIN@@ <= min_capacity <= max_capacity <= @@COUNT_MAX@@ and a positive target_invocations_per_instance."
+    condition     = var.auto_scaling == null || try(floor(var.auto_scaling.min_capacity) == var.auto_scaling.min_capacity && floor(var.auto_scaling.max_capacity) == var.auto_scaling.max_capacity && var.auto_scaling.min_capacity >= @@COUNT_MIN@@ && var.auto_scaling.max_capacity >= var.auto_scaling.min_capacity && var.auto_scaling.max_capacity <= @@COUNT_MAX@@ && var.auto_scaling.target_invocations_per_instance > 0 && var.auto_scaling.target_invocations_per_instance <= pow(2, 360) && alltrue([for c in [var.auto_scaling.scale_in_cooldown_seconds, var.auto_scaling.scale_out_cooldown_seconds] : floor(c) == c && c >= 0 && c <= 3600]), false)
+    error_message = "The auto_scaling needs whole numbers @@COUNT_MIN@@ <= min_capacity <= max_capacity <= @@COUNT_MAX@@, a target_invocations_per_instance greater than 0 and at most 2^360 (Application Auto Scaling's limit), and whole cooldowns from 0 to 3600 seconds."
+  }
+}
+
+variable "inference_ami_version" {
+  description = "The production variant's SageMaker inference AMI, which carries the Neuron driver."
+  type        = string
+  default     = "@@INFERENCE_AMI_DEFAULT@@"
+
+  validation {
+    condition     = contains(@@INFERENCE_AMI_VERSIONS@@, var.inference_ami_version)
+    error_message = "The inference_ami_version must be a SageMaker inference AMI with the Neuron driver (@@INFERENCE_AMI_VERSIONS_TEXT@@); without one, inf2 hosts run the default AMI and its older driver."
+  }
+}
+
+variable "max_new_tokens" {
+  description = "The most new tokens a request to the default inference code may ask for. SageMaker ends an invocation after 60 seconds: keep a generation of this length within it. Null: @@MAX_NEW_TOKENS_DEFAULT@@, or less than nPositions if that is smaller."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_new_tokens == null || (floor(coalesce(var.max_new_tokens, 0)) == coalesce(var.max_new_tokens, 0) && coalesce(var.max_new_tokens, 0) >= 1)
+    error_message = "The max_new_tokens must be a whole number of at least 1, or null."
   }
 }
 
@@ -214,20 +246,26 @@ variable "environment" {
   default     = {}
 
   validation {
-    condition     = alltrue([for k, v in var.environment : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", k)) && !contains(@@SETTINGS_NAMES@@, k) && length(v) <= 1024])
-    error_message = "The environment keys must be variable names other than the compile settings (@@SETTINGS_NAMES_TEXT@@), with values of at most 1024 characters."
+    condition     = alltrue([for k, v in var.environment : (@@RULE(environmentKey, k)@@) && !contains(@@RESERVED_ENV_NAMES@@, k) && length(v) <= @@ENV_VALUE_MAX@@])
+    error_message = "The environment keys must be @@RULE_TEXT(environmentKey)@@, other than the variables the module sets (@@RESERVED_ENV_NAMES_TEXT@@), with values of at most @@ENV_VALUE_MAX@@ characters."
   }
 }
 
 variable "code_dir" {
-  description = "Your inference code: a directory with inference.py, uploaded to <prefix>code/. Null uploads the default inference code (a chat API) that ships with the module."
+  description = "Your inference code: a directory with inference.py, uploaded to <prefix>code/<endpoint_name>/. Null uploads the default inference code (a chat API) that ships with the module."
   type        = string
   default     = null
 
   validation {
-    condition     = var.code_dir == null || fileexists("${coalesce(var.code_dir, ".")}/inference.py")
-    error_message = "The code_dir must be a directory holding inference.py (the SageMaker entry point, SAGEMAKER_PROGRAM)."
+    condition     = var.code_dir == null || try(fileexists("${coalesce(var.code_dir, ".")}/inference.py"), false)
+    error_message = "The code_dir must be a directory holding inference.py as a regular file (the SageMaker entry point, SAGEMAKER_PROGRAM)."
   }
+}
+
+variable "code_exclude_patterns" {
+  description = "RE2 regular expressions of the code_dir's paths (relative, with /) left out of the upload, besides dotfiles, __pycache__, *.pyc and tests, which always are."
+  type        = list(string)
+  default     = []
 }
 
 variable "tags" {
@@ -236,7 +274,13 @@ variable "tags" {
   default     = {}
 
   validation {
-    condition     = alltrue([for k, v in var.tags : length(k) >= 1 && length(k) <= 128 && !startswith(lower(k), "aws:") && length(v) <= 256])
-    error_message = "The tags keys must be 1 to 128 characters and not start with \"aws:\"; values at most 256 characters."
+    condition     = alltrue([for k, v in var.tags : (@@RULE(tagKey, k)@@) && (@@RULE(tagValue, v)@@)])
+    error_message = "The tags keys must each be @@RULE_TEXT(tagKey)@@, and the values @@RULE_TEXT(tagValue)@@."
+  }
+
+  validation {
+    # AWS takes at most 50 tags a resource (the provider's default_tags count too); IAM compares keys without case.
+    condition     = length(setunion(keys(var.tags), @@ENDPOINT_OWN_TAGS@@)) <= @@MAX_TAGS@@ && length(distinct([for k in setunion(keys(var.tags), @@ENDPOINT_OWN_TAGS@@) : lower(k)])) == length(setunion(keys(var.tags), @@ENDPOINT_OWN_TAGS@@))
+    error_message = "The tags, with the module's own (@@ENDPOINT_OWN_TAGS_TEXT@@), must be at most @@MAX_TAGS@@, and no two keys may differ only in case (IAM refuses that)."
   }
 }
