@@ -1,7 +1,8 @@
-import { AssetType, DataResource, ITerraformDependable, TerraformAsset } from "cdktf";
+import { AssetType, ITerraformDependable, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { Resource } from "@cdktf/provider-null/lib/resource";
 import { packageAsset } from "./private/assets";
+import { TerraformData } from "./private/terraform-data";
 import { nameElement } from "./private/naming";
 
 /** The waiter script, run by the `null_resource`'s local-exec provisioner (and on destroy). */
@@ -73,7 +74,7 @@ export class S3ObjectWaiter extends Construct {
   /** The `null_resource`; depend on it to use the artifacts. */
   public readonly resource: Resource;
   /** The `terraform_data` whose destroy-time provisioner runs first on destroy. */
-  public readonly onDestroy: DataResource;
+  public readonly onDestroy: TerraformData;
 
   constructor(scope: Construct, id: string, props: S3ObjectWaiterProps) {
     super(scope, id);
@@ -116,7 +117,7 @@ export class S3ObjectWaiter extends Construct {
     );
 
     const destroy = props.onDestroy;
-    const onDestroy = new DataResource(this, "OnDestroy", {
+    const onDestroy = new TerraformData(this, "OnDestroy", {
       input: {
         bucket: props.bucket,
         prefix: props.prefix,
