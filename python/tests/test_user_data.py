@@ -198,7 +198,7 @@ def test_a_hostile_model_id_and_revision_run_nothing_on_the_instance(tmp_path, b
     canary = tmp_path / "canary"
     model_id = f"org/x'; touch {canary}; echo '"
     instance = boot(rendered={"NEURONX_MODEL_ID": model_id, "NEURONX_REVISION": f"$(touch {canary})"})
-    assert instance.returncode != 0
+    assert instance.calls()[-1] == "shutdown -h now neuronx-compile failed"
     assert not canary.exists()
     console = instance.console_text()
     assert f"compiling {model_id}@$(touch {canary}) into" in console
@@ -222,7 +222,9 @@ def without_aws_cli(tmp_path):
 
 def test_installs_the_aws_cli_when_the_ami_lacks_it_and_compiles(boot, s3, bucket, without_aws_cli):
     instance = boot(**without_aws_cli)
-    assert instance.returncode == 0, instance.console_text()
+    assert instance.halted and instance.calls()[-1] == "shutdown -h now neuronx-compile finished", (
+        instance.console_text()
+    )
     assert [c for c in instance.calls() if c.startswith("apt-get install")] == ["apt-get install -y -q awscli"]
     assert PREFIX + "_SUCCESS" in objects(s3, bucket, PREFIX)
 
@@ -230,6 +232,6 @@ def test_installs_the_aws_cli_when_the_ami_lacks_it_and_compiles(boot, s3, bucke
 def test_without_the_aws_cli_a_failure_still_leaves_the_failure_marker(boot, s3, bucket, without_aws_cli):
     instance = boot(NEURONX_HOST_FAIL_PULL="1", **without_aws_cli)
     store = objects(s3, bucket, PREFIX)
-    assert instance.returncode != 0
+    assert instance.calls()[-1] == "shutdown -h now neuronx-compile failed"
     assert store[PREFIX + "_FAILURE"].decode().startswith("reason=bootstrap failed with exit status 1")
     assert "the AWS CLI is missing from the AMI; installing awscli" in instance.console_text()
