@@ -229,8 +229,7 @@ def hub_with_tiny_chat_model() -> Hub:
         files=files,
         branches=(
             "main",
-            "rehearsal-fail",
-            "rehearsal-die",
+            "rehearsal-failures",
             "rehearsal-hcl",
             "rehearsal-faults",
             "rehearsal-credentials",
@@ -764,27 +763,45 @@ def two_endpoints_one_compile(r: Rehearsal, tf_env: dict[str, str], compile_root
     )
 
 
-def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, reason: str) -> None:
-    outdir = r.root / f"one-stack-{mode}" / "cdktf.out"
+FAILURES = (
+    ("fail", "a compile error", "the Neuron compile failed: RuntimeError: [XCG815]"),
+    ("die", "an instance that dies", "without a result"),
+)
+
+
+def failure_paths(r: Rehearsal, tf_env: dict[str, str]) -> None:
+    """The one-stack layout on the existing bucket, applied once per failure: each apply fails with
+    the reason within two polls and creates no SageMaker model. One stack for both (the failed
+    waiter is tainted, so the next apply runs it again), one destroy."""
+    outdir = r.root / "one-stack-failures" / "cdktf.out"
     t = time.monotonic()
     # Another revision, so the cache key is new: the compile must run.
     proc = synthesize(
         outdir,
         tf_env,
         NEURONX_STACK_LAYOUT="one-stack",
-        NEURONX_REVISION=f"rehearsal-{mode}",
+        NEURONX_REVISION="rehearsal-failures",
         NEURONX_BUCKET=existing_bucket(),
     )
-    if not r.check(
-        f"{title}: synthesize the one-stack layout",
-        t,
-        proc.returncode == 0,
-        proc.stderr[-500:],
-    ):
+    if not r.check("failure paths: synthesize the one-stack layout", t, proc.returncode == 0, proc.stderr[-500:]):
         return
-    t = time.monotonic()
     tf = Terraform(r, outdir / "stacks", tf_env)
     tf("serving", "init", "-input=false", "-no-color")
+    for mode, title, reason in FAILURES:
+        failure_path(r, tf, mode, title, reason)
+    t = time.monotonic()
+    destroy = tf("serving", "destroy", "-auto-approve", "-input=false", "-no-color")
+    left = leftovers(keep={EXISTING_BUCKET})
+    r.check(
+        "failure paths: destroy leaves nothing behind",
+        t,
+        destroy.returncode == 0 and not left,
+        f"left: {left}" if left else "",
+    )
+
+
+def failure_path(r: Rehearsal, tf: Terraform, mode: str, title: str, reason: str) -> None:
+    t = time.monotonic()
     worker = Worker(r.root / f"instances-{mode}", mode)
     worker.start()
     apply = tf("serving", "apply", "-auto-approve", "-input=false", "-no-color")
@@ -798,25 +815,17 @@ def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, re
     running = [i for i in leftovers(keep={EXISTING_BUCKET}) if i.startswith("instance i-")]
     ended = [worker.ended_at.get(i) for i in worker.booted]
     after = max(0.0, ended[0] - worker.event_mono) if worker.event_mono and ended and ended[0] else None
-    ok = proc.returncode == 0 and apply.returncode != 0 and reason in output and in_time and not models and not running
-    ok = ok and after is not None and after <= 2 * POLL_SECONDS
+    ok = apply.returncode != 0 and reason in output and in_time and not models and not running
+    ok = ok and len(worker.booted) == 1 and after is not None and after <= 2 * POLL_SECONDS
     r.check(
         f"{title}: the apply fails with the reason within two polls, no SageMaker model",
         t,
         ok,
-        f"reported {delay} s after the failure (polls every {POLL_SECONDS} s); models: {models}; running: {running}"
+        f"{len(worker.booted)} instance(s); reported {delay} s after the failure (polls every {POLL_SECONDS} s); "
+        f"models: {models}; running: {running}"
         + ("" if reason in output else f"; reason missing from: {output[-600:]}"),
         instance_seconds=after,
         ended_by="the instance itself" if mode == "fail" else "the fault (it died)",
-    )
-    t = time.monotonic()
-    destroy = tf("serving", "destroy", "-auto-approve", "-input=false", "-no-color")
-    left = leftovers(keep={EXISTING_BUCKET})
-    r.check(
-        f"{title}: destroy leaves nothing behind",
-        t,
-        destroy.returncode == 0 and not left,
-        f"left: {left}" if left else "",
     )
 
 
@@ -1067,7 +1076,8 @@ def hcl_modules(r: Rehearsal, tf_env: dict[str, str], endpoint_url: str) -> None
         "parameters_billion": "0.001",
         "ami_id": AMI_ID,
         "poll_interval_seconds": str(POLL_SECONDS),
-        "bucket_force_destroy": "true",
+        # The existing bucket: the cdktf phase applies a created one (and its 55 s lifecycle wait).
+        "bucket_name": existing_bucket(),
         "aws_endpoint_url": endpoint_url,
     }
     var_args = [arg for name, value in variables.items() for arg in ("-var", f"{name}={value}")]
@@ -1109,9 +1119,9 @@ def hcl_modules(r: Rehearsal, tf_env: dict[str, str], endpoint_url: str) -> None
 
     t = time.monotonic()
     destroy = tf(root, "destroy", "-auto-approve", "-input=false", "-no-color", *var_args)
-    left = leftovers()
+    left = leftovers(keep={EXISTING_BUCKET})
     r.check(
-        "HCL modules: destroy leaves nothing behind",
+        "HCL modules: destroy leaves nothing behind (the artifacts stay in the bucket given)",
         t,
         destroy.returncode == 0 and not left,
         f"left: {left}" if left else (destroy.stderr[-400:] if destroy.returncode else ""),
@@ -1156,22 +1166,15 @@ def main() -> int:
     try:
         # Local state through the cdktf CLI (deploy, destroy with the default props); S3 state through plain terraform below.
         cdktf_cli(r, tf_env)
-        failure_path(
-            r,
-            tf_env,
-            "fail",
-            "a compile error",
-            "the Neuron compile failed: RuntimeError: [XCG815]",
-        )
-        failure_path(r, tf_env, "die", "an instance that dies", "without a result")
+        failure_paths(r, tf_env)
         # The faults stack first applies the S3-state run's prefix (revision main) at the same
         # moment as that run's compile stack: the concurrent applies, at the cost of one apply.
         faults = faults_stack(r, tf_env, "main")
         faults("compile", "init", "-input=false", "-no-color")
         happy_path(r, tf_env, "s3", companion=faults)
         lifecycle_faults(r, tf_env, faults)
-        remove_bucket(EXISTING_BUCKET)
         hcl_modules(r, tf_env, emulator.url)
+        remove_bucket(EXISTING_BUCKET)
     finally:
         emulator.stop()
         hub.stop()
