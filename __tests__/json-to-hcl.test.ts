@@ -87,4 +87,27 @@ describe("jsonToHcl", () => {
     expect(hcl).not.toContain("metadata");
     expect(hcl.startsWith("# Generated.\n")).toBe(true);
   });
+
+  test("writes a provisioner's when and on_failure as keywords, its other settings as values", () => {
+    const hcl = jsonToHcl(
+      {
+        resource: {
+          terraform_data: {
+            check: {
+              input: { bucket: "b" },
+              provisioner: [
+                { "local-exec": { when: "destroy", on_failure: "continue", command: "x.sh", environment: { A: "${self.input.bucket}" } } },
+              ],
+            },
+          },
+        },
+      },
+      schemas,
+      [],
+    );
+    expect(hcl).toContain('  provisioner "local-exec" {\n    when = destroy\n');
+    expect(hcl).toMatch(/on_failure += continue\n/);
+    expect(hcl).toMatch(/command += "x\.sh"/);
+    expect(hcl).toContain("A = self.input.bucket");
+  });
 });

@@ -1,3 +1,4 @@
+import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { NeuronxContainerImage } from "../lib/container-images";
@@ -100,13 +101,15 @@ describe("NeuronxCompile", () => {
       ]);
     });
 
-    test("tags the instance and its volume", () => {
+    test("tags the instance and its volume, with the bucket and prefix that find it again", () => {
       const specs = launchTemplate(json).tag_specifications;
       expect(specs.map((s: any) => s.resource_type)).toEqual(["instance", "volume"]);
       expect(specs[0].tags).toEqual({
         Name: "neuronx-compile TinyLlama/TinyLlama-1.1B-Chat-v1.0",
         "neuronx:model": "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
         "neuronx:revision": "main",
+        "neuronx:bucket": "${aws_s3_bucket.compile_artifacts.bucket}",
+        "neuronx:prefix": construct.artifactPrefix,
         ManagedBy: "cdktf-neuronx-patterns",
       });
     });
@@ -182,7 +185,124 @@ describe("NeuronxCompile", () => {
         NEURONX_SPOT: "false",
         NEURONX_DEADLINE_SECONDS: String(180 * 60),
         NEURONX_POLL_SECONDS: "30",
+        NEURONX_ABANDON_SECONDS: String(15 * 60),
         NEURONX_REGION: "${data.aws_region.current.region}",
+        NEURONX_ACCOUNT_ID: "${data.aws_caller_identity.current.account_id}",
+      });
+    });
+
+    test("the instance's lease watchdog checks every poll interval and gives up after 15 minutes", () => {
+      expect(userData(json)).toContain("export NEURONX_LEASE_CHECK_SECONDS='30'");
+      expect(userData(json)).toContain(`export NEURONX_ABANDON_AFTER_SECONDS='${15 * 60}'`);
+    });
+
+    test("waiterPolicyJson: the least the waiter needs, on this prefix, template, role and its instances", () => {
+      const out = synth((stack) => {
+        const c = new NeuronxCompile(stack, "Compile", { model: TINY() });
+        new TerraformOutput(stack, "waiter_policy_json", { value: c.waiterPolicyJson });
+      });
+      expect(out.json.output?.waiter_policy_json.value).toBe("${data.aws_iam_policy_document.compile_waiter.json}");
+      const ec2 = (resource: string) =>
+        `arn:\${data.aws_partition.current.partition}:ec2:\${data.aws_region.current.region}:\${data.aws_caller_identity.current.account_id}:${resource}`;
+      const bucketArn = "${aws_s3_bucket.compile_artifacts.arn}";
+      const prefix = construct.artifactPrefix;
+      expect(json.data.aws_iam_policy_document.compile_waiter.statement).toEqual([
+        {
+          sid: "ReadWriteMarkersAndLock",
+          actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+          resources: [`${bucketArn}/${prefix}*`],
+        },
+        {
+          sid: "ListPrefix",
+          actions: ["s3:ListBucket"],
+          resources: [bucketArn],
+          condition: [{ test: "StringLike", variable: "s3:prefix", values: [`${prefix}*`] }],
+        },
+        { sid: "ListVersionsOnDestroy", actions: ["s3:ListBucketVersions"], resources: [bucketArn] },
+        {
+          sid: "RunFromLaunchTemplate",
+          actions: ["ec2:RunInstances"],
+          resources: [
+            ec2("launch-template/${aws_launch_template.compile.id}"),
+            ...["instance", "volume", "network-interface", "subnet", "security-group", "spot-instances-request"].map((r) => ec2(`${r}/*`)),
+            "arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.region}::image/*",
+          ],
+          condition: [
+            { test: "ArnEquals", variable: "ec2:LaunchTemplate", values: [ec2("launch-template/${aws_launch_template.compile.id}")] },
+          ],
+        },
+        {
+          sid: "TagOnLaunch",
+          actions: ["ec2:CreateTags"],
+          resources: [ec2("instance/*"), ec2("volume/*")],
+          condition: [{ test: "StringEquals", variable: "ec2:CreateAction", values: ["RunInstances"] }],
+        },
+        {
+          sid: "PassCompileRole",
+          actions: ["iam:PassRole"],
+          resources: ["${aws_iam_role.compile.arn}"],
+          condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ec2.amazonaws.com"] }],
+        },
+        {
+          sid: "EndOwnInstances",
+          actions: ["ec2:TerminateInstances", "ec2:GetConsoleOutput"],
+          resources: [ec2("instance/*")],
+          condition: [
+            { test: "StringEquals", variable: "aws:ResourceTag/neuronx:bucket", values: ["${aws_s3_bucket.compile_artifacts.bucket}"] },
+            { test: "StringEquals", variable: "aws:ResourceTag/neuronx:prefix", values: [prefix] },
+          ],
+        },
+        { sid: "DescribeInstances", actions: ["ec2:DescribeInstances"], resources: ["*"] },
+      ]);
+    });
+
+    test("warns at synth that a branch revision is cached by its name", () => {
+      const warnings = construct.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data));
+      expect(warnings).toEqual([expect.stringMatching(/^revision "main" is not a commit sha: the artifacts are cached by that name/)]);
+    });
+
+    describe("on destroy", () => {
+      const onDestroy = (j: Synthesized) => j.resource.terraform_data.compile_on_destroy;
+
+      test("a terraform_data runs the waiter script first, before any resource of the compile is destroyed", () => {
+        const resource = onDestroy(json);
+        const compileResources = Object.entries(json.resource)
+          .flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`))
+          .filter((address) => address !== "terraform_data.compile_on_destroy");
+        expect([...resource.depends_on].sort()).toEqual(compileResources.sort());
+        const exec = resource.provisioner[0]["local-exec"];
+        expect(exec.when).toBe("destroy");
+        expect(exec.command).toBe(waiter(json).provisioner[0]["local-exec"].command);
+        expect(exec.environment).toEqual({
+          NEURONX_ACTION: "destroy",
+          NEURONX_BUCKET: "${self.input.bucket}",
+          NEURONX_PREFIX: "${self.input.prefix}",
+          NEURONX_REGION: "${self.input.region}",
+          NEURONX_ACCOUNT_ID: "${self.input.account_id}",
+          NEURONX_BUCKET_CREATED: "${self.input.bucket_created}",
+          NEURONX_BUCKET_FORCE_DESTROY: "${self.input.bucket_force_destroy}",
+          NEURONX_BUCKET_ADDRESS: "aws_s3_bucket.compile_artifacts",
+          NEURONX_SELF_ADDRESS: "terraform_data.compile_on_destroy",
+          NEURONX_FORCE_DESTROY_SETTING: "bucketForceDestroy: true",
+        });
+      });
+
+      test("with the defaults, it guards the created bucket, which Terraform would not empty", () => {
+        expect(onDestroy(json).input).toEqual({
+          bucket: "${aws_s3_bucket.compile_artifacts.bucket}",
+          prefix: construct.artifactPrefix,
+          region: "${data.aws_region.current.region}",
+          account_id: "${data.aws_caller_identity.current.account_id}",
+          bucket_created: "true",
+          bucket_force_destroy: "false",
+        });
+      });
+
+      test.each([
+        ["bucketForceDestroy", { bucketForceDestroy: true }, { bucket_created: "true", bucket_force_destroy: "true" }],
+        ["a bucket of its own", { bucket: "models" }, { bucket_created: "false", bucket_force_destroy: "false" }],
+      ])("with %s, it only ends the instances", (_what, props, input) => {
+        expect(onDestroy(compile(props as Partial<NeuronxCompileProps>).json).input).toMatchObject(input);
       });
     });
 
@@ -269,7 +389,7 @@ describe("NeuronxCompile", () => {
 
     test("a pinned revision is part of the cache key", () => {
       const { construct } = compile({ model: Model.fromHuggingFace("TinyLlama/TinyLlama-1.1B-Chat-v1.0", { revision: "refs/pr/12" }) });
-      expect(construct.artifactPrefix).toMatch(/^TinyLlama\/TinyLlama-1\.1B-Chat-v1\.0\/refs--pr--12\/neuronx-2\.25\.0\//);
+      expect(construct.artifactPrefix).toMatch(/^TinyLlama\/TinyLlama-1\.1B-Chat-v1\.0\/refs_2fpr_2f12\/neuronx-2\.25\.0\//);
     });
 
     test("bucket as a name: nothing is created and the ARNs name it", () => {
@@ -356,6 +476,24 @@ describe("NeuronxCompile", () => {
       expect(userData(json)).toContain(`export NEURONX_HF_TOKEN_SECRET_ARN='${SECRET}'`);
     });
 
+    test("abandonAfterMinutes reaches the waiter and the instance's lease watchdog", () => {
+      const { json } = compile({ abandonAfterMinutes: 5, pollIntervalSeconds: 10 });
+      expect(waiterEnv(json)).toMatchObject({ NEURONX_ABANDON_SECONDS: "300" });
+      expect(userData(json)).toContain("export NEURONX_ABANDON_AFTER_SECONDS='300'");
+      expect(userData(json)).toContain("export NEURONX_LEASE_CHECK_SECONDS='10'");
+    });
+
+    test("abandonAfterMinutes defaults to the deadline when that is under 15 minutes", () => {
+      expect(waiterEnv(compile({ deadlineMinutes: 10 }).json)).toMatchObject({ NEURONX_ABANDON_SECONDS: "600" });
+    });
+
+    test("a pinned commit is cached by it without a warning", () => {
+      const sha = "fe8a4ea1ffedaf415f4da2f062534de366a451e6";
+      const { construct } = compile({ model: Model.fromHuggingFace("TinyLlama/TinyLlama-1.1B-Chat-v1.0", { revision: sha }) });
+      expect(construct.artifactPrefix).toContain(`/${sha}/`);
+      expect(construct.node.metadata.filter((m) => m.type === "@cdktf/warn")).toEqual([]);
+    });
+
     test("deadlineMinutes and pollIntervalSeconds reach the waiter and the instance's watchdog", () => {
       const { json } = compile({ deadlineMinutes: 60, pollIntervalSeconds: 10 });
       expect(waiterEnv(json)).toMatchObject({ NEURONX_DEADLINE_SECONDS: "3600", NEURONX_POLL_SECONDS: "10" });
@@ -405,6 +543,17 @@ describe("NeuronxCompile", () => {
       [
         { deadlineMinutes: 10, pollIntervalSeconds: 300 },
         /pollIntervalSeconds must be at most a quarter of deadlineMinutes \(150 seconds\), got 300/,
+      ],
+      [{ abandonAfterMinutes: 0 }, /abandonAfterMinutes must be a whole number of minutes from 1 to 1440, got 0/],
+      [{ abandonAfterMinutes: 2.5 }, /abandonAfterMinutes must be a whole number of minutes from 1 to 1440, got 2.5/],
+      [{ abandonAfterMinutes: 60, deadlineMinutes: 30 }, /abandonAfterMinutes must be at most deadlineMinutes \(30\), got 60/],
+      [
+        { abandonAfterMinutes: 1 },
+        /pollIntervalSeconds must be at most a quarter of abandonAfterMinutes \(15 seconds\), so that a lost poll or two do not stop the compile, got 30/,
+      ],
+      [
+        { model: Model.fromHuggingFace("TinyLlama/TinyLlama-1.1B-Chat-v1.0", { revision: "a/".repeat(63) + "a" }), bucket: "models" },
+        /the cache key ".*" is \d+ characters, more than the 256 of the instance tag that carries it; use a shorter revision/,
       ],
       [{ rootVolumeSizeGiB: 50 }, /rootVolumeSizeGiB must be a whole number of GiB from 100 to 16384, got 50/],
       [

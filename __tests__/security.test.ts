@@ -182,7 +182,7 @@ describe("the compile role", () => {
   });
 
   test("descriptions stay within EC2's 255 characters whatever the ids hold", () => {
-    const long = Model.fromHuggingFace(`${"o".repeat(40)}/${"n".repeat(50)}-7b`, { revision: "r".repeat(128) });
+    const long = Model.fromHuggingFace(`${"o".repeat(40)}/${"n".repeat(50)}-7b`, { revision: "r".repeat(120) });
     const { json } = synth((s) => new NeuronxCompile(s, "Compile", { model: long }));
     expect(json.resource.aws_launch_template.compile.description.length).toBeLessThanOrEqual(255);
     expect(json.resource.aws_launch_template.compile.description.endsWith("...")).toBe(true);

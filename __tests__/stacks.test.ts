@@ -35,7 +35,7 @@ describe("CompileStack", () => {
     expect(statePath).toBe("../../../terraform.compile.tfstate");
   });
 
-  test("outputs the artifacts, the instance types and the TP degree", () => {
+  test("outputs the artifacts, the instance types, the TP degree and the waiter's policy", () => {
     expect(Object.keys(json.output).sort()).toEqual([
       "artifact_bucket",
       "artifact_bucket_arn",
@@ -44,7 +44,9 @@ describe("CompileStack", () => {
       "compiled_artifact_s3_url",
       "serving_instance_type",
       "tp_degree",
+      "waiter_policy_json",
     ]);
+    expect(json.output.waiter_policy_json.value).toBe("${data.aws_iam_policy_document.compile_waiter.json}");
     expect(json.output.tp_degree.value).toBe(2);
     expect(json.output.compiled_artifact_s3_url.value).toMatch(/null_resource\.compile_waiter\.triggers/);
     for (const output of Object.values(json.output) as any[]) expect(output.description).toBeTruthy();

@@ -57,12 +57,12 @@ export class CompileSettings {
 
   /**
    * The S3 key prefix of the artifacts, ending in `/`:
-   * `<model>/<revision>/neuronx-<sdk>/tp<N>-np<P>-bs<B>-<amp>-opt<L>[-q<dtype>]/`.
+   * `<model>/<encoded revision>/neuronx-<sdk>/tp<N>-np<P>-bs<B>-<amp>-opt<L>[-q<dtype>]/`
+   * (see {@link encodeRevision}).
    * Same model, options and SDK give the same prefix, which is what makes a cache hit.
    */
   public get cacheKeyPrefix(): string {
-    // A revision such as "refs/pr/3" would add levels to the key; "--" is what the Hub cache uses.
-    const revision = this.revision.replace(/\//g, "--");
+    const revision = encodeRevision(this.revision);
     const variant =
       `tp${this.tpDegree}-np${this.nPositions}-bs${this.batchSize}-${this.amp}-opt${this.optLevel}` +
       (this.quantDtype ? `-q${this.quantDtype}` : "");
@@ -90,4 +90,26 @@ export class CompileSettings {
     if (this.quantDtype) env[SETTINGS_ENV.quantDtype] = this.quantDtype;
     return env;
   }
+}
+
+/** True for a full 40-hex commit sha: the only revision that names fixed content on the Hub. */
+export function isCommitSha(revision: string): boolean {
+  return /^[0-9a-f]{40}$/.test(revision);
+}
+
+/**
+ * A revision as one segment of the cache key, reversibly: `_` becomes `_5f` and `/` becomes `_2f`
+ * (their hex codes), everything else stays. A revision may hold only letters, digits, `-`, `_`, `.`
+ * and `/` (PATTERNS.huggingFaceRevision), so the result holds only letters, digits, `-`, `_` and
+ * `.`: safe unquoted in a shell word, an IAM ARN, an S3 key and an HCL string, and no two
+ * revisions give the same segment (`refs/pr/3` -> `refs_2fpr_2f3`, `refs--pr--3` stays). The HCL
+ * module computes the same with `replace(replace(revision, "_", "_5f"), "/", "_2f")`.
+ */
+export function encodeRevision(revision: string): string {
+  return revision.replace(/_/g, "_5f").replace(/\//g, "_2f");
+}
+
+/** The inverse of {@link encodeRevision}. */
+export function decodeRevision(segment: string): string {
+  return segment.replace(/_(2f|5f)/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }

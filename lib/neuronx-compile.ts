@@ -1,4 +1,4 @@
-import { Fn, TerraformLocal, Token } from "cdktf";
+import { Annotations, Fn, TerraformLocal, TerraformResource, Token } from "cdktf";
 import { Construct } from "constructs";
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
 import { DataAwsEc2InstanceTypeOfferings } from "@cdktf/provider-aws/lib/data-aws-ec2-instance-type-offerings";
@@ -15,7 +15,7 @@ import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { CompileSettings } from "./compile-settings";
+import { CompileSettings, isCommitSha } from "./compile-settings";
 import { ContainerImageConfig, NeuronxContainerImage } from "./container-images";
 import { ValidationError } from "./errors";
 import { CompileOptions, Model, resolveCompileOptions } from "./model";
@@ -25,7 +25,7 @@ import { ArtifactBucket } from "./private/artifact-bucket";
 import { packageAsset } from "./private/assets";
 import { nameElement } from "./private/naming";
 import { hashDirectory, uploadDirectory } from "./private/s3-directory";
-import { currentPartition, currentRegion } from "./private/stack-singletons";
+import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
 import { Validator, checkImageConfig, descriptionText, show } from "./private/validation";
 import { S3ObjectWaiter } from "./s3-object-waiter";
 import { Sizing, sizeModel } from "./sizing";
@@ -109,6 +109,13 @@ export interface NeuronxCompileProps {
    */
   readonly pollIntervalSeconds?: number;
   /**
+   * Minutes the compile instance goes on without an apply renewing its lease (the apply was cancelled, killed, or
+   * lost its credentials) before it stops itself: what a killed apply costs at most. A re-apply within it adopts
+   * the running compile.
+   * @default 15, or deadlineMinutes when that is less
+   */
+  readonly abandonAfterMinutes?: number;
+  /**
    * Size of the compile instance's root volume in GiB.
    * @default - the DLAMI, the container image and three copies of the checkpoint, rounded up to 10 GiB
    */
@@ -125,6 +132,7 @@ export const NEURONX_COMPILE_DEFAULTS = {
   amiSsmParameter: "/aws/service/neuron/dlami/base/ubuntu-22.04/latest/image_id",
   deadlineMinutes: 180,
   pollIntervalSeconds: 30,
+  abandonAfterMinutes: 15,
   spot: false,
   bucketForceDestroy: false,
 } as const;
@@ -133,8 +141,25 @@ export const NEURONX_COMPILE_DEFAULTS = {
 export const NEURONX_COMPILE_LIMITS = {
   deadlineMinutes: { min: 10, max: 2880 },
   pollIntervalSeconds: { min: 5, max: 600 },
+  abandonAfterMinutes: { min: 1, max: 1440 },
   rootVolumeSizeGiB: { min: 100, max: 16384 },
 } as const;
+
+/** The tags every compile instance carries, so that an apply, a destroy and the waiter's policy find it. */
+export const INSTANCE_TAGS = { bucket: "neuronx:bucket", prefix: "neuronx:prefix" } as const;
+
+/** What RunInstances creates or uses for a compile instance besides its launch template and AMI (spot included). */
+export const RUN_INSTANCES_RESOURCES = [
+  "instance",
+  "volume",
+  "network-interface",
+  "subnet",
+  "security-group",
+  "spot-instances-request",
+] as const;
+
+/** EC2's limit on a tag value: the prefix is one. */
+export const TAG_VALUE_LIMIT = 256;
 
 /** Set to "true" in the compile's environment when the model allows pickled weights. */
 export const ALLOW_PICKLE_WEIGHTS_ENV = "NEURONX_ALLOW_PICKLE_WEIGHTS";
@@ -186,6 +211,13 @@ export class NeuronxCompile extends Construct {
   public readonly role: IamRole;
   /** The most bytes the user data can take once Terraform resolves it (EC2 allows 16 KiB). */
   public readonly userDataMaxBytes: number;
+  /**
+   * An IAM policy document (JSON) with what the machine that runs `terraform apply` needs for the waiter: the
+   * prefix's objects, runs from this launch template (with the compile role and tags), and terminating only the
+   * compile instances of this prefix. Attach it to the role your applies run with, besides what the rest of the
+   * stack needs.
+   */
+  public readonly waiterPolicyJson: string;
 
   constructor(scope: Construct, id: string, props: NeuronxCompileProps) {
     super(scope, id);
@@ -206,18 +238,27 @@ export class NeuronxCompile extends Construct {
     };
     const region = currentRegion(this).region;
     const partition = currentPartition(this).partition;
+    const accountId = currentAccount(this).accountId;
+    if (!isCommitSha(props.model.revision)) {
+      Annotations.of(this).addWarning(
+        `revision ${JSON.stringify(props.model.revision)} is not a commit sha: the artifacts are cached by that name, so a newer ` +
+          `commit on the Hub is not compiled until the cache key changes. Pin a 40-hex commit for reproducible builds; ` +
+          `manifest.json records the commit each compile resolved.`,
+      );
+    }
 
     // S3 objects take at most 10 tags: the code objects carry the construct's own only.
     const ownTags = { "neuronx:model": props.model.modelId, "neuronx:revision": props.model.revision, ManagedBy: "cdktf-neuronx-patterns" };
 
     // Bucket: given, or created the way a platform team would.
+    let createdBucket: S3Bucket | undefined;
     if (props.bucket === undefined) {
-      const created = new ArtifactBucket(this, "Bucket", {
+      createdBucket = new ArtifactBucket(this, "Bucket", {
         forceDestroy: props.bucketForceDestroy ?? NEURONX_COMPILE_DEFAULTS.bucketForceDestroy,
         tags,
       }).bucket;
-      this.bucketName = created.bucket;
-      this.bucketArn = created.arn;
+      this.bucketName = createdBucket.bucket;
+      this.bucketArn = createdBucket.arn;
     } else if (typeof props.bucket === "string") {
       this.bucketName = props.bucket;
       this.bucketArn = `arn:${partition}:s3:::${props.bucket}`;
@@ -257,6 +298,8 @@ export class NeuronxCompile extends Construct {
     const ami = nameElement(new DataAwsAmi(this, "Ami", { filter: [{ name: "image-id", values: [imageId] }] }), this);
 
     const deadlineMinutes = props.deadlineMinutes ?? NEURONX_COMPILE_DEFAULTS.deadlineMinutes;
+    const pollIntervalSeconds = props.pollIntervalSeconds ?? NEURONX_COMPILE_DEFAULTS.pollIntervalSeconds;
+    const abandonAfterMinutes = abandonAfter(props);
     const userData = renderCompileUserData({
       constructPath: this.node.path,
       deadlineMinutes,
@@ -269,6 +312,9 @@ export class NeuronxCompile extends Construct {
         NEURONX_IMAGE: image.imageUri,
         NEURONX_REGISTRY: image.registry,
         NEURONX_CODE_PREFIX: code.prefix,
+        // The lease watchdog: checked every poll interval, given up after abandonAfterMinutes.
+        NEURONX_LEASE_CHECK_SECONDS: String(pollIntervalSeconds),
+        NEURONX_ABANDON_AFTER_SECONDS: String(abandonAfterMinutes * 60),
         ...(props.huggingFaceTokenSecretArn ? { NEURONX_HF_TOKEN_SECRET_ARN: props.huggingFaceTokenSecretArn } : {}),
         ...(props.model.allowPickleWeights ? { [ALLOW_PICKLE_WEIGHTS_ENV]: "true" } : {}),
       },
@@ -281,7 +327,14 @@ export class NeuronxCompile extends Construct {
       ]);
     }
 
-    const instanceTags = { ...tags, Name: `neuronx-compile ${props.model.modelId}` };
+    // The bucket and prefix tags find the instance again: a later apply adopts it, destroy terminates it, and the
+    // waiter's policy lets it terminate only these.
+    const instanceTags = {
+      ...tags,
+      Name: `neuronx-compile ${props.model.modelId}`,
+      [INSTANCE_TAGS.bucket]: this.bucketName,
+      [INSTANCE_TAGS.prefix]: this.artifactPrefix,
+    };
     this.launchTemplate = nameElement(
       new LaunchTemplate(this, "LaunchTemplate", {
         namePrefix: "neuronx-compile-",
@@ -330,6 +383,9 @@ export class NeuronxCompile extends Construct {
 
     const preconditions = [...network.preconditions, ...checks.preconditionsFor("bucket", "subnetId")];
     if (image.regionCheck) preconditions.push(image.regionCheck);
+    this.waiterPolicyJson = this.waiterPolicy(partition, region, accountId, createdBucket !== undefined).json;
+    // Every resource of the compile so far: on destroy, the waiter's check runs before any of them goes.
+    const resources = this.node.findAll().filter((c): c is TerraformResource => c instanceof TerraformResource);
     this.waiter = new S3ObjectWaiter(this, "Waiter", {
       bucket: this.bucketName,
       prefix: this.artifactPrefix,
@@ -338,12 +394,93 @@ export class NeuronxCompile extends Construct {
       subnetIds: network.subnetIds,
       spot: props.spot ?? NEURONX_COMPILE_DEFAULTS.spot,
       deadlineMinutes,
-      pollIntervalSeconds: props.pollIntervalSeconds ?? NEURONX_COMPILE_DEFAULTS.pollIntervalSeconds,
+      pollIntervalSeconds,
+      abandonAfterMinutes,
       region,
+      accountId,
       preconditions,
       dependsOn: [code.objects, instanceRole.policy],
+      onDestroy: {
+        bucketCreated: createdBucket !== undefined,
+        bucketForceDestroy: props.bucketForceDestroy ?? NEURONX_COMPILE_DEFAULTS.bucketForceDestroy,
+        bucketAddress: createdBucket ? `aws_s3_bucket.${createdBucket.friendlyUniqueId}` : "",
+        forceDestroySetting: "bucketForceDestroy: true",
+        before: resources,
+      },
     });
     this.compiledArtifactS3Url = this.waiter.artifactS3Url;
+  }
+
+  /**
+   * The least the waiter needs: the prefix's objects (markers, lock); runs from this launch template only, with the
+   * compile role passed to EC2 and the template's tags; the instances of this prefix only to terminate and read.
+   */
+  private waiterPolicy(partition: string, region: string, accountId: string, bucketCreated: boolean): DataAwsIamPolicyDocument {
+    const ec2Arn = (resource: string) => `arn:${partition}:ec2:${region}:${accountId}:${resource}`;
+    return nameElement(
+      new DataAwsIamPolicyDocument(this, "WaiterPolicy", {
+        statement: [
+          {
+            sid: "ReadWriteMarkersAndLock",
+            actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            resources: [`${this.bucketArn}/${this.artifactPrefix}*`],
+          },
+          {
+            sid: "ListPrefix",
+            actions: ["s3:ListBucket"],
+            resources: [this.bucketArn],
+            condition: [{ test: "StringLike", variable: "s3:prefix", values: [`${this.artifactPrefix}*`] }],
+          },
+          // On destroy, a bucket this stack created is checked for artifacts, every version of them.
+          ...(bucketCreated ? [{ sid: "ListVersionsOnDestroy", actions: ["s3:ListBucketVersions"], resources: [this.bucketArn] }] : []),
+          {
+            // RunInstances touches each of these; all of it only for a request that names this launch template
+            // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/use-launch-templates-to-control-launching-instances.html).
+            // AMIs have no account in their ARN.
+            sid: "RunFromLaunchTemplate",
+            actions: ["ec2:RunInstances"],
+            resources: [
+              ec2Arn(`launch-template/${this.launchTemplate.id}`),
+              ...RUN_INSTANCES_RESOURCES.map((r) => ec2Arn(`${r}/*`)),
+              `arn:${partition}:ec2:${region}::image/*`,
+            ],
+            condition: [
+              { test: "ArnEquals", variable: "ec2:LaunchTemplate", values: [ec2Arn(`launch-template/${this.launchTemplate.id}`)] },
+            ],
+          },
+          {
+            // The template's tag specifications are applied by RunInstances, which needs CreateTags for them.
+            sid: "TagOnLaunch",
+            actions: ["ec2:CreateTags"],
+            resources: [ec2Arn("instance/*"), ec2Arn("volume/*")],
+            condition: [{ test: "StringEquals", variable: "ec2:CreateAction", values: ["RunInstances"] }],
+          },
+          {
+            sid: "PassCompileRole",
+            actions: ["iam:PassRole"],
+            resources: [this.role.arn],
+            condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ec2.amazonaws.com"] }],
+          },
+          {
+            sid: "EndOwnInstances",
+            actions: ["ec2:TerminateInstances", "ec2:GetConsoleOutput"],
+            resources: [ec2Arn("instance/*")],
+            condition: [
+              { test: "StringEquals", variable: `aws:ResourceTag/${INSTANCE_TAGS.bucket}`, values: [this.bucketName] },
+              { test: "StringEquals", variable: `aws:ResourceTag/${INSTANCE_TAGS.prefix}`, values: [this.artifactPrefix] },
+            ],
+          },
+          {
+            // Describe actions have no resource-level permissions.
+            sid: "DescribeInstances",
+            actions: ["ec2:DescribeInstances"],
+            resources: ["*"],
+          },
+        ],
+      }),
+      this,
+      "waiter",
+    );
   }
 
   /** Uploads the compile script's package next to the artifacts, keyed by its content. */
@@ -592,12 +729,28 @@ function validate(construct: Construct, props: NeuronxCompileProps): { settings:
   );
   const deadlineOk = intIn("deadlineMinutes", props.deadlineMinutes, "minutes");
   const pollOk = intIn("pollIntervalSeconds", props.pollIntervalSeconds, "seconds");
+  const abandonOk = intIn("abandonAfterMinutes", props.abandonAfterMinutes, "minutes");
   intIn("rootVolumeSizeGiB", props.rootVolumeSizeGiB, "GiB");
   const deadline = props.deadlineMinutes ?? NEURONX_COMPILE_DEFAULTS.deadlineMinutes;
   const poll = props.pollIntervalSeconds ?? NEURONX_COMPILE_DEFAULTS.pollIntervalSeconds;
   problems.when(
     (deadlineOk || props.deadlineMinutes === undefined) && (pollOk || props.pollIntervalSeconds === undefined) && poll * 4 > deadline * 60,
     () => `pollIntervalSeconds must be at most a quarter of deadlineMinutes (${(deadline * 60) / 4} seconds), got ${poll}`,
+  );
+  const abandon = deadlineOk || props.deadlineMinutes === undefined ? abandonAfter(props) : NEURONX_COMPILE_DEFAULTS.abandonAfterMinutes;
+  const abandonValid = abandonOk || props.abandonAfterMinutes === undefined;
+  problems.when(
+    props.abandonAfterMinutes !== undefined && abandonOk && (deadlineOk || props.deadlineMinutes === undefined) && abandon > deadline,
+    () => `abandonAfterMinutes must be at most deadlineMinutes (${deadline}), got ${abandon}; lower it, or raise deadlineMinutes`,
+  );
+  problems.when(
+    abandonValid &&
+      (deadlineOk || props.deadlineMinutes === undefined) &&
+      (pollOk || props.pollIntervalSeconds === undefined) &&
+      poll * 4 > abandon * 60,
+    () =>
+      `pollIntervalSeconds must be at most a quarter of abandonAfterMinutes (${(abandon * 60) / 4} seconds), so that a lost poll or two ` +
+      `do not stop the compile, got ${poll}; lower pollIntervalSeconds or raise abandonAfterMinutes`,
   );
   const instanceTypeOk = (prop: string, value: unknown) => {
     if (value === undefined) return true;
@@ -617,6 +770,8 @@ function validate(construct: Construct, props: NeuronxCompileProps): { settings:
       "neuronx:revision": props.model.revision,
       ManagedBy: "cdktf-neuronx-patterns",
       Name: "",
+      [INSTANCE_TAGS.bucket]: "",
+      [INSTANCE_TAGS.prefix]: "",
     });
   }
 
@@ -646,9 +801,20 @@ function validate(construct: Construct, props: NeuronxCompileProps): { settings:
   problems.throwIfAny(construct.node.path);
   const sdk = (props.containerImage ?? NeuronxContainerImage.pytorchInferenceNeuronx()).neuronSdkVersion;
   const resolvedSizing = sizing as Sizing;
-  return {
-    settings: new CompileSettings(props.model, options, resolvedSizing.tpDegree, sdk),
-    sizing: resolvedSizing,
-    checks: v,
-  };
+  const settings = new CompileSettings(props.model, options, resolvedSizing.tpDegree, sdk);
+  if (settings.cacheKeyPrefix.length > TAG_VALUE_LIMIT) {
+    throw new ValidationError(construct.node.path, [
+      `the cache key ${JSON.stringify(settings.cacheKeyPrefix)} is ${settings.cacheKeyPrefix.length} characters, more than the ` +
+        `${TAG_VALUE_LIMIT} of the instance tag that carries it; use a shorter revision (a commit sha is 40)`,
+    ]);
+  }
+  return { settings, sizing: resolvedSizing, checks: v };
+}
+
+/** abandonAfterMinutes as given, else 15 minutes or the deadline when that is shorter. */
+function abandonAfter(props: NeuronxCompileProps): number {
+  return (
+    props.abandonAfterMinutes ??
+    Math.min(NEURONX_COMPILE_DEFAULTS.abandonAfterMinutes, props.deadlineMinutes ?? NEURONX_COMPILE_DEFAULTS.deadlineMinutes)
+  );
 }

@@ -4,11 +4,21 @@
 # (NEURONX_*, NEURON_CC_FLAGS, AWS_DEFAULT_REGION), then this file.
 #
 # It installs nothing it can avoid (Docker only if the AMI lacks it), arms a
-# watchdog for the deadline, runs the compile script in the serving image with
-# every Neuron device, copies its log to the console, and on any failure writes
-# _FAILURE (unless the compile script already did) with the log tail, uploads
-# the whole log, and shuts down. Shutdown terminates the instance (the launch
-# template's shutdown behaviour).
+# watchdog for the deadline and one for the lease, runs the compile script in the
+# serving image with every Neuron device, copies its log to the console, and on
+# any failure writes _FAILURE (unless the compile script already did) with the
+# log tail, uploads the whole log, and shuts down. Shutdown terminates the
+# instance (the launch template's shutdown behaviour).
+#
+# The lease: the waiter that launched (or adopted) this instance rewrites
+# <prefix>_LOCK at least five times a window. A process of its own here, apart
+# from the compile, reads it every NEURONX_LEASE_CHECK_SECONDS and shuts the
+# instance down when it has not changed for NEURONX_ABANDON_AFTER_SECONDS (the
+# apply is gone: cancelled, killed, out of credentials), after writing _FAILURE
+# "abandoned"; at once when it names another instance (another compile owns the
+# prefix) or is released (the waiter is done with this instance). "Changed" is
+# its ETag, timed with this instance's own uptime clock: no clock of another
+# machine (the apply's, S3's LastModified) is compared with this one's.
 # The NEURONX_* variables are exported by the rendered header:
 # shellcheck disable=SC2154
 
@@ -38,20 +48,64 @@ progress() {
     "$1" "$(($(date +%s) - STARTED))" "$INSTANCE_ID" | aws s3 cp - "$S3"_PROGRESS --only-show-errors || true
 }
 
+# Writes _FAILURE with a reason and the log tail, then the whole log.
+write_failure() {
+  { printf 'reason=%s\nphase=%s\ninstance_id=%s\n--- log tail ---\n' "$1" "$2" "$INSTANCE_ID"
+    tail -n 80 "$LOG"; } | aws s3 cp - "$S3"_FAILURE --only-show-errors || true
+  aws s3 cp "$LOG" "$S3"_FAILURE.log --only-show-errors || true
+}
+
 on_error() {
   local status=$? line=$1
   trap - ERR
   echo "failed with exit status $status at user data line $line"
   if ! aws s3api head-object --bucket "$NEURONX_BUCKET" --key "$NEURONX_PREFIX"_FAILURE >/dev/null 2>&1; then
-    { printf 'reason=bootstrap failed with exit status %s at user data line %s\ninstance_id=%s\n--- log tail ---\n' \
-        "$status" "$line" "$INSTANCE_ID"
-      tail -n 80 "$LOG"; } | aws s3 cp - "$S3"_FAILURE --only-show-errors || true
+    write_failure "bootstrap failed with exit status $status at user data line $line" bootstrap
+  else
+    aws s3 cp "$LOG" "$S3"_FAILURE.log --only-show-errors || true
   fi
-  aws s3 cp "$LOG" "$S3"_FAILURE.log --only-show-errors || true
   shutdown -h now "neuronx-compile failed"
   exit "$status"
 }
 trap 'on_error $LINENO' ERR
+
+# The lease (see the header): checked apart from the compile, timed with this instance's uptime.
+lease_watchdog() {
+  set +eE
+  trap - ERR
+  local etag="" seen now up state holder idle
+  read -r up _ </proc/uptime
+  seen=${up%.*}
+  while sleep "${NEURONX_LEASE_CHECK_SECONDS:-30}"; do
+    read -r up _ </proc/uptime
+    now=${up%.*}
+    if aws s3api get-object --bucket "$NEURONX_BUCKET" --key "$NEURONX_PREFIX"_LOCK "$WORK/lease" \
+      --query ETag --output text >"$WORK/lease.etag" 2>/dev/null; then
+      state=$(sed -n 's/^state=//p' "$WORK/lease")
+      holder=$(sed -n 's/^instance_id=//p' "$WORK/lease")
+      if [ "$state" = running ] && [ -n "$holder" ] && [ "$holder" != "$INSTANCE_ID" ]; then
+        echo "the lease names $holder: another compile owns $S3"
+        shutdown -h now "neuronx-compile superseded"
+        return
+      elif [ "$state" = released ] && [ "$holder" = "$INSTANCE_ID" ]; then
+        shutdown -h now "neuronx-compile released"
+        return
+      elif [ "$(cat "$WORK/lease.etag")" != "$etag" ]; then
+        etag=$(cat "$WORK/lease.etag")
+        seen=$now
+      fi
+    fi
+    idle=$((now - seen))
+    if [ "$idle" -ge "${NEURONX_ABANDON_AFTER_SECONDS:-900}" ]; then
+      write_failure "abandoned: the lease ${S3}_LOCK was not renewed for $idle seconds: the apply that started this compile is gone (cancelled, killed, or out of credentials); run terraform apply again" lease
+      shutdown -h now "neuronx-compile abandoned"
+      return
+    fi
+  done
+}
+
+mkdir -p "$WORK"
+lease_watchdog &
 
 echo "instance $INSTANCE_ID compiling $NEURONX_MODEL_ID@$NEURONX_REVISION into $S3"
 # Every marker, _FAILURE included, is written with the AWS CLI: install it first if the AMI lacks it.

@@ -22,8 +22,10 @@ import {
   BOOTSTRAP_KEY_ROOT,
   CODE_FOLDER,
   COMPILE_PACKAGE_DIR,
+  INSTANCE_TAGS,
   NEURONX_COMPILE_DEFAULTS,
   NEURONX_COMPILE_LIMITS,
+  RUN_INSTANCES_RESOURCES,
 } from "../lib/neuronx-compile";
 import { DEFAULT_INFERENCE_CODE_DIR } from "../lib/model-data";
 import { PATTERNS, RULES, RuleName, hclString, ruleCondition } from "../lib/patterns";
@@ -152,6 +154,12 @@ function replacements(): Record<string, string> {
     DEADLINE_MIN: String(NEURONX_COMPILE_LIMITS.deadlineMinutes.min),
     DEADLINE_MAX: String(NEURONX_COMPILE_LIMITS.deadlineMinutes.max),
     POLL_DEFAULT: String(NEURONX_COMPILE_DEFAULTS.pollIntervalSeconds),
+    ABANDON_DEFAULT: String(NEURONX_COMPILE_DEFAULTS.abandonAfterMinutes),
+    ABANDON_MIN: String(NEURONX_COMPILE_LIMITS.abandonAfterMinutes.min),
+    ABANDON_MAX: String(NEURONX_COMPILE_LIMITS.abandonAfterMinutes.max),
+    TAG_BUCKET: INSTANCE_TAGS.bucket,
+    RUN_INSTANCES_RESOURCES: hclList(RUN_INSTANCES_RESOURCES),
+    TAG_PREFIX: INSTANCE_TAGS.prefix,
     POLL_MIN: String(NEURONX_COMPILE_LIMITS.pollIntervalSeconds.min),
     POLL_MAX: String(NEURONX_COMPILE_LIMITS.pollIntervalSeconds.max),
     ROOT_MIN: String(NEURONX_COMPILE_LIMITS.rootVolumeSizeGiB.min),
@@ -243,6 +251,8 @@ const MODULES = {
     notes: [
       "The machine that runs `terraform apply` needs the AWS CLI (v1 or v2) and a POSIX shell: the waiter (`scripts/wait-for-compile.sh`, run by `null_resource.waiter`) calls them, with the same credentials as the provider. Without the CLI it fails at once and says so.",
       "The instance is not a resource: the launch template describes it and the waiter runs it as a job, so a second plan after success is empty, and a cache hit (same model, options and SDK) launches nothing.",
+      "One compile a prefix: the waiter takes the prefix's lock (`<prefix>_LOCK`, S3 conditional writes, AWS CLI 1.36.10 / 2.22.5 or later), a second apply adopts the running instance, and the instance stops itself when no apply renews its lease for `abandon_after_minutes`. Give the credentials of apply `waiter_policy_json`.",
+      "On destroy, `terraform_data.on_destroy` terminates the prefix's instances first; with a bucket this module created and `bucket_force_destroy = false`, it refuses the destroy while the bucket holds artifacts (a cache Terraform does not manage), before anything is destroyed, and says how to go on.",
       "`parameters_billion` is required here (the construct reads it from ids such as `Llama-2-7b-hf`); the sizing of the TP degree and the instances is the construct's, in `locals`.",
     ],
   },

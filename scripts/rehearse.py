@@ -22,22 +22,31 @@ user data shuts down. Then:
   no SageMaker model is created
   the HCL modules (modules/examples/compile-and-serve, no CDKTF): apply compiles and serves,
   plan shows no changes, destroy leaves nothing behind
+  the lifecycle faults, on one small stack (the compile stack, its lease window shortened to a
+  minute): apply killed (SIGINT to the terraform apply process group, as a terminal sends it;
+  SIGKILL to the waiter's shell; SIGKILL to every process of the apply, as a CI runner's
+  timeout does, then a re-apply that adopts the running compile), expired credentials mid-wait,
+  concurrent applies of two stacks on one prefix, destroy with the default props
 
-It prints a summary table of the phases and their timings, and exits non-zero if any check fails.
+It prints a summary table of the checks, their timings and, for every fault, the instance-seconds
+left running after it, with what ended the instance; it exits non-zero if any check fails.
 """
 
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,7 +57,7 @@ sys.path.insert(0, str(REPO / "python"))
 import boto3
 
 from tests.support.chat_model import build_tokenizer
-from tests.support.emulator import Emulator
+from tests.support.emulator import Emulator, Faults
 from tests.support.hub import Hub, Repo
 from tests.support.instance import InstanceRun
 from tests.support.sagemaker_host import materialise, start_instance
@@ -65,6 +74,9 @@ class Phase:
     seconds: float
     ok: bool
     detail: str = ""
+    # For a fault: the seconds an instance ran after it, and what ended the instance.
+    instance_seconds: float | None = None
+    ended_by: str = ""
 
 
 @dataclass
@@ -73,8 +85,16 @@ class Rehearsal:
     emulator: Emulator
     phases: list[Phase] = field(default_factory=list)
 
-    def check(self, name: str, started: float, ok: bool, detail: str = "") -> bool:
-        phase = Phase(name, time.monotonic() - started, ok, detail)
+    def check(
+        self,
+        name: str,
+        started: float,
+        ok: bool,
+        detail: str = "",
+        instance_seconds: float | None = None,
+        ended_by: str = "",
+    ) -> bool:
+        phase = Phase(name, time.monotonic() - started, ok, detail, instance_seconds, ended_by)
         self.phases.append(phase)
         mark = "ok  " if ok else "FAIL"
         print(
@@ -87,19 +107,26 @@ class Rehearsal:
 class Worker(threading.Thread):
     """Plays EC2 for the compile instances the waiter launches.
 
-    mode "boot": run the instance's user data (from its launch template) as cloud-init would;
-    mode "fail": the same, with the Neuron compile failing; mode "die": terminate the instance
-    without running anything, as a spot interruption or a crash would.
+    mode "boot": run the instance's user data (from its launch template) as cloud-init would, each
+    instance in a thread of its own; mode "fail": the same, with the Neuron compile failing; mode
+    "die": terminate the instance without running anything, as a spot interruption or a crash would.
+    It also plays termination: an instance that the emulator reports shutting down or terminated
+    (by the waiter, its guardian, its own shutdown, or destroy) has its processes killed at once,
+    and the moment is recorded in `ended_at` (time.monotonic()).
     """
 
-    def __init__(self, root: Path, mode: str) -> None:
+    def __init__(self, root: Path, mode: str, compile_seconds: float = 0) -> None:
         super().__init__(daemon=True)
-        self.root, self.mode = root, mode
+        self.root, self.mode, self.compile_seconds = root, mode, compile_seconds
         self.ec2 = boto3.client("ec2")
         self.seen: set[str] = {i["InstanceId"] for i in self._instances()}
         self.stopping = threading.Event()
         self.booted: list[str] = []
+        self.runs: dict[str, InstanceRun] = {}
+        self.running_at: dict[str, float] = {}
+        self.ended_at: dict[str, float] = {}
         self.event_at: datetime | None = None  # when the failure became visible
+        self.event_mono: float | None = None  # the same, on time.monotonic()
         self.errors: list[str] = []
 
     def _instances(self):
@@ -108,21 +135,38 @@ class Worker(threading.Thread):
     def run(self) -> None:
         while not self.stopping.is_set():
             for instance in self._instances():
-                if instance["InstanceId"] in self.seen or instance["State"]["Name"] != "running":
+                instance_id, state = instance["InstanceId"], instance["State"]["Name"]
+                if instance_id in self.booted and state != "running" and instance_id not in self.ended_at:
+                    self.ended_at[instance_id] = time.monotonic()
+                    run = self.runs.get(instance_id)
+                    if run is not None:
+                        run.kill()
+                if instance_id in self.seen or state != "running":
                     continue
-                self.seen.add(instance["InstanceId"])
-                try:
-                    self._handle(instance)
-                except Exception as error:  # noqa: BLE001 - reported in the summary
-                    self.errors.append(f"{instance['InstanceId']}: {error}")
+                self.seen.add(instance_id)
+                self.booted.append(instance_id)
+                self.running_at[instance_id] = time.monotonic()
+                threading.Thread(target=self._guarded, args=(instance,), daemon=True).start()
             self.stopping.wait(0.5)
+        for run in self.runs.values():
+            if run.returncode is None:
+                run.kill()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=30)
+
+    def _guarded(self, instance: dict) -> None:
+        try:
+            self._handle(instance)
+        except Exception as error:  # noqa: BLE001 - reported in the summary
+            self.errors.append(f"{instance['InstanceId']}: {error}")
 
     def _handle(self, instance: dict) -> None:
         instance_id = instance["InstanceId"]
-        self.booted.append(instance_id)
         if self.mode == "die":
             time.sleep(POLL_SECONDS * 1.5)
-            self.event_at = datetime.now(UTC)
+            self.event_at, self.event_mono = datetime.now(UTC), time.monotonic()
             self.ec2.terminate_instances(InstanceIds=[instance_id])
             return
         tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
@@ -135,13 +179,34 @@ class Worker(threading.Thread):
             "NEURONX_HOST_INSTANCE_ID": instance_id,
             # shutdown -h now terminates the instance (instance-initiated shutdown behaviour: terminate).
             "NEURONX_HOST_ON_SHUTDOWN": f"aws ec2 terminate-instances --instance-ids {instance_id} >/dev/null",
+            # The instance role's credentials: not the apply's (which a fault may expire).
+            "AWS_ACCESS_KEY_ID": "ASIAINSTANCEROLE0000",
         }
         if self.mode == "fail":
             env["NEURONX_STAND_IN_FAIL"] = "[XCG815] Estimated peak HBM usage (18.2 GB) exceeds 16GB"
-        run = InstanceRun(self.root / instance_id).boot(user_data, env)
+        if self.compile_seconds:
+            env["NEURONX_STAND_IN_COMPILE_SECONDS"] = str(self.compile_seconds)
+        run = InstanceRun(self.root / instance_id)
+        self.runs[instance_id] = run
+        run.start(user_data, env)
+        run.returncode = run.process.wait()
         if self.mode == "fail":
-            self.event_at = datetime.now(UTC)
+            self.event_at, self.event_mono = datetime.now(UTC), time.monotonic()
         (self.root / f"{instance_id}.console.log").write_text(run.console_text())
+
+    def wait_running(self, count: int = 1, timeout: float = 120) -> list[str]:
+        """The ids of the first `count` instances booted, once they are."""
+        deadline = time.monotonic() + timeout
+        while len(self.booted) < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.booted[:count]
+
+    def wait_ended(self, instance_id: str, timeout: float) -> float | None:
+        """When the instance ended (time.monotonic()), or None if it still runs after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while instance_id not in self.ended_at and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.ended_at.get(instance_id)
 
 
 def hub_with_tiny_chat_model() -> Hub:
@@ -159,8 +224,18 @@ def hub_with_tiny_chat_model() -> Hub:
     files["model.safetensors"] = os.urandom(2 * 2**20)
     files["README.md"] = b"# A tiny chat model for the rehearsal"
     hub = Hub()
-    # The failure paths compile other revisions, so that their cache keys are new.
-    hub.repos[MODEL_ID] = Repo(files=files, branches=("main", "rehearsal-fail", "rehearsal-die", "rehearsal-hcl"))
+    # The failure paths and the lifecycle faults compile other revisions, so that their cache keys are new.
+    hub.repos[MODEL_ID] = Repo(
+        files=files,
+        branches=(
+            "main",
+            "rehearsal-failures",
+            "rehearsal-hcl",
+            "rehearsal-faults",
+            "rehearsal-credentials",
+            "rehearsal-concurrent",
+        ),
+    )
     return hub
 
 
@@ -183,6 +258,59 @@ class Terraform:
         with log.open("a") as f:
             f.write(f"\n$ (cd {cwd} && terraform {' '.join(args)})  -> {proc.returncode}\n{proc.stdout}{proc.stderr}")
         return proc
+
+    def start(self, stack: str, *args: str, env: dict[str, str] | None = None) -> Apply:
+        """terraform in the background, in a process group of its own (as a terminal's job is)."""
+        cwd = self.roots / stack
+        output = self.rehearsal.root / f"apply-{next(_APPLIES)}.log"
+        handle = output.open("w")
+        process = subprocess.Popen(
+            ["terraform", *args],
+            cwd=cwd,
+            env={**self.env, **(env or {})},
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return Apply(
+            process, output, handle, f"(cd {cwd} && terraform {' '.join(args)})", self.rehearsal.root / "terraform.log"
+        )
+
+
+_APPLIES = itertools.count(1)
+
+
+@dataclass
+class Apply:
+    """A terraform process started in the background; its output goes to a file."""
+
+    process: subprocess.Popen
+    output_path: Path
+    handle: object
+    command: str
+    log: Path
+
+    def output(self) -> str:
+        return self.output_path.read_text(errors="replace")
+
+    def wait(self, timeout: float = 600) -> int:
+        code = self.process.wait(timeout=timeout)
+        self.handle.close()
+        with self.log.open("a") as f:
+            f.write(f"\n$ {self.command}  -> {code}\n{self.output()}")
+        return code
+
+    def waiter_shell(self) -> int | None:
+        """The pid of the local-exec provisioner's /bin/sh (a child of terraform running the waiter)."""
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                cmdline = (stat.parent / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid and b"wait-for-compile.sh" in cmdline:
+                return int(stat.parent.name)
+        return None
 
 
 def example_env(outdir: Path, env: dict[str, str], **config: str) -> dict[str, str]:
@@ -254,6 +382,23 @@ def leftovers(keep: set[str] = frozenset()) -> list[str]:
     return left
 
 
+def owned_by(tf: Terraform, stack: str) -> set[str]:
+    """What a stack's state holds, named as leftovers() names it (for a check of another stack)."""
+    shown = json.loads(tf(stack, "show", "-json").stdout or "{}")
+    names = set()
+    for resource in shown.get("values", {}).get("root_module", {}).get("resources", []):
+        values = resource.get("values") or {}
+        kind = {
+            "aws_launch_template": "launch template",
+            "aws_security_group": "security group",
+            "aws_iam_role": "role",
+            "aws_iam_instance_profile": "instance profile",
+        }.get(resource["type"])
+        if kind:
+            names.add(f"{kind} {values.get('name')}")
+    return names
+
+
 def sagemaker_models() -> list[str]:
     return [m["ModelName"] for m in boto3.client("sagemaker").list_models()["Models"]]
 
@@ -295,9 +440,11 @@ def plan_is_empty(r: Rehearsal, tf: Terraform, title: str) -> None:
     )
 
 
-def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
+def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str, companion: Terraform | None = None) -> None:
     """The two stacks, their state in local files or in S3 (with its lock file), the endpoint stack
-    reading the compile stack's outputs from that state."""
+    reading the compile stack's outputs from that state. A companion compile stack on the same prefix
+    (another state, the same bucket, model and options), if given, is applied at the same moment as
+    the compile stack: the concurrent applies."""
     label = {"local": "local state", "s3": "S3 state"}[backend]
     outdir = r.root / f"two-stacks-{backend}" / "cdktf.out"
     config = {"NEURONX_BACKEND": backend}
@@ -326,7 +473,10 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
     worker.start()
     t = time.monotonic()
     init = tf("compile", "init", "-input=false", "-no-color")
+    other = companion.start("compile", *APPLY) if companion else None
     apply = tf("compile", "apply", "-auto-approve", "-input=false", "-no-color")
+    if other is not None:
+        concurrent_applies(r, t, tf, apply, other, worker)
     worker.stopping.set()
     ok = init.returncode == 0 and apply.returncode == 0 and len(worker.booted) == 1 and not worker.errors
     r.check(
@@ -404,10 +554,12 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
     )
 
     t = time.monotonic()
+    # The companion stack lives on, for the lifecycle faults.
+    theirs = owned_by(companion, "compile") if companion else set()
     destroyed = [
         tf(stack, "destroy", "-auto-approve", "-input=false", "-no-color") for stack in ("endpoint", "compile")
     ]
-    left = leftovers(keep=keep)
+    left = [x for x in leftovers(keep=keep) if x not in theirs]
     states = []
     if backend == "s3":
         s3 = boto3.client("s3")
@@ -424,6 +576,47 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str) -> None:
     )
 
 
+def destroy_with_defaults(
+    r: Rehearsal, tf: Terraform, label: str, destroy_both: Callable[[], subprocess.CompletedProcess]
+) -> None:
+    """destroy with the default props (`destroy_both` destroys the endpoint stack, then the compile
+    stack): the endpoint goes; the compile's destroy is refused while the bucket it created holds the
+    artifacts, before anything of it is destroyed, with what to do; then one of the ways the message
+    gives (keep the artifacts: state rm, destroy) destroys the rest. The other (force destroy) is
+    what every other stack of the rehearsal is destroyed with."""
+    t = time.monotonic()
+    destroy = destroy_both()
+    output = destroy.stdout + destroy.stderr
+    state = set(tf("compile", "state", "list").stdout.split())
+    kept = {"aws_s3_bucket.compile_artifacts", "aws_launch_template.compile", "aws_security_group.compile"}
+    billable = [i for i in leftovers() if i.startswith(("instance i-", "endpoint ", "model "))]
+    refused = "destroy refused: the bucket" in output and "set bucketForceDestroy: true, apply, then destroy" in output
+    r.check(
+        f"{label}: destroy with defaults: the endpoint goes; the compile's destroy is refused with what to do "
+        "(exit 1), nothing of it destroyed, nothing billable left",
+        t,
+        destroy.returncode == 1 and refused and kept <= state and not billable,
+        f"exit {destroy.returncode}; kept {sorted(kept & state)}; billable {billable}"
+        + ("" if refused else f"; {output[-600:]}"),
+    )
+    # The message's second way on: keep the artifacts (the bucket leaves the state with the check), destroy the rest.
+    t = time.monotonic()
+    removed = tf("compile", "state", "rm", "aws_s3_bucket.compile_artifacts", "terraform_data.compile_on_destroy")
+    destroy = tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
+    bucket = [b for b in leftovers() if b.startswith("bucket ")]
+    left = [x for x in leftovers() if not x.startswith("bucket ")]
+    kept = bool(bucket) and bool(boto3.client("s3").list_objects_v2(Bucket=bucket[0][len("bucket ") :]).get("KeyCount"))
+    r.check(
+        f"{label}: then as the message says: state rm the bucket and the check, destroy: "
+        "the rest goes, the artifacts stay",
+        t,
+        removed.returncode == 0 and destroy.returncode == 0 and not left and len(bucket) == 1 and kept,
+        f"left: {left}; buckets: {bucket}" if left or len(bucket) != 1 else (removed.stderr + destroy.stderr)[-600:],
+    )
+    for name in bucket:
+        remove_bucket(name[len("bucket ") :])
+
+
 def cdktf_cli(r: Rehearsal, tf_env: dict[str, str]) -> None:
     """The README's first way to deploy: `npx cdktf deploy --auto-approve compile endpoint` and
     `npx cdktf destroy`, with local state. cdktf runs the app command of cdktf.json and the
@@ -431,7 +624,8 @@ def cdktf_cli(r: Rehearsal, tf_env: dict[str, str]) -> None:
     directory instead of the repository's."""
     label = "cdktf CLI"
     outdir = r.root / "cdktf-cli" / "cdktf.out"
-    env = example_env(outdir, tf_env)
+    # The default props: the construct creates the bucket, without force destroy.
+    env = example_env(outdir, tf_env, NEURONX_BUCKET_FORCE_DESTROY="false")
 
     def cdktf(*args: str) -> subprocess.CompletedProcess:
         # --skip-provider-lock: after init, cdktf runs `terraform providers lock -platform=linux_amd64`,
@@ -488,15 +682,7 @@ def cdktf_cli(r: Rehearsal, tf_env: dict[str, str]) -> None:
     # The compile's state is beside the directory cdktf wrote (PortableLocalBackend).
     two_endpoints_one_compile(r, tf_env, outdir.parent)
 
-    t = time.monotonic()
-    destroy = cdktf("destroy", "--auto-approve", "endpoint", "compile")
-    left = leftovers()
-    r.check(
-        f"{label}: npx cdktf destroy --auto-approve endpoint compile: nothing left behind",
-        t,
-        destroy.returncode == 0 and not left,
-        f"left: {left}" if left else ((destroy.stdout + destroy.stderr)[-600:] if destroy.returncode else ""),
-    )
+    destroy_with_defaults(r, tf, label, lambda: cdktf("destroy", "--auto-approve", "endpoint", "compile"))
 
 
 CUSTOM_CODE = """import json
@@ -577,52 +763,305 @@ def two_endpoints_one_compile(r: Rehearsal, tf_env: dict[str, str], compile_root
     )
 
 
-def failure_path(r: Rehearsal, tf_env: dict[str, str], mode: str, title: str, reason: str) -> None:
-    outdir = r.root / f"one-stack-{mode}" / "cdktf.out"
+FAILURES = (
+    ("fail", "a compile error", "the Neuron compile failed: RuntimeError: [XCG815]"),
+    ("die", "an instance that dies", "without a result"),
+)
+
+
+def failure_paths(r: Rehearsal, tf_env: dict[str, str]) -> None:
+    """The one-stack layout on the existing bucket, applied once per failure: each apply fails with
+    the reason within two polls and creates no SageMaker model. One stack for both (the failed
+    waiter is tainted, so the next apply runs it again), one destroy."""
+    outdir = r.root / "one-stack-failures" / "cdktf.out"
     t = time.monotonic()
     # Another revision, so the cache key is new: the compile must run.
     proc = synthesize(
         outdir,
         tf_env,
         NEURONX_STACK_LAYOUT="one-stack",
-        NEURONX_REVISION=f"rehearsal-{mode}",
+        NEURONX_REVISION="rehearsal-failures",
         NEURONX_BUCKET=existing_bucket(),
     )
-    if not r.check(
-        f"{title}: synthesize the one-stack layout",
-        t,
-        proc.returncode == 0,
-        proc.stderr[-500:],
-    ):
+    if not r.check("failure paths: synthesize the one-stack layout", t, proc.returncode == 0, proc.stderr[-500:]):
         return
-    t = time.monotonic()
     tf = Terraform(r, outdir / "stacks", tf_env)
     tf("serving", "init", "-input=false", "-no-color")
+    for mode, title, reason in FAILURES:
+        failure_path(r, tf, mode, title, reason)
+    t = time.monotonic()
+    destroy = tf("serving", "destroy", "-auto-approve", "-input=false", "-no-color")
+    left = leftovers(keep={EXISTING_BUCKET})
+    r.check(
+        "failure paths: destroy leaves nothing behind",
+        t,
+        destroy.returncode == 0 and not left,
+        f"left: {left}" if left else "",
+    )
+
+
+def failure_path(r: Rehearsal, tf: Terraform, mode: str, title: str, reason: str) -> None:
+    t = time.monotonic()
     worker = Worker(r.root / f"instances-{mode}", mode)
     worker.start()
     apply = tf("serving", "apply", "-auto-approve", "-input=false", "-no-color")
-    worker.stopping.set()
+    for instance_id in worker.booted:
+        worker.wait_ended(instance_id, timeout=2 * POLL_SECONDS)
+    worker.stop()
     output = apply.stdout + apply.stderr
     delay = seconds_to_report(output, worker.event_at) if worker.event_at else None
     in_time = delay is not None and delay <= 2 * POLL_SECONDS
     models = sagemaker_models()
     running = [i for i in leftovers(keep={EXISTING_BUCKET}) if i.startswith("instance i-")]
-    ok = proc.returncode == 0 and apply.returncode != 0 and reason in output and in_time and not models and not running
+    ended = [worker.ended_at.get(i) for i in worker.booted]
+    after = max(0.0, ended[0] - worker.event_mono) if worker.event_mono and ended and ended[0] else None
+    ok = apply.returncode != 0 and reason in output and in_time and not models and not running
+    ok = ok and len(worker.booted) == 1 and after is not None and after <= 2 * POLL_SECONDS
     r.check(
         f"{title}: the apply fails with the reason within two polls, no SageMaker model",
         t,
         ok,
-        f"reported {delay} s after the failure (polls every {POLL_SECONDS} s); models: {models}; running: {running}"
+        f"{len(worker.booted)} instance(s); reported {delay} s after the failure (polls every {POLL_SECONDS} s); "
+        f"models: {models}; running: {running}"
         + ("" if reason in output else f"; reason missing from: {output[-600:]}"),
+        instance_seconds=after,
+        ended_by="the instance itself" if mode == "fail" else "the fault (it died)",
     )
+
+
+# ---- the lifecycle faults, on one small stack ------------------------------------------------------
+
+ABANDON_MINUTES = 1  # the compile stack's lease window in this section (the default is 15)
+WINDOW = ABANDON_MINUTES * 60
+APPLY = ("apply", "-auto-approve", "-input=false", "-no-color")
+
+
+def read_text(bucket: str, key: str) -> str:
+    try:
+        return boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    except Exception:  # noqa: BLE001 - no such object
+        return ""
+
+
+def ended_by(instance_id: str, output: str) -> str:
+    """What ended an instance: its lease, the waiter's guardian, or the waiter's own EXIT trap (from
+    the _FAILURE the lease writes, the lock's outcome, and what the waiter printed)."""
+    tags = {
+        t["Key"]: t["Value"]
+        for r in boto3.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"]
+        for i in r["Instances"]
+        for t in i.get("Tags", [])
+    }
+    bucket, prefix = tags.get("neuronx:bucket", ""), tags.get("neuronx:prefix", "")
+    failure = read_text(bucket, prefix + "_FAILURE")
+    lock = read_text(bucket, prefix + "_LOCK")
+    if f"instance_id={instance_id}" in failure and "reason=abandoned" in failure:
+        return "its lease (the instance stopped itself)"
+    guardian = f"the waiter was killed; terminated {instance_id}" in output or "outcome=killed" in lock
+    trap = "interrupted by SIG" in output or "outcome=failed" in lock
+    if guardian and trap:
+        return "the waiter's trap and its guardian (the shell was killed in its trap)"
+    if guardian:
+        return "the waiter's guardian (the shell was killed)"
+    if trap or f"terminated {instance_id}" in output:
+        return "the waiter (its EXIT trap)"
+    return "unknown"
+
+
+def success_verified(bucket: str, prefix: str) -> tuple[bool, str]:
+    """_SUCCESS against S3, as the waiter checks it: the manifest's ETag and every object's size and ETag."""
+    s3 = boto3.client("s3")
+    try:
+        success = s3.get_object(Bucket=bucket, Key=prefix + "_SUCCESS")["Body"].read().decode()
+    except Exception as error:  # noqa: BLE001 - reported
+        return False, f"no _SUCCESS: {error}"
+    header, _, objects = success.partition("--- objects ---\n")
+    fields = dict(line.split("=", 1) for line in header.splitlines() if "=" in line)
+    listing = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for o in page.get("Contents", []):
+            listing[o["Key"][len(prefix) :]] = (o["Size"], o["ETag"].strip('"'))
+    want = sorted(objects.splitlines())
+    have = sorted(f"{k}\t{v[0]}\t{v[1]}" for k, v in listing.items() if k.startswith(("model/", "compiled/")))
+    manifest_ok = listing.get("manifest.json", (0, ""))[1] == fields.get("manifest_etag")
+    ok = want == have and manifest_ok and fields.get("cache_key") == prefix and len(want) > 0
+    return (
+        ok,
+        f"{len(want)} objects listed in _SUCCESS, {len(have)} in S3, manifest {'matches' if manifest_ok else 'differs'}",
+    )
+
+
+def faults_stack(r: Rehearsal, tf_env: dict[str, str], revision: str) -> Terraform:
+    """The compile stack alone, its lease window shortened, its artifacts in the existing bucket."""
+    outdir = r.root / "faults" / "cdktf.out"
+    proc = synthesize(
+        outdir,
+        tf_env,
+        NEURONX_REVISION=revision,
+        NEURONX_ABANDON_AFTER_MINUTES=str(ABANDON_MINUTES),
+        NEURONX_BUCKET=existing_bucket(),
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"synth of the faults stack failed: {proc.stderr[-800:]}")
+    return Terraform(r, outdir / "stacks", tf_env)
+
+
+def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str], tf: Terraform) -> None:
+    """The faults Terraform users meet every week, on the compile stack alone (already applied once,
+    by the concurrent applies): each apply here only replaces the waiter."""
+    worker = Worker(r.root / "instances-faults", "boot")
+    worker.start()
+
+    def start_compile(title: str, revision: str, compile_seconds: float, env: dict[str, str] | None = None):
+        """An apply of the revision whose compile instance is running, or (None, None)."""
+        faults_stack(r, tf_env, revision)
+        worker.compile_seconds = compile_seconds
+        before = len(worker.booted)
+        apply = tf.start("compile", *APPLY, env=env)
+        booted = worker.wait_running(before + 1, timeout=180)
+        if len(booted) <= before:
+            apply.wait()
+            r.check(f"{title}: the apply launches a compile instance", time.monotonic(), False, apply.output()[-800:])
+            return None, None
+        # The waiter knows the instance as its own (it says so right after run-instances returns).
+        deadline = time.monotonic() + 30
+        while f"launched {booted[before]}" not in apply.output() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return apply, booted[before]
+
+    # Expired credentials first: while the lease runs out, the killed applies go on.
+    credentials_title = "expired credentials mid-wait"
+    t_credentials = time.monotonic()
+    key_id = "AKIAREHEARSALAPPLY01"
+    apply, credentials_instance = start_compile(
+        credentials_title, "rehearsal-credentials", compile_seconds=WINDOW * 4, env={"AWS_ACCESS_KEY_ID": key_id}
+    )
+    if apply is not None:
+        # The waiter has recorded the instance in the lock (its lease) before the credentials go.
+        deadline = time.monotonic() + 60
+        while f"{credentials_instance} running, phase" not in apply.output() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        credentials_fault = time.monotonic()
+        Faults.refused_access_keys.add(key_id)
+        credentials_code = apply.wait()
+        credentials_output = apply.output()
+        Faults.refused_access_keys.discard(key_id)
+
+    def apply_killed(title: str, kill) -> None:
+        t = time.monotonic()
+        apply, instance_id = start_compile(title, "rehearsal-faults", compile_seconds=WINDOW * 2)
+        if apply is None:
+            return
+        fault = time.monotonic()
+        kill(apply)
+        ended = worker.wait_ended(instance_id, timeout=WINDOW + 4 * POLL_SECONDS)
+        apply.wait()
+        after = ended - fault if ended else None
+        r.check(
+            f"apply killed ({title}): the instance is gone within the abandon window ({WINDOW} s)",
+            t,
+            after is not None and after <= WINDOW,
+            f"{instance_id} ended {after:.1f} s after the fault" if after is not None else f"{instance_id} still runs",
+            instance_seconds=after,
+            ended_by=ended_by(instance_id, apply.output()),
+        )
+
+    def sigint_to_the_group(apply: Apply) -> None:
+        os.killpg(apply.process.pid, signal.SIGINT)
+
+    def sigkill_to_the_waiter(apply: Apply) -> None:
+        deadline = time.monotonic() + 30
+        while (shell := apply.waiter_shell()) is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if shell is not None:
+            os.kill(shell, signal.SIGKILL)
+
+    apply_killed("SIGINT to the terraform apply process group, as a terminal sends it", sigint_to_the_group)
+    apply_killed("SIGKILL to the waiter's shell, as Terraform's cancel sends it", sigkill_to_the_waiter)
+
+    # Every process of the apply killed, the guardian included: only the lease would end the
+    # instance; a re-apply within the window adopts it instead, and finishes.
+    title = "SIGKILL to every process of the apply, as a CI runner's timeout; a re-apply adopts the compile"
     t = time.monotonic()
-    destroy = tf("serving", "destroy", "-auto-approve", "-input=false", "-no-color")
+    apply, instance_id = start_compile(title, "rehearsal-faults", compile_seconds=30)
+    if apply is not None:
+        deadline = time.monotonic() + 60
+        while f"{instance_id} running, phase" not in apply.output() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        fault = time.monotonic()
+        os.killpg(apply.process.pid, signal.SIGKILL)
+        apply.wait()
+        before = len(worker.booted)
+        again = tf("compile", *APPLY)
+        ended = worker.wait_ended(instance_id, timeout=WINDOW)
+        outputs = json.loads(tf("compile", "output", "-json").stdout or "{}")
+        verified, detail = success_verified(
+            outputs.get("artifact_bucket", {}).get("value", ""), outputs.get("artifact_prefix", {}).get("value", "")
+        )
+        adopted = f"adopting {instance_id}" in again.stdout
+        r.check(
+            f"apply killed ({title})",
+            t,
+            again.returncode == 0 and adopted and len(worker.booted) == before and verified,
+            f"re-apply exit {again.returncode}, {'adopted' if adopted else 'did not adopt'} {instance_id}; {detail}"
+            + ("" if again.returncode == 0 else f"; {again.stdout[-600:]}{again.stderr[-600:]}"),
+            instance_seconds=ended - fault if ended else None,
+            ended_by="itself, its compile done for the re-apply that adopted it",
+        )
+
+    if credentials_instance is not None:
+        ended = worker.wait_ended(credentials_instance, timeout=WINDOW + 4 * POLL_SECONDS)
+        after = ended - credentials_fault if ended else None
+        reason = "the AWS CLI's credentials stopped working while waiting"
+        r.check(
+            f"{credentials_title}: the apply fails with the reason; the instance ends",
+            t_credentials,
+            credentials_code != 0 and reason in credentials_output and "ExpiredToken" in credentials_output and after,
+            (
+                f"{credentials_instance} ended {after:.1f} s after the credentials expired"
+                if after is not None
+                else f"{credentials_instance} still runs"
+            )
+            + ("" if reason in credentials_output else f"; reason missing from: {credentials_output[-600:]}"),
+            instance_seconds=after,
+            ended_by=ended_by(credentials_instance, credentials_output),
+        )
+
+    t = time.monotonic()
+    destroy = tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
+    worker.stop()
     left = leftovers(keep={EXISTING_BUCKET})
     r.check(
-        f"{title}: destroy leaves nothing behind",
+        "lifecycle: destroy the compile stack: no instance, nothing left (the artifacts stay in the bucket given)",
         t,
         destroy.returncode == 0 and not left,
-        f"left: {left}" if left else "",
+        f"left: {left}" if left else destroy.stderr[-600:],
+    )
+
+
+def concurrent_applies(
+    r: Rehearsal, t: float, tf: Terraform, apply: subprocess.CompletedProcess, other: Apply, worker: Worker
+) -> None:
+    """Two stacks on one prefix (one bucket, the same model and options, two states), applied at the
+    same moment: one instance in total, both succeed on its result."""
+    code = other.wait()
+    finished = time.monotonic()
+    both = apply.stdout + other.output()
+    ended = [worker.wait_ended(i, timeout=2 * POLL_SECONDS) for i in worker.booted]
+    after = max((e - finished for e in ended if e), default=None)
+    outputs = json.loads(tf("compile", "output", "-json").stdout or "{}")
+    bucket = outputs.get("artifact_bucket", {}).get("value", "")
+    prefix = outputs.get("artifact_prefix", {}).get("value", "")
+    verified, detail = success_verified(bucket, prefix)
+    r.check(
+        "concurrent applies of two stacks on one prefix: one instance in total, both applies succeed, _SUCCESS verified",
+        t,
+        [apply.returncode, code] == [0, 0] and len(worker.booted) == 1 and both.count("launched i-") == 1 and verified,
+        f"exits {[apply.returncode, code]}; {len(worker.booted)} instance(s); "
+        f"{'one launched, one adopted' if 'adopting i-' in both else 'one launched'}; {detail}"
+        + ("" if code == 0 and apply.returncode == 0 else f"; {both[-800:]}"),
+        instance_seconds=max(after, 0.0) if after is not None else None,
+        ended_by="the instance itself, after _SUCCESS" if after is not None else "",
     )
 
 
@@ -637,7 +1076,8 @@ def hcl_modules(r: Rehearsal, tf_env: dict[str, str], endpoint_url: str) -> None
         "parameters_billion": "0.001",
         "ami_id": AMI_ID,
         "poll_interval_seconds": str(POLL_SECONDS),
-        "bucket_force_destroy": "true",
+        # The existing bucket: the cdktf phase applies a created one (and its 55 s lifecycle wait).
+        "bucket_name": existing_bucket(),
         "aws_endpoint_url": endpoint_url,
     }
     var_args = [arg for name, value in variables.items() for arg in ("-var", f"{name}={value}")]
@@ -679,9 +1119,9 @@ def hcl_modules(r: Rehearsal, tf_env: dict[str, str], endpoint_url: str) -> None
 
     t = time.monotonic()
     destroy = tf(root, "destroy", "-auto-approve", "-input=false", "-no-color", *var_args)
-    left = leftovers()
+    left = leftovers(keep={EXISTING_BUCKET})
     r.check(
-        "HCL modules: destroy leaves nothing behind",
+        "HCL modules: destroy leaves nothing behind (the artifacts stay in the bucket given)",
         t,
         destroy.returncode == 0 and not left,
         f"left: {left}" if left else (destroy.stderr[-400:] if destroy.returncode else ""),
@@ -724,30 +1164,37 @@ def main() -> int:
         "CHECKPOINT_DISABLE": "1",
     }
     try:
-        # Local state through the cdktf CLI (deploy, destroy); S3 state through plain terraform.
+        # Local state through the cdktf CLI (deploy, destroy with the default props); S3 state through plain terraform below.
         cdktf_cli(r, tf_env)
-        happy_path(r, tf_env, "s3")
-        failure_path(
-            r,
-            tf_env,
-            "fail",
-            "a compile error",
-            "the Neuron compile failed: RuntimeError: [XCG815]",
-        )
-        failure_path(r, tf_env, "die", "an instance that dies", "without a result")
-        remove_bucket(EXISTING_BUCKET)
+        failure_paths(r, tf_env)
+        # The faults stack first applies the S3-state run's prefix (revision main) at the same
+        # moment as that run's compile stack: the concurrent applies, at the cost of one apply.
+        faults = faults_stack(r, tf_env, "main")
+        faults("compile", "init", "-input=false", "-no-color")
+        happy_path(r, tf_env, "s3", companion=faults)
+        lifecycle_faults(r, tf_env, faults)
         hcl_modules(r, tf_env, emulator.url)
+        remove_bucket(EXISTING_BUCKET)
     finally:
         emulator.stop()
         hub.stop()
 
-    print("\nphase" + " " * 99 + "seconds  result")
+    print("\ncheck" + " " * 99 + "seconds  result")
     for p in r.phases:
         print(f"{p.name:<104}{p.seconds:7.1f}  {'ok' if p.ok else 'FAILED'}")
-    failed = [p for p in r.phases if not p.ok]
+    faults = [p for p in r.phases if p.instance_seconds is not None or p.ended_by]
     print(
-        f"\n{len(r.phases) - len(failed)} of {len(r.phases)} checks passed in {time.monotonic() - started:.0f} s; "
-        f"logs in {root} (terraform.log, instances*/)"
+        f"\ninstance-seconds left running after each fault (benchmark: at most the abandon window, {WINDOW} s here,"
+        f" for a killed apply; at most two poll intervals, {2 * POLL_SECONDS} s, for the others)"
+    )
+    for p in faults:
+        seconds = "-" if p.instance_seconds is None else f"{p.instance_seconds:.1f}"
+        print(f"  {p.name:<110}{seconds:>7}  ended by {p.ended_by or 'unknown'}")
+    failed = [p for p in r.phases if not p.ok]
+    total = time.monotonic() - started
+    print(
+        f"\n{len(r.phases) - len(failed)} of {len(r.phases)} checks passed; total {total // 60:.0f} min {total % 60:.0f} s"
+        f" (budget 12 min); logs in {root} (terraform.log, apply-*.log, instances*/)"
     )
     return 1 if failed else 0
 

@@ -27,6 +27,7 @@ export function addCompile(stack: TerraformStack, config: ExampleConfig): Neuron
     huggingFaceTokenKmsKeyArn: config.huggingFaceTokenKmsKeyArn,
     deadlineMinutes: config.deadlineMinutes,
     pollIntervalSeconds: config.pollIntervalSeconds,
+    abandonAfterMinutes: config.abandonAfterMinutes,
     bucketForceDestroy: config.bucketForceDestroy,
   });
   const outputs: Record<string, [string | number, string]> = {
@@ -37,6 +38,7 @@ export function addCompile(stack: TerraformStack, config: ExampleConfig): Neuron
     compile_instance_type: [compile.compileInstanceType, "EC2 instance type that compiles the model"],
     serving_instance_type: [compile.servingInstanceType, "Instance type the model is compiled to be served on (EC2 name)"],
     tp_degree: [compile.tpDegree, "Tensor parallel degree the model is compiled for"],
+    waiter_policy_json: [compile.waiterPolicyJson, "IAM policy the credentials of terraform apply need for the compile's waiter"],
   };
   addOutputs(stack, outputs);
   return compile;

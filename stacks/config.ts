@@ -44,6 +44,8 @@ export interface ExampleConfig {
   readonly customCodeDir?: string;
   /** Seconds between the waiter's polls. */
   readonly pollIntervalSeconds?: number;
+  /** Minutes the compile instance goes on without its lease renewed. */
+  readonly abandonAfterMinutes?: number;
   /** Empty the created bucket on destroy. */
   readonly bucketForceDestroy?: boolean;
   /** An AWS emulator's URL (the rehearsal): every AWS call goes there. */
@@ -90,6 +92,7 @@ export const CONFIG_SOURCES = {
   instanceCount: { env: "NEURONX_INSTANCE_COUNT", context: "instanceCount", kind: "integer" },
   customCodeDir: { env: "NEURONX_CUSTOM_CODE_DIR", context: "customCodeDir", kind: "string" },
   pollIntervalSeconds: { env: "NEURONX_POLL_SECONDS", context: "pollIntervalSeconds", kind: "integer" },
+  abandonAfterMinutes: { env: "NEURONX_ABANDON_AFTER_MINUTES", context: "abandonAfterMinutes", kind: "integer" },
   bucketForceDestroy: { env: "NEURONX_BUCKET_FORCE_DESTROY", context: "bucketForceDestroy", kind: "boolean" },
   awsEndpointUrl: { env: "NEURONX_AWS_ENDPOINT_URL", context: "awsEndpointUrl", kind: "string" },
   layout: { env: "NEURONX_STACK_LAYOUT", context: "layout", kind: "string" },
@@ -169,6 +172,7 @@ export function loadConfig(scope: Construct, env: NodeJS.ProcessEnv = process.en
     instanceCount: num("instanceCount"),
     customCodeDir: str("customCodeDir"),
     pollIntervalSeconds: num("pollIntervalSeconds"),
+    abandonAfterMinutes: num("abandonAfterMinutes"),
     bucketForceDestroy: read("bucketForceDestroy") as boolean | undefined,
     awsEndpointUrl: str("awsEndpointUrl"),
     layout: (str("layout") ?? "two-stacks") as ExampleConfig["layout"],

@@ -58,6 +58,7 @@ describe("the HCL modules", () => {
 /** One set of inputs, in the module's terms; the construct gets the same. */
 interface Case {
   model_id: string;
+  revision?: string;
   parameters_billion: number;
   n_positions?: number;
   batch_size?: number;
@@ -71,6 +72,8 @@ interface Case {
 
 const CASES: Record<string, Case> = {
   tiny: { model_id: "TinyLlama/TinyLlama-1.1B-Chat-v1.0", parameters_billion: 1.1, n_positions: 2048 },
+  // "/" and "_" in a revision: both sides encode it to the same key segment (refs_2fpr_2f3_5fa).
+  pr_revision: { model_id: "TinyLlama/TinyLlama-1.1B-Chat-v1.0", revision: "refs/pr/3_a", parameters_billion: 1.1, n_positions: 2048 },
   llama8b: { model_id: "meta-llama/Meta-Llama-3-8B-Instruct", parameters_billion: 8 },
   llama70b: { model_id: "meta-llama/Llama-2-70b-chat-hf", parameters_billion: 70 },
   llama70b_s8: { model_id: "meta-llama/Llama-2-70b-chat-hf", parameters_billion: 70, quant_dtype: "s8" },
@@ -167,7 +170,7 @@ const endpointNameOf = (name: string) => `parity-${name.replace(/_/g, "-")}`;
 function constructs(c: Case, name = "rejected") {
   const { json } = synth((stack) => {
     const compile = new NeuronxCompile(stack, "Compile", {
-      model: Model.fromHuggingFace(c.model_id, { parameters: Parameters.billion(c.parameters_billion) }),
+      model: Model.fromHuggingFace(c.model_id, { parameters: Parameters.billion(c.parameters_billion), revision: c.revision }),
       compileOptions: {
         nPositions: c.n_positions ?? 4096,
         batchSize: c.batch_size,
@@ -240,6 +243,18 @@ describe("the modules and the constructs agree", () => {
       const ts = only(json, "aws_launch_template");
       expect(launchTemplate().instance_type).toBe(ts.instance_type);
       expect(launchTemplate().block_device_mappings[0].ebs[0].volume_size).toBe(ts.block_device_mappings[0].ebs.volume_size);
+    });
+
+    test("the same cache key, instance tags (bucket and prefix included) and destroy-time check", () => {
+      const waiter = only(json, "null_resource");
+      expect(planned[`module.compile_${name}.null_resource.waiter`].triggers.prefix).toBe(waiter.triggers.prefix);
+      const tags = (lt: any) => Object.fromEntries(lt.tag_specifications.map((t: any) => [t.resource_type, t.tags]));
+      expect(tags(launchTemplate())).toEqual(tags(only(json, "aws_launch_template")));
+      const onDestroy = planned[`module.compile_${name}.terraform_data.on_destroy`].input;
+      const tsOnDestroy = only(json, "terraform_data").input;
+      for (const key of ["bucket", "prefix", "bucket_created", "bucket_force_destroy"]) {
+        expect([key, onDestroy[key]]).toEqual([key, tsOnDestroy[key]]);
+      }
     });
 
     test("the same user data: exports in the same order, the same body", () => {

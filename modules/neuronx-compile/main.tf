@@ -7,6 +7,7 @@
 
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
 
 locals {
   # Inferentia2 instance types, smallest first: NeuronCores and host memory (GiB).
@@ -50,8 +51,9 @@ locals {
   model_name     = element(split("/", var.model_id), length(split("/", var.model_id)) - 1)
   refused_family = var.architecture == null && can(regex("(?i)(?:^|[-_.])(?:(?:gpt-?j)(?:[-_.]|$)|(?:(gpt-?neox|pythia))(?:[-_.]|$)|(?:qwen)|(?:phi\\d*)(?:[-_.]|$)|(?:(recurrent)?gemma)|(?:falcon)|(?:mpt)(?:[-_.]|$)|(?:(starcoder|santacoder))|(?:codegen)|(?:olmo)|(?:(chat)?glm)|(?:baichuan)|(?:internlm)|(?:granite)|(?:dbrx)|(?:(jamba|mamba))|(?:(t5|flan))(?:[-_.]|$))", local.model_name))
 
-  # The cache key: same model, options and SDK give the same prefix.
-  artifact_prefix = "${var.model_id}/${replace(var.revision, "/", "--")}/neuronx-${var.neuron_sdk_version}/tp${local.tp_degree}-np${var.n_positions}-bs${var.batch_size}-${var.amp}-opt${var.opt_level}${var.quant_dtype == null ? "" : "-q${var.quant_dtype}"}/"
+  # The cache key: same model, options and SDK give the same prefix. The revision is one segment,
+  # reversibly: "_" as "_5f", "/" as "_2f" (refs/pr/3 and refs--pr--3 stay apart).
+  artifact_prefix = "${var.model_id}/${replace(replace(var.revision, "_", "_5f"), "/", "_2f")}/neuronx-${var.neuron_sdk_version}/tp${local.tp_degree}-np${var.n_positions}-bs${var.batch_size}-${var.amp}-opt${var.opt_level}${var.quant_dtype == null ? "" : "-q${var.quant_dtype}"}/"
 
   # The compile settings, one map for the compile and the serving container.
   settings_environment = merge({
@@ -90,12 +92,17 @@ locals {
 
   bucket_name = var.bucket_name == null ? aws_s3_bucket.artifacts[0].bucket : var.bucket_name
   bucket_arn  = var.bucket_name == null ? aws_s3_bucket.artifacts[0].arn : "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
-  code_prefix = "_neuronx/bootstrap/27a301de8f2eabed/"
+  code_prefix = "_neuronx/bootstrap/532bdd7adfad6086/"
 
   # S3 objects take at most 10 tags: the script objects carry the module's own only.
-  own_tags      = { "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }
-  tags          = merge(local.own_tags, var.tags)
-  instance_tags = merge(local.tags, { Name = "neuronx-compile ${var.model_id}" })
+  own_tags = { "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }
+  tags     = merge(local.own_tags, var.tags)
+  # The bucket and prefix tags find the instance again: a later apply adopts it, destroy terminates
+  # it, and the waiter's policy lets it terminate only these.
+  instance_tags = merge(local.tags, { Name = "neuronx-compile ${var.model_id}", "neuronx:bucket" = local.bucket_name, "neuronx:prefix" = local.artifact_prefix })
+
+  # The instance stops itself when no apply renews its lease for this long.
+  abandon_after_minutes = coalesce(var.abandon_after_minutes, min(15, var.deadline_minutes))
 
   environment = merge(local.settings_environment, {
     NEURONX_BUCKET      = local.bucket_name
@@ -105,6 +112,9 @@ locals {
     NEURONX_IMAGE       = local.image_uri
     NEURONX_REGISTRY    = local.registry
     NEURONX_CODE_PREFIX = local.code_prefix
+    # The lease watchdog: checked every poll interval, given up after abandon_after_minutes.
+    NEURONX_LEASE_CHECK_SECONDS   = tostring(var.poll_interval_seconds)
+    NEURONX_ABANDON_AFTER_SECONDS = tostring(local.abandon_after_minutes * 60)
     },
     var.hugging_face_token_secret_arn == null ? {} : { NEURONX_HF_TOKEN_SECRET_ARN = var.hugging_face_token_secret_arn },
     var.allow_pickle_weights ? { NEURONX_ALLOW_PICKLE_WEIGHTS = "true" } : {},
@@ -507,6 +517,18 @@ resource "aws_launch_template" "this" {
       condition     = var.poll_interval_seconds * 4 <= var.deadline_minutes * 60
       error_message = "The poll_interval_seconds must be at most a quarter of deadline_minutes (${var.deadline_minutes * 15} seconds)."
     }
+    precondition {
+      condition     = local.abandon_after_minutes <= var.deadline_minutes
+      error_message = "The abandon_after_minutes must be at most deadline_minutes (${var.deadline_minutes}); lower it, or raise deadline_minutes."
+    }
+    precondition {
+      condition     = var.poll_interval_seconds * 4 <= local.abandon_after_minutes * 60
+      error_message = "The poll_interval_seconds must be at most a quarter of abandon_after_minutes (${local.abandon_after_minutes * 15} seconds), so that a lost poll or two do not stop the compile."
+    }
+    precondition {
+      condition     = length(local.artifact_prefix) <= 256
+      error_message = "The cache key ${local.artifact_prefix} is longer than the 256 characters of the instance tag that carries it. Use a shorter revision (a commit sha is 40)."
+    }
   }
 }
 
@@ -553,7 +575,159 @@ resource "null_resource" "waiter" {
       NEURONX_SPOT                    = tostring(var.spot)
       NEURONX_DEADLINE_SECONDS        = tostring(var.deadline_minutes * 60)
       NEURONX_POLL_SECONDS            = tostring(var.poll_interval_seconds)
+      NEURONX_ABANDON_SECONDS         = tostring(local.abandon_after_minutes * 60)
       NEURONX_REGION                  = local.region
+      NEURONX_ACCOUNT_ID              = data.aws_caller_identity.current.account_id
     }
+  }
+}
+
+# A branch or tag is cached by its name: warn at plan time (the construct warns at synth).
+check "revision_is_a_commit" {
+  assert {
+    condition     = can(regex("^[0-9a-f]{40}$", var.revision))
+    error_message = "The revision \"${var.revision}\" is not a commit sha: the artifacts are cached by that name, so a newer commit on the Hub is not compiled until the cache key changes. Pin a 40-hex commit for reproducible builds; manifest.json records the commit each compile resolved."
+  }
+}
+
+# ---- destroy: end the compile instances first, keep a bucket of artifacts from half a destroy -------
+
+resource "terraform_data" "on_destroy" {
+  input = {
+    bucket               = local.bucket_name
+    prefix               = local.artifact_prefix
+    region               = local.region
+    account_id           = data.aws_caller_identity.current.account_id
+    bucket_created       = tostring(var.bucket_name == null)
+    bucket_force_destroy = tostring(var.bucket_force_destroy)
+  }
+
+  # Destroyed before everything it depends on: the check runs while they all still exist.
+  depends_on = [
+    null_resource.waiter,
+    aws_launch_template.this,
+    aws_iam_instance_profile.this,
+    aws_iam_role_policy.this,
+    aws_iam_role.this,
+    aws_vpc_security_group_egress_rule.https,
+    aws_vpc_security_group_egress_rule.http,
+    aws_security_group.this,
+    aws_s3_object.script,
+    aws_s3_bucket_policy.artifacts,
+    aws_s3_bucket_lifecycle_configuration.artifacts,
+    aws_s3_bucket_versioning.artifacts,
+    aws_s3_bucket_server_side_encryption_configuration.artifacts,
+    aws_s3_bucket_ownership_controls.artifacts,
+    aws_s3_bucket_public_access_block.artifacts,
+    aws_s3_bucket.artifacts,
+  ]
+
+  provisioner "local-exec" {
+    when        = destroy
+    command     = "${path.module}/scripts/wait-for-compile.sh"
+    interpreter = ["/bin/sh"]
+    environment = {
+      NEURONX_ACTION                = "destroy"
+      NEURONX_BUCKET                = self.input.bucket
+      NEURONX_PREFIX                = self.input.prefix
+      NEURONX_REGION                = self.input.region
+      NEURONX_ACCOUNT_ID            = self.input.account_id
+      NEURONX_BUCKET_CREATED        = self.input.bucket_created
+      NEURONX_BUCKET_FORCE_DESTROY  = self.input.bucket_force_destroy
+      NEURONX_BUCKET_ADDRESS        = "aws_s3_bucket.artifacts[0] (in this module)"
+      NEURONX_SELF_ADDRESS          = "terraform_data.on_destroy (in this module)"
+      NEURONX_FORCE_DESTROY_SETTING = "bucket_force_destroy = true"
+    }
+  }
+}
+
+# ---- what the machine that runs terraform apply needs for the waiter --------------------------------
+
+data "aws_iam_policy_document" "waiter" {
+  statement {
+    sid       = "ReadWriteMarkersAndLock"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${local.bucket_arn}/${local.artifact_prefix}*"]
+  }
+  statement {
+    sid       = "ListPrefix"
+    actions   = ["s3:ListBucket"]
+    resources = [local.bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.artifact_prefix}*"]
+    }
+  }
+  # On destroy, a bucket this module created is checked for artifacts, every version of them.
+  dynamic "statement" {
+    for_each = var.bucket_name == null ? [local.bucket_arn] : []
+    content {
+      sid       = "ListVersionsOnDestroy"
+      actions   = ["s3:ListBucketVersions"]
+      resources = [statement.value]
+    }
+  }
+  # RunInstances touches each of these; all of it only for a request that names this launch template
+  # (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/use-launch-templates-to-control-launching-instances.html).
+  # AMIs have no account in their ARN.
+  statement {
+    sid     = "RunFromLaunchTemplate"
+    actions = ["ec2:RunInstances"]
+    resources = concat(
+      ["arn:${data.aws_partition.current.partition}:ec2:${local.region}:${data.aws_caller_identity.current.account_id}:launch-template/${aws_launch_template.this.id}"],
+      [for r in ["instance", "volume", "network-interface", "subnet", "security-group", "spot-instances-request"] : "arn:${data.aws_partition.current.partition}:ec2:${local.region}:${data.aws_caller_identity.current.account_id}:${r}/*"],
+      ["arn:${data.aws_partition.current.partition}:ec2:${local.region}::image/*"],
+    )
+    condition {
+      test     = "ArnEquals"
+      variable = "ec2:LaunchTemplate"
+      values   = ["arn:${data.aws_partition.current.partition}:ec2:${local.region}:${data.aws_caller_identity.current.account_id}:launch-template/${aws_launch_template.this.id}"]
+    }
+  }
+  # The template's tag specifications are applied by RunInstances, which needs CreateTags for them.
+  statement {
+    sid     = "TagOnLaunch"
+    actions = ["ec2:CreateTags"]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:ec2:${local.region}:${data.aws_caller_identity.current.account_id}:instance/*",
+      "arn:${data.aws_partition.current.partition}:ec2:${local.region}:${data.aws_caller_identity.current.account_id}:volume/*",
+    ]
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:CreateAction"
+      values   = ["RunInstances"]
+    }
+  }
+  statement {
+    sid       = "PassCompileRole"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.this.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ec2.amazonaws.com"]
+    }
+  }
+  statement {
+    sid       = "EndOwnInstances"
+    actions   = ["ec2:TerminateInstances", "ec2:GetConsoleOutput"]
+    resources = ["arn:${data.aws_partition.current.partition}:ec2:${local.region}:${data.aws_caller_identity.current.account_id}:instance/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/neuronx:bucket"
+      values   = [local.bucket_name]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/neuronx:prefix"
+      values   = [local.artifact_prefix]
+    }
+  }
+  # Describe actions have no resource-level permissions.
+  statement {
+    sid       = "DescribeInstances"
+    actions   = ["ec2:DescribeInstances"]
+    resources = ["*"]
   }
 }

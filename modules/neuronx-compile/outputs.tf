@@ -74,3 +74,8 @@ output "role_arn" {
   description = "Role of the compile instance."
   value       = aws_iam_role.this.arn
 }
+
+output "waiter_policy_json" {
+  description = "IAM policy document (JSON) with what the credentials of terraform apply need for the waiter: the prefix's objects, runs from this launch template (passing the compile role, tagging), and ending only this prefix's instances."
+  value       = data.aws_iam_policy_document.waiter.json
+}

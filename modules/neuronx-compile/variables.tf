@@ -253,6 +253,17 @@ variable "poll_interval_seconds" {
   }
 }
 
+variable "abandon_after_minutes" {
+  description = "Minutes the compile instance goes on without an apply renewing its lease (the apply was cancelled, killed, or lost its credentials) before it stops itself: what a killed apply costs at most. Null is 15, or deadline_minutes when that is less."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.abandon_after_minutes == null || (floor(coalesce(var.abandon_after_minutes, 0)) == coalesce(var.abandon_after_minutes, 0) && coalesce(var.abandon_after_minutes, 0) >= 1 && coalesce(var.abandon_after_minutes, 0) <= 1440)
+    error_message = "The abandon_after_minutes must be a whole number from 1 to 1440, or null."
+  }
+}
+
 variable "root_volume_size_gib" {
   description = "Root volume of the compile instance in GiB. Null sizes it for the DLAMI, the container image and three copies of the checkpoint."
   type        = number

@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,16 +16,20 @@ from . import constants as c
 from .errors import UploadError
 from .progress import Progress
 
+# In _SUCCESS, the line before the objects, one "path<TAB>size<TAB>etag" a line (the waiter reads them).
+SUCCESS_OBJECTS = "--- objects ---"
+
 TRANSFER = TransferConfig(multipart_threshold=64 * 2**20, multipart_chunksize=64 * 2**20, max_concurrency=8)
 
 
 @dataclass(frozen=True)
 class FileEntry:
-    """One uploaded file: its key relative to the prefix, size and sha256."""
+    """One uploaded file: its key relative to the prefix, size, sha256, and the ETag S3 gave it."""
 
     path: str
     size: int
     sha256: str
+    etag: str = ""
 
 
 class ArtifactStore:
@@ -59,11 +63,15 @@ class ArtifactStore:
 
     def list(self, folder: str) -> dict[str, int]:
         """Relative path -> size of every object under ``prefix + folder``."""
-        found: dict[str, int] = {}
+        return {path: size for path, (size, _) in self.list_with_etags(folder).items()}
+
+    def list_with_etags(self, folder: str) -> dict[str, tuple[int, str]]:
+        """Relative path -> (size, ETag without quotes) of every object under ``prefix + folder``."""
+        found: dict[str, tuple[int, str]] = {}
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.key(folder))
         for page in pages:
             for obj in page.get("Contents", []):
-                found[obj["Key"][len(self.prefix) :]] = obj["Size"]
+                found[obj["Key"][len(self.prefix) :]] = (obj["Size"], obj["ETag"].strip('"'))
         return found
 
     def upload_tree(self, local_dir: Path, folder: str, progress: Progress) -> list[FileEntry]:
@@ -86,16 +94,40 @@ class ArtifactStore:
         return stale
 
     def publish(self, manifest: dict, files: list[FileEntry]) -> None:
-        """Writes manifest.json, then _SUCCESS last: nothing reads the artifacts before both exist."""
+        """Writes manifest.json, then _SUCCESS last: nothing reads the artifacts before both exist.
+
+        The objects are read back from S3 first: the manifest and _SUCCESS record each one's ETag
+        as S3 reports it, so that a reader (the waiter) can check with one listing, without
+        downloading anything, that the prefix holds exactly these objects, unchanged. _SUCCESS
+        names the manifest by its sha256 and its ETag.
+        """
+        stored = {**self.list_with_etags(c.MODEL_DIR), **self.list_with_etags(c.COMPILED_DIR)}
+        expected = {f.path: f.size for f in files}
+        differ = sorted(p for p in set(stored) | set(expected) if stored.get(p, (None,))[0] != expected.get(p))
+        if differ:
+            raise UploadError(
+                f"s3://{self.bucket}/{self.prefix} does not hold what was uploaded (another writer?): "
+                + ", ".join(differ[:5])
+            )
+        files = [replace(f, etag=stored[f.path][1]) for f in files]
+        manifest = {**manifest, "files": [asdict(f) for f in files]}
         body = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-        self.put_text(c.MANIFEST, body, "application/json")
+        written = self.s3.put_object(
+            Bucket=self.bucket, Key=self.key(c.MANIFEST), Body=body.encode(), ContentType="application/json"
+        )
         success = (
             f"cache_key={self.prefix}\n"
             f"files={len(files)}\n"
             f"bytes={sum(f.size for f in files)}\n"
             f"manifest_sha256={hashlib.sha256(body.encode()).hexdigest()}\n"
+            f"manifest_etag={written['ETag'].strip(chr(34))}\n"
+            f"commit={manifest['commit']}\n"
+            f"revision={manifest['revision']}\n"
             f"neuron_sdk_version={manifest['neuron_sdk_version']}\n"
             f"completed_at={manifest['created_at']}\n"
+            f"instance_id={manifest['instance_id']}\n"
+            f"{SUCCESS_OBJECTS}\n"
+            + "".join(f"{f.path}\t{f.size}\t{f.etag}\n" for f in sorted(files, key=lambda f: f.path))
         )
         self.put_text(c.SUCCESS, success)
 

@@ -39,7 +39,7 @@ def markers(store: dict[str, bytes]) -> dict[str, dict[str, str]]:
     for name in ("_SUCCESS", "_FAILURE", "_PROGRESS"):
         body = store.get(PREFIX + name)
         if body is not None:
-            head = body.decode().split("--- log tail ---")[0]
+            head = body.decode().split("--- log tail ---")[0].split("--- objects ---")[0]
             out[name] = dict(line.split("=", 1) for line in head.strip().splitlines())
     return out
 
@@ -115,7 +115,26 @@ class TestSuccess:
         assert int(success["files"]) == len(uploaded)
         assert int(success["bytes"]) == sum(len(b) for b in uploaded)
         assert success["manifest_sha256"] == hashlib.sha256(store[PREFIX + "manifest.json"]).hexdigest()
+        assert success["commit"] == Repo(files={}).commit
         assert PREFIX + "_FAILURE" not in store
+
+    def test_success_marker_lists_every_object_with_the_size_and_etag_s3_holds(self, result, s3, bucket):
+        _, store, _, _ = result
+        objects_section = store[PREFIX + "_SUCCESS"].decode().split("--- objects ---\n")[1]
+        listed = sorted(objects_section.splitlines())
+        held = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=PREFIX):
+            for o in page["Contents"]:
+                path = o["Key"][len(PREFIX) :]
+                if path.startswith(("model/", "compiled/")):
+                    held.append(f"{path}\t{o['Size']}\t{o['ETag'].strip(chr(34))}")
+                if path == "manifest.json":
+                    manifest_etag = o["ETag"].strip('"')
+        assert listed == sorted(held)
+        assert markers(store)["_SUCCESS"]["manifest_etag"] == manifest_etag
+        # The manifest records the same ETags, next to the sha256 of each file.
+        manifest = json.loads(store[PREFIX + "manifest.json"])
+        assert sorted(f"{f['path']}\t{f['size']}\t{f['etag']}" for f in manifest["files"]) == listed
 
     def test_compiles_with_the_settings(self, result):
         _, _, call, _ = result
@@ -241,6 +260,25 @@ def test_an_invalid_environment_exits_2_and_writes_nothing(tmp_path, s3, bucket,
     assert proc.returncode == 2
     assert "NEURONX_TP_DEGREE must be one of 1, 2, 4, 8, 24, got 3" in proc.stderr
     assert objects(s3, bucket) == {}
+
+
+def test_publish_refuses_a_prefix_that_another_writer_changed(tmp_path, s3, bucket):
+    from neuronx_compile.errors import UploadError
+    from neuronx_compile.progress import Progress
+    from neuronx_compile.settings import Settings
+    from neuronx_compile.store import ArtifactStore, build_manifest
+
+    local = tmp_path / "model"
+    local.mkdir()
+    (local / "config.json").write_text("{}")
+    store = ArtifactStore(s3, bucket, PREFIX)
+    files = store.upload_tree(local, "model/", Progress(lambda body: None, "i-test"))
+    # Between the uploads and _SUCCESS, an object appears that this compile did not write.
+    s3.put_object(Bucket=bucket, Key=PREFIX + "model/extra.bin", Body=b"x")
+    manifest = build_manifest(Settings.from_env(compile_env("test-org/tiny-llama")), "0" * 40, files, {})
+    with pytest.raises(UploadError, match=r"does not hold what was uploaded \(another writer\?\): model/extra\.bin"):
+        store.publish(manifest, files)
+    assert PREFIX + "_SUCCESS" not in objects(s3, bucket, PREFIX)
 
 
 def pickle_only_files() -> dict[str, bytes]:

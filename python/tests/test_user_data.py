@@ -6,8 +6,11 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
+import boto3
 import pytest
 
 from tests.conftest import objects
@@ -19,9 +22,13 @@ from tests.support.instance import HOST_TOOLS, InstanceRun, render_user_data, sh
 def boot(tmp_path, s3, bucket, tiny_model):
     code_prefix = ship_compile_script(bucket)
 
-    def run(deadline_minutes: int = 180, rendered: dict[str, str] | None = None, **env: str) -> InstanceRun:
+    def run(
+        deadline_minutes: int = 180, abandon_seconds: int = 600, rendered: dict[str, str] | None = None, **env: str
+    ) -> InstanceRun:
         environment = {
             **compile_env(tiny_model),
+            "NEURONX_ABANDON_AFTER_SECONDS": str(abandon_seconds),
+            "NEURONX_LEASE_CHECK_SECONDS": "1",
             "NEURONX_REGION": "us-east-1",
             "AWS_DEFAULT_REGION": "us-east-1",
             "NEURONX_IMAGE": "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference-neuronx:2.5.1-neuronx-py310-sdk2.21.0-ubuntu22.04",
@@ -38,10 +45,10 @@ def boot(tmp_path, s3, bucket, tiny_model):
 def test_compiles_in_the_serving_image_and_terminates(boot, s3, bucket):
     instance = boot()
     store = objects(s3, bucket, PREFIX)
-    assert instance.returncode == 0, instance.console_text()
+    assert instance.halted, instance.console_text()
     assert PREFIX + "_SUCCESS" in store and PREFIX + "_FAILURE" not in store
     calls = instance.calls()
-    assert calls[-1].startswith("shutdown -h now")
+    assert calls[-1] == "shutdown -h now neuronx-compile finished"
     pulled = [c for c in calls if c.startswith("docker pull")]
     ran = [c for c in calls if c.startswith("docker run")]
     assert pulled == [
@@ -102,6 +109,65 @@ def test_no_neuron_device_fails_clearly(tmp_path, boot, s3, bucket):
     assert "no Neuron devices in" in failure and "lacks the Neuron driver" in failure
 
 
+# ---- the lease: the watchdog the waiter's lease keeps from shutting the instance down ----------
+
+LOCK = PREFIX + "_LOCK"
+INSTANCE = "i-0123456789abcdef0"  # what the IMDS stand-in answers
+
+
+def lease(state: str, instance_id: str, serial: int = 1) -> bytes:
+    return f"state={state}\ninstance_id={instance_id}\nowner=test:1:0\nserial={serial}\n".encode()
+
+
+def test_an_unrenewed_lease_abandons_the_compile_and_halts_the_instance(boot, s3, bucket):
+    s3.put_object(Bucket=bucket, Key=LOCK, Body=lease("running", INSTANCE))
+    started = time.monotonic()
+    # The compile alone would take 120 seconds; nobody renews the lease.
+    instance = boot(abandon_seconds=4, NEURONX_STAND_IN_COMPILE_SECONDS="120")
+    took = time.monotonic() - started
+    store = objects(s3, bucket, PREFIX)
+    assert instance.halted
+    assert took < 60, f"the instance ran {took:.0f} s"
+    assert instance.calls()[-1] == "shutdown -h now neuronx-compile abandoned"
+    failure = store[PREFIX + "_FAILURE"].decode()
+    assert failure.startswith(f"reason=abandoned: the lease s3://{bucket}/{LOCK} was not renewed for ")
+    assert "phase=lease" in failure and f"instance_id={INSTANCE}" in failure
+    assert PREFIX + "_SUCCESS" not in store
+
+
+def test_a_renewed_lease_keeps_the_compile_running_to_the_end(boot, s3, bucket):
+    s3.put_object(Bucket=bucket, Key=LOCK, Body=lease("running", INSTANCE))
+    stop = threading.Event()
+
+    def renew():  # as the waiter does: a new body (serial), so a new ETag
+        serial = 1
+        while not stop.wait(1):
+            serial += 1
+            boto3.client("s3").put_object(Bucket=bucket, Key=LOCK, Body=lease("running", INSTANCE, serial))
+
+    renewer = threading.Thread(target=renew, daemon=True)
+    renewer.start()
+    try:
+        # The compile takes three lease windows.
+        instance = boot(abandon_seconds=4, NEURONX_STAND_IN_COMPILE_SECONDS="12")
+    finally:
+        stop.set()
+        renewer.join()
+    store = objects(s3, bucket, PREFIX)
+    assert instance.calls()[-1] == "shutdown -h now neuronx-compile finished", instance.console_text()
+    assert PREFIX + "_SUCCESS" in store and PREFIX + "_FAILURE" not in store
+
+
+def test_a_lease_naming_another_instance_halts_at_once_without_a_failure_marker(boot, s3, bucket):
+    s3.put_object(Bucket=bucket, Key=LOCK, Body=lease("running", "i-0aaaaaaaaaaaaaaaa"))
+    instance = boot(abandon_seconds=600, NEURONX_STAND_IN_COMPILE_SECONDS="120")
+    store = objects(s3, bucket, PREFIX)
+    assert instance.halted
+    assert instance.calls()[-1] == "shutdown -h now neuronx-compile superseded"
+    assert "another compile owns" in instance.console_text()
+    assert PREFIX + "_FAILURE" not in store and PREFIX + "_SUCCESS" not in store
+
+
 HOSTILE = {
     "NEURONX_QUOTE": "x'; touch {canary}; echo '",
     "NEURONX_SUBSTITUTION": "$(touch {canary})",
@@ -132,7 +198,7 @@ def test_a_hostile_model_id_and_revision_run_nothing_on_the_instance(tmp_path, b
     canary = tmp_path / "canary"
     model_id = f"org/x'; touch {canary}; echo '"
     instance = boot(rendered={"NEURONX_MODEL_ID": model_id, "NEURONX_REVISION": f"$(touch {canary})"})
-    assert instance.returncode != 0
+    assert instance.calls()[-1] == "shutdown -h now neuronx-compile failed"
     assert not canary.exists()
     console = instance.console_text()
     assert f"compiling {model_id}@$(touch {canary}) into" in console
@@ -156,7 +222,9 @@ def without_aws_cli(tmp_path):
 
 def test_installs_the_aws_cli_when_the_ami_lacks_it_and_compiles(boot, s3, bucket, without_aws_cli):
     instance = boot(**without_aws_cli)
-    assert instance.returncode == 0, instance.console_text()
+    assert instance.halted and instance.calls()[-1] == "shutdown -h now neuronx-compile finished", (
+        instance.console_text()
+    )
     assert [c for c in instance.calls() if c.startswith("apt-get install")] == ["apt-get install -y -q awscli"]
     assert PREFIX + "_SUCCESS" in objects(s3, bucket, PREFIX)
 
@@ -164,6 +232,6 @@ def test_installs_the_aws_cli_when_the_ami_lacks_it_and_compiles(boot, s3, bucke
 def test_without_the_aws_cli_a_failure_still_leaves_the_failure_marker(boot, s3, bucket, without_aws_cli):
     instance = boot(NEURONX_HOST_FAIL_PULL="1", **without_aws_cli)
     store = objects(s3, bucket, PREFIX)
-    assert instance.returncode != 0
+    assert instance.calls()[-1] == "shutdown -h now neuronx-compile failed"
     assert store[PREFIX + "_FAILURE"].decode().startswith("reason=bootstrap failed with exit status 1")
     assert "the AWS CLI is missing from the AMI; installing awscli" in instance.console_text()

@@ -19,7 +19,7 @@ interface BlockSchema {
 }
 
 /** How a key of an object is written: as an attribute, or as (repeated) nested blocks with this schema. */
-type Shape = { kind: "attribute" } | { kind: "block"; schema?: BlockSchema };
+type Shape = { kind: "attribute" } | { kind: "keyword" } | { kind: "block"; schema?: BlockSchema };
 
 /** Argument names may hold dashes; object keys may not (`a-b` would be a subtraction), so those are quoted. */
 const ARGUMENT_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -68,6 +68,11 @@ function shapeFor(schema: BlockSchema | undefined): (key: string) => Shape {
   };
 }
 
+/** A provisioner's settings: `when = destroy` and `on_failure = continue` are keywords, not strings. */
+function provisionerShape(key: string): Shape {
+  return key === "when" || key === "on_failure" ? { kind: "keyword" } : { kind: "attribute" };
+}
+
 /** A provider block's keys: from the provider's own schema when known (`registry.terraform.io/hashicorp/<name>`). */
 function providerShape(schemas: ProviderSchemas, name: string): (key: string) => Shape {
   const found = Object.entries(schemas.provider_schemas).find(([source]) => source.endsWith(`/${name}`))?.[1].provider;
@@ -105,19 +110,22 @@ function renderBlock(labels: string[], body: any, shape: (key: string) => Shape,
 
   const entries = Object.entries<any>(body).filter(([k]) => k !== "//");
   const meta = ["lifecycle", "provisioner"];
-  const attributes = entries.filter(([k]) => !meta.includes(k) && shape(k).kind === "attribute");
+  const attributes = entries.filter(([k]) => !meta.includes(k) && shape(k).kind !== "block");
   const blocks = entries.filter(([k]) => !meta.includes(k) && shape(k).kind === "block");
   const metaBlocks = entries.filter(([k]) => meta.includes(k));
   // Meta-arguments first, as people write them.
   const order = ["for_each", "count", "provider", "depends_on"];
   attributes.sort(([a], [b]) => (order.includes(b) ? 1 : 0) - (order.includes(a) ? 1 : 0) || 0);
 
-  for (const [key, value] of attributes) lines.push(`${pad}  ${renderKey(key)} = ${renderValue(value, depth + 1, key === "depends_on")}`);
+  for (const [key, value] of attributes) {
+    const bare = key === "depends_on" || shape(key).kind === "keyword";
+    lines.push(`${pad}  ${renderKey(key)} = ${renderValue(value, depth + 1, bare)}`);
+  }
   for (const [key, value] of [...blocks, ...metaBlocks]) {
     if (key === "provisioner") {
       for (const item of [].concat(value)) {
         for (const [type, settings] of Object.entries<any>(item)) {
-          lines.push(renderBlock(["provisioner", type], settings, () => ({ kind: "attribute" }), depth + 1));
+          lines.push(renderBlock(["provisioner", type], settings, provisionerShape, depth + 1));
         }
       }
       continue;

@@ -1,8 +1,9 @@
 // The providers' schemas that the HCL converter needs (which keys of a resource are nested blocks),
 // kept as a committed snapshot (provider-schemas.json) so that `npm run synth:hcl` needs Node.js
 // only. The snapshot holds the resource and data source types that lib/ and stacks/ import from
-// @cdktf/provider-aws and @cdktf/provider-null, and the providers' own configuration blocks, as
-// `terraform providers schema -json` gives them without their documentation.
+// @cdktf/provider-aws and @cdktf/provider-null, Terraform's built-in terraform_data, and the
+// providers' own configuration blocks, as `terraform providers schema -json` gives them without their
+// documentation.
 //
 // `npm run generate:hcl-schemas` writes it again with the terraform on PATH (this repository's
 // toolchain: `eval "$(scripts/install-terraform.sh --print-env)"` first); a unit test fails when a
@@ -48,6 +49,8 @@ export function usedTypes(): { resource: string[]; data: string[] } {
       if (typeof type === "string") found[module.includes("/lib/data-") ? "data" : "resource"].add(type);
     }
   }
+  // Terraform's built-in resource, which lib/private/terraform-data.ts renders without a provider package.
+  found.resource.add("terraform_data");
   return { resource: [...found.resource].sort(), data: [...found.data].sort() };
 }
 
@@ -82,7 +85,7 @@ export function trimSchemas(live: ProviderSchemas, used: { resource: string[]; d
     const pick = (schemas: Record<string, any> | undefined, types: string[]) =>
       Object.fromEntries(types.filter((t) => schemas?.[t]).map((t) => [t, { block: trimBlock(schemas![t].block) }]));
     out[source] = {
-      provider: { block: trimBlock(provider.provider.block) },
+      provider: { block: trimBlock(provider.provider?.block ?? {}) },
       resource_schemas: pick(provider.resource_schemas, used.resource),
       data_source_schemas: pick(provider.data_source_schemas, used.data),
     };
@@ -125,7 +128,9 @@ export function readLiveSchemas(requiredProviders: object, workdir: string, env:
   const cached = path.join(dir, "schemas.json");
   if (!fs.existsSync(cached)) {
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ terraform: { required_providers: requiredProviders } }));
+    // A terraform_data resource makes terraform list its built-in provider's schema too.
+    const config = { terraform: { required_providers: requiredProviders }, resource: { terraform_data: { schema: {} } } };
+    fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(config));
     runCommand("terraform", ["init", "-input=false", "-no-color"], dir, env);
     fs.writeFileSync(cached, runCommand("terraform", ["providers", "schema", "-json"], dir, env));
   }

@@ -44,6 +44,7 @@ module "compile" {
   ami_id                        = var.ami_id
   hugging_face_token_secret_arn = var.hugging_face_token_secret_arn
   poll_interval_seconds         = var.poll_interval_seconds
+  bucket_name                   = var.bucket_name
   bucket_force_destroy          = var.bucket_force_destroy
 }
 

@@ -66,8 +66,14 @@ variable "poll_interval_seconds" {
   default     = 30
 }
 
+variable "bucket_name" {
+  description = "An existing bucket for the artifacts. Null creates one."
+  type        = string
+  default     = null
+}
+
 variable "bucket_force_destroy" {
-  description = "Empty the artifact bucket on destroy."
+  description = "Empty the created artifact bucket on destroy."
   type        = bool
   default     = false
 }

@@ -20,6 +20,15 @@
   forgets it) and has no VPC configuration unless it was given one.
 - moto fails (500) to delete a delete marker of a versioned bucket, which emptying the bucket
   (force_destroy) does; a delete marker has nothing to dispose of.
+- moto checks S3's conditional writes (If-None-Match: *, If-Match: <ETag>) and then writes, in
+  two steps that two threads of its server can interleave; S3 makes the check and the write one
+  atomic step (a concurrent conditional write gets 409 ConditionalRequestConflict or 412). The
+  compile's lock relies on that, so conditional PutObjects are serialized here.
+- moto accepts every access key. `Faults.refused_access_keys` makes it answer ExpiredToken to
+  requests signed with a key, as AWS does once a session's credentials expire (assumed roles,
+  SSO, CI OIDC tokens outlive an apply less often than a compile takes).
+- AWS fails a request now and then (throttling, a 5xx); `Faults.fail_requests` makes the next
+  requests that match a predicate fail with 503 SlowDown, for the waiter's retries.
 Everything else is moto as published.
 """
 
@@ -41,6 +50,7 @@ from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.models.instances import InstanceBackend
 from moto.ec2.models.launch_templates import LaunchTemplateBackend
 from moto.iam import access_control, policy_conditions
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3.models import FakeDeleteMarker
 from moto.s3.responses import S3Response
 from moto.sagemaker.models import FakeEndpointConfig, Model, SageMakerModelBackend
@@ -52,6 +62,69 @@ class Faults:
     """Switches for behaviours of real AWS that moto does not have."""
 
     refuse_spot = False
+    # Access key ids whose requests are refused as expired credentials.
+    refused_access_keys: set[str] = set()  # noqa: RUF012 - a switch shared by the server's threads
+    # [predicate(method, path, query, service), remaining count] of requests to fail with 503.
+    failures: list[list] = []  # noqa: RUF012
+
+    @classmethod
+    def fail_requests(cls, predicate, count: int) -> None:
+        """Fails the next `count` requests for which predicate(method, path, query, service) holds."""
+        cls.failures.append([predicate, count])
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.refuse_spot = False
+        cls.refused_access_keys = set()
+        cls.failures = []
+
+
+CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/[^/]+/([^/]+)/")
+
+
+def _error_response(service: str, status: int, code: str, message: str):
+    """An error in the wire format of the service's protocol."""
+    if service == "s3":
+        return status, "application/xml", f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    if service == "ec2":
+        body = f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>emulator</RequestID></Response>"
+        return status, "text/xml", body
+    if service in ("sts", "iam"):
+        body = f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>emulator</RequestId></ErrorResponse>"
+        return status, "text/xml", body
+    return status, "application/x-amz-json-1.1", f'{{"__type": "{code}Exception", "message": "{message}"}}'
+
+
+_dispatch = DomainDispatcherApplication.__call__
+
+
+def _dispatch_with_faults(self, environ, start_response):
+    found = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+    key, service = found.groups() if found else ("", "")
+    answer = None
+    if key in Faults.refused_access_keys:
+        answer = _error_response(service, 400, "ExpiredToken", "The security token included in the request is expired")
+    else:
+        request = (
+            environ.get("REQUEST_METHOD", ""),
+            environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+            service,
+        )
+        for failure in Faults.failures:
+            if failure[1] > 0 and failure[0](*request):
+                failure[1] -= 1
+                answer = _error_response(service, 503, "SlowDown", "Please reduce your request rate.")
+                break
+    if answer is None:
+        return _dispatch(self, environ, start_response)
+    status, content_type, body = answer
+    payload = body.encode()
+    start_response(f"{status} Error", [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+DomainDispatcherApplication.__call__ = _dispatch_with_faults
 
 
 _run_instances = InstanceBackend.run_instances
@@ -116,6 +189,19 @@ def _bucket_put_keeping_tags(self, request, bucket_name, querystring):
 
 
 S3Response._bucket_response_put = _bucket_put_keeping_tags
+
+_put_object = S3Response.put_object
+_conditional_writes = threading.Lock()
+
+
+def _put_object_atomically(self):
+    if self.headers.get("If-None-Match") or self.headers.get("If-Match"):
+        with _conditional_writes:
+            return _put_object(self)
+    return _put_object(self)
+
+
+S3Response.put_object = _put_object_atomically
 
 _create_launch_template = LaunchTemplateBackend.create_launch_template
 
@@ -212,7 +298,7 @@ class Emulator:
 
     def reset(self) -> None:
         requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
-        Faults.refuse_spot = False
+        Faults.reset()
 
     def env(self) -> dict[str, str]:
         """Environment for the AWS CLI and boto3 pointed at the emulator, with fake credentials."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -60,7 +61,23 @@ class InstanceRun:
     def console_text(self) -> str:
         return self.console.read_text() if self.console.exists() else ""
 
+    @property
+    def halted(self) -> bool:
+        """The user data ran `shutdown -h now` and every process of it was killed, as a halt does."""
+        return self.returncode == -signal.SIGKILL and any(c.startswith("shutdown -h now") for c in self.calls())
+
     def boot(self, script: str, extra_env: dict[str, str] | None = None, timeout: int = 180) -> InstanceRun:
+        """Runs the user data to its end (a halt included)."""
+        process = self.start(script, extra_env)
+        try:
+            self.returncode = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+        return self
+
+    def start(self, script: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+        """Starts the user data as cloud-init would, and returns at once."""
         user_data = self.root / "user-data.sh"
         user_data.write_text(script)
         emulator = {k: v for k, v in os.environ.items() if k.startswith("AWS_") or k.startswith("HF_")}
@@ -77,5 +94,16 @@ class InstanceRun:
             "NEURONX_HOST_PASSTHROUGH": " ".join(sorted(emulator)),
             **(extra_env or {}),
         }
-        self.returncode = subprocess.run(["/bin/bash", str(user_data)], env=env, timeout=timeout).returncode
-        return self
+        # A process group of its own, as the instance's processes are all it has: the shutdown
+        # stand-in kills that group when the user data halts the instance, and kill() does what
+        # EC2's termination does.
+        self.process = subprocess.Popen(["/bin/bash", str(user_data)], env=env, start_new_session=True)
+        return self.process
+
+    def kill(self) -> None:
+        """Ends every process of the instance at once, as EC2 does to a terminated instance."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.returncode = self.process.wait()

@@ -50,7 +50,7 @@ class WaiterRun:
     def progress_lines(self) -> int:
         return sum(PROGRESS_LINE in line for line in self.lines)
 
-    def wait_for(self, predicate, timeout: float = 60) -> None:
+    def wait_for(self, predicate, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
             if self.process.poll() is not None and not predicate():
@@ -134,3 +134,30 @@ def publish_artifacts(bucket: str, prefix: str, tmp: Path) -> None:
     progress = Progress(lambda body: store.put_text("_PROGRESS", body), "i-sim")
     files = store.upload_tree(model, "model/", progress) + store.upload_tree(compiled, "compiled/", progress)
     store.publish(build_manifest(settings, "0" * 40, files, {"transformers_neuronx": "stand-in"}), files)
+
+
+def read_lock(bucket: str, prefix: str) -> dict[str, str]:
+    """The lock (and lease) of a prefix as key -> value, or {} when there is none."""
+    try:
+        body = boto3.client("s3").get_object(Bucket=bucket, Key=prefix + "_LOCK")["Body"].read().decode()
+    except boto3.client("s3").exceptions.NoSuchKey:
+        return {}
+    return dict(line.split("=", 1) for line in body.splitlines() if "=" in line)
+
+
+def write_lock(bucket: str, prefix: str, state: str, instance_id: str = "", owner: str = "other-apply:1:0") -> None:
+    """A lock as another apply's waiter would have left it."""
+    body = (
+        f"state={state}\ninstance_id={instance_id}\nowner={owner}\nrenewed_by={owner}\nserial=1\ncache_key={prefix}\n"
+    )
+    boto3.client("s3").put_object(Bucket=bucket, Key=prefix + "_LOCK", Body=body.encode())
+
+
+def run_from_template(template_id: str) -> str:
+    """An instance run from the launch template, as another apply's waiter would have run it."""
+    ec2 = boto3.client("ec2")
+    subnet = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"][0]["SubnetId"]
+    reservation = ec2.run_instances(
+        LaunchTemplate={"LaunchTemplateId": template_id}, SubnetId=subnet, MinCount=1, MaxCount=1
+    )
+    return reservation["Instances"][0]["InstanceId"]

@@ -251,6 +251,17 @@ variable "poll_interval_seconds" {
   }
 }
 
+variable "abandon_after_minutes" {
+  description = "Minutes the compile instance goes on without an apply renewing its lease (the apply was cancelled, killed, or lost its credentials) before it stops itself: what a killed apply costs at most. Null is @@ABANDON_DEFAULT@@, or deadline_minutes when that is less."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.abandon_after_minutes == null || (floor(coalesce(var.abandon_after_minutes, 0)) == coalesce(var.abandon_after_minutes, 0) && coalesce(var.abandon_after_minutes, 0) >= @@ABANDON_MIN@@ && coalesce(var.abandon_after_minutes, 0) <= @@ABANDON_MAX@@)
+    error_message = "The abandon_after_minutes must be a whole number from @@ABANDON_MIN@@ to @@ABANDON_MAX@@, or null."
+  }
+}
+
 variable "root_volume_size_gib" {
   description = "Root volume of the compile instance in GiB. Null sizes it for the DLAMI, the container image and three copies of the checkpoint."
   type        = number

@@ -16,7 +16,8 @@ and the settings they were built with. Serving: ``load()`` then ``to_neuron()`` 
 built with other settings, as the runtime would, and ``sample()`` appends the token ids of
 NEURONX_STAND_IN_REPLY (comma-separated) and then the end-of-sequence id.
 NEURONX_STAND_IN_FAIL makes ``to_neuron()`` raise its text; NEURONX_STAND_IN_RECORD names a
-file that gets each call's arguments as JSON lines.
+file that gets each call's arguments as JSON lines; NEURONX_STAND_IN_COMPILE_SECONDS makes
+``to_neuron()`` take that long, as a real compile takes minutes (the lease tests need one running).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import hashlib
 import inspect
 import json
 import os
+import time
 from pathlib import Path
 
 API = json.loads((Path(__file__).resolve().parent / "api.json").read_text())
@@ -145,6 +147,8 @@ class _StandInModel:
             built = json.loads((self.artifacts / "stand-in-settings.json").read_text())
             if not list(self.artifacts.glob("*.neff")) or built != self._settings():
                 raise RuntimeError(f"NEFFs in {self.artifacts} were built for {built}, not {self._settings()}")
+        if os.environ.get("NEURONX_STAND_IN_COMPILE_SECONDS"):
+            time.sleep(float(os.environ["NEURONX_STAND_IN_COMPILE_SECONDS"]))
         if os.environ.get("NEURONX_STAND_IN_FAIL"):
             raise RuntimeError(os.environ["NEURONX_STAND_IN_FAIL"])
         weights = sorted(self.path.glob("*.safetensors")) + sorted(self.path.glob("pytorch_model*.bin"))
