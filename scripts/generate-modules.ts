@@ -26,6 +26,7 @@ import {
   NEURONX_COMPILE_LIMITS,
 } from "../lib/neuronx-compile";
 import { DEFAULT_INFERENCE_CODE_DIR } from "../lib/model-data";
+import { DEPLOYMENT_DEFAULTS, DEPLOYMENT_LIMITS, MONITORING_DEFAULTS } from "../lib/endpoint-operations";
 import { PATTERNS, RULES, RuleName, hclString, ruleCondition } from "../lib/patterns";
 import { ALWAYS_EXCLUDED_REGEXES, hashDirectory, shippedFiles } from "../lib/private/s3-directory";
 import { MAX_TAGS } from "../lib/private/validation";
@@ -175,6 +176,25 @@ function replacements(): Record<string, string> {
     CODE_HASH: hashDirectory(COMPILE_PACKAGE_DIR),
     COUNT_MIN: String(SAGEMAKER_LIMITS.instanceCount.min),
     COUNT_MAX: String(SAGEMAKER_LIMITS.instanceCount.max),
+    DEPLOY_WAIT_DEFAULT: String(DEPLOYMENT_DEFAULTS.waitIntervalSeconds),
+    DEPLOY_HEADROOM: String(DEPLOYMENT_DEFAULTS.executionHeadroomSeconds),
+    DEPLOY_WAIT_MIN: String(DEPLOYMENT_LIMITS.waitIntervalSeconds.min),
+    DEPLOY_WAIT_MAX: String(DEPLOYMENT_LIMITS.waitIntervalSeconds.max),
+    DEPLOY_TIMEOUT_MIN: String(DEPLOYMENT_LIMITS.maximumExecutionTimeoutSeconds.min),
+    DEPLOY_TIMEOUT_MAX: String(DEPLOYMENT_LIMITS.maximumExecutionTimeoutSeconds.max),
+    DEPLOY_ALARMS_MAX: String(DEPLOYMENT_LIMITS.rollbackAlarms.max),
+    DEPLOY_ALARM_NAME_MAX: String(DEPLOYMENT_LIMITS.alarmNameLength),
+    DEPLOY_CANARY_RANGE: hclList(DEPLOYMENT_LIMITS.canaryPercent),
+    DEPLOY_LINEAR_RANGE: hclList(DEPLOYMENT_LIMITS.linearPercent),
+    DEPLOY_ROLLING_RANGE: hclList(DEPLOYMENT_LIMITS.rollingPercent),
+    ALARM_PERIOD: String(MONITORING_DEFAULTS.periodSeconds),
+    ALARM_EVALUATION_PERIODS: String(MONITORING_DEFAULTS.evaluationPeriods),
+    ALARM_DATAPOINTS: String(MONITORING_DEFAULTS.datapointsToAlarm),
+    ALARM_ERRORS_DEFAULT: String(MONITORING_DEFAULTS.errorsPerMinute),
+    ALARM_LATENCY_DEFAULT: String(MONITORING_DEFAULTS.modelLatencySeconds),
+    ALARM_MEMORY: String(MONITORING_DEFAULTS.memoryPercent),
+    ALARM_DISK: String(MONITORING_DEFAULTS.diskPercent),
+    ALARM_HOST_PERIODS: String(MONITORING_DEFAULTS.hostEvaluationPeriods),
     VOLUME_MIN: String(SAGEMAKER_LIMITS.volumeSizeGiB.min),
     VOLUME_MAX: String(SAGEMAKER_LIMITS.volumeSizeGiB.max),
     TIMEOUT_MIN: String(SAGEMAKER_LIMITS.timeoutSeconds.min),
