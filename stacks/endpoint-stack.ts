@@ -19,6 +19,9 @@ export function addEndpoint(
     modelData,
     endpointName: config.endpointName,
     instanceCount: config.instanceCount,
+    // No alarms or dashboard against an emulator: moto (5.2.5) has no route for CloudWatch's RPC v2 CBOR protocol,
+    // which the AWS provider's CloudWatch client speaks (PutMetricAlarm answers 404).
+    monitoring: config.awsEndpointUrl === undefined,
   });
   addOutputs(stack, {
     endpoint_name: [endpoint.endpointName, "Name of the SageMaker endpoint (npm run invoke -- --endpoint <name>)"],
