@@ -26,6 +26,7 @@ import {
   NEURONX_COMPILE_LIMITS,
 } from "../lib/neuronx-compile";
 import { DEFAULT_INFERENCE_CODE_DIR } from "../lib/model-data";
+import { COMPILE_TIME_MODEL, PRICE_TABLE } from "../lib/cost";
 import { DEPLOYMENT_DEFAULTS, DEPLOYMENT_LIMITS, MONITORING_DEFAULTS } from "../lib/endpoint-operations";
 import { PATTERNS, RULES, RuleName, hclString, ruleCondition } from "../lib/patterns";
 import { ALWAYS_EXCLUDED_REGEXES, hashDirectory, shippedFiles } from "../lib/private/s3-directory";
@@ -150,6 +151,16 @@ function replacements(): Record<string, string> {
     CHECKPOINT_COPIES: String(SIZING_MODEL.checkpointCopiesOnDisk),
     AMI_SSM_PARAMETER: NEURONX_COMPILE_DEFAULTS.amiSsmParameter,
     DEADLINE_DEFAULT: String(NEURONX_COMPILE_DEFAULTS.deadlineMinutes),
+    PRICE_REGION: PRICE_TABLE.region,
+    PRICE_DATE: PRICE_TABLE.date,
+    SAGEMAKER_PRICES: `{ ${Object.entries(PRICE_TABLE.sagemakerHourlyUsd)
+      .map(([k, v]) => `"${k}" = ${v}`)
+      .join(", ")} }`,
+    EC2_PRICES: `{ ${Object.entries(PRICE_TABLE.ec2HourlyUsd)
+      .map(([k, v]) => `"${k}" = ${v}`)
+      .join(", ")} }`,
+    COMPILE_BASE_MINUTES: String(COMPILE_TIME_MODEL.baseMinutes),
+    COMPILE_MINUTES_PER_GIB: String(COMPILE_TIME_MODEL.minutesPerCheckpointGiB),
     DEADLINE_MIN: String(NEURONX_COMPILE_LIMITS.deadlineMinutes.min),
     DEADLINE_MAX: String(NEURONX_COMPILE_LIMITS.deadlineMinutes.max),
     POLL_DEFAULT: String(NEURONX_COMPILE_DEFAULTS.pollIntervalSeconds),

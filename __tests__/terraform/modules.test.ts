@@ -12,7 +12,11 @@ import {
   TransformersNeuronxSageMakerRealtimeInferenceEndpoint,
   TransformersNeuronxSageMakerRealtimeInferenceEndpointProps,
 } from "../../lib/realtime-endpoint";
+import { Testing } from "cdktf";
 import { EndpointDeployment } from "../../lib/endpoint-operations";
+import { CompileStack } from "../../stacks/compile-stack";
+import { loadConfig } from "../../stacks/config";
+import { EndpointStack } from "../../stacks/endpoint-stack";
 import { MODULES_DIR } from "../../scripts/generate-modules";
 import { EMULATED_SERVICES } from "../../stacks/provider";
 import { only, synth } from "../helpers/synth";
@@ -420,6 +424,37 @@ describe("the modules and the constructs agree", () => {
   test.each(Object.entries(REJECTED))("%s: both refuse it, before anything is created", (_name, [c, hclMessage, tsMessage]) => {
     expect(rejection).toMatch(hclMessage);
     expect((thrown(() => constructs(c)) as Error | undefined)?.message).toMatch(tsMessage);
+  });
+
+  test("the example root module's cost outputs are the example stacks' estimates", () => {
+    const root = path.join(copyModules(), "examples", "compile-and-serve");
+    const env = moto.env;
+    expect(terraform(root, ["init", "-backend=false", "-input=false", "-no-color"], env).code).toBe(0);
+    const vars = { model_id: "TinyLlama/TinyLlama-1.1B-Chat-v1.0", ami_id: AMI, aws_endpoint_url: moto.url, instance_count: "2" };
+    const run = terraform(
+      root,
+      ["plan", "-input=false", "-no-color", "-out=plan", ...Object.entries(vars).flatMap(([k, v]) => ["-var", `${k}=${v}`])],
+      env,
+    );
+    if (run.code !== 0) throw new Error(`terraform plan failed:\n${run.out}`);
+    const outputs = JSON.parse(terraform(root, ["show", "-json", "plan"], env).stdout).planned_values.outputs;
+    const hcl = Object.fromEntries(
+      Object.entries(outputs)
+        .filter(([k]) => /cost|minutes/.test(k))
+        .map(([k, v]: [string, any]) => [k, v.value]),
+    );
+    const app = Testing.app();
+    const config = loadConfig(app, { NEURONX_MODEL_ID: vars.model_id, NEURONX_INSTANCE_COUNT: "2" });
+    const compileStack = new CompileStack(app, "compile", config);
+    const endpointStack = new EndpointStack(app, "endpoint", config, compileStack.compile);
+    const ts = Object.fromEntries(
+      [compileStack, endpointStack]
+        .flatMap((stack) => Object.entries(JSON.parse(Testing.synth(stack)).output))
+        .filter(([k]) => /cost|minutes/.test(k))
+        .map(([k, v]: [string, any]) => [k, v.value]),
+    );
+    expect(Object.keys(ts)).toHaveLength(5);
+    expect(hcl).toEqual(ts);
   });
 
   test("neither side prints a token passed where its secret's ARN belongs", () => {
