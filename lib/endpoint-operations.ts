@@ -565,6 +565,44 @@ function renderAlarmTopic(scope: Construct, endpointName: string, tags: Record<s
   return nameElement(new SnsTopic(scope, "AlarmTopic", { name: `${endpointName}-alarms`, kmsMasterKeyId: key.arn, tags }), scope, "alarms");
 }
 
+/** The dashboard's widgets, two a row: a title and its metrics (namespace, name, statistic, label). The HCL module renders the same. */
+export const DASHBOARD_WIDGETS: readonly {
+  readonly title: string;
+  readonly metrics: readonly (readonly [string, string, string, string])[];
+}[] = [
+  {
+    title: "Invocations",
+    metrics: [
+      ["AWS/SageMaker", "Invocations", "Sum", "invocations"],
+      ["AWS/SageMaker", "InvocationsPerInstance", "Sum", "per instance"],
+    ],
+  },
+  {
+    title: "Latency (microseconds)",
+    metrics: [
+      ["AWS/SageMaker", "ModelLatency", "p50", "model p50"],
+      ["AWS/SageMaker", "ModelLatency", "p90", "model p90"],
+      ["AWS/SageMaker", "OverheadLatency", "p90", "overhead p90"],
+    ],
+  },
+  {
+    title: "Errors",
+    metrics: [
+      ["AWS/SageMaker", "Invocation4XXErrors", "Sum", "4XX"],
+      ["AWS/SageMaker", "Invocation5XXErrors", "Sum", "5XX"],
+      ["AWS/SageMaker", "ModelSetupTime", "Maximum", "model setup time"],
+    ],
+  },
+  {
+    title: "Instances (percent)",
+    metrics: [
+      ["/aws/sagemaker/Endpoints", "CPUUtilization", "Maximum", "CPU (100 a vCPU)"],
+      ["/aws/sagemaker/Endpoints", "MemoryUtilization", "Maximum", "memory"],
+      ["/aws/sagemaker/Endpoints", "DiskUtilization", "Maximum", "disk"],
+    ],
+  },
+];
+
 /** A dashboard of the endpoint's invocations, latency, errors and its instances' CPU, memory and disk. */
 export function renderDashboard(scope: Construct, endpointName: string): CloudwatchDashboard {
   const region = currentRegion(scope).region;
@@ -585,30 +623,15 @@ export function renderDashboard(scope: Construct, endpointName: string): Cloudwa
     height: 6,
     properties: { title, region, period: 60, view: "timeSeries", stacked: false, metrics },
   });
-  const sm = "AWS/SageMaker";
-  const host = "/aws/sagemaker/Endpoints";
   const body = {
-    widgets: [
-      widget("Invocations", 0, 0, [
-        metric(sm, "Invocations", "Sum", "invocations"),
-        metric(sm, "InvocationsPerInstance", "Sum", "per instance"),
-      ]),
-      widget("Latency (microseconds)", 12, 0, [
-        metric(sm, "ModelLatency", "p50", "model p50"),
-        metric(sm, "ModelLatency", "p90", "model p90"),
-        metric(sm, "OverheadLatency", "p90", "overhead p90"),
-      ]),
-      widget("Errors", 0, 6, [
-        metric(sm, "Invocation4XXErrors", "Sum", "4XX"),
-        metric(sm, "Invocation5XXErrors", "Sum", "5XX"),
-        metric(sm, "ModelSetupTime", "Maximum", "model setup time"),
-      ]),
-      widget("Instances (percent)", 12, 6, [
-        metric(host, "CPUUtilization", "Maximum", "CPU (100 a vCPU)"),
-        metric(host, "MemoryUtilization", "Maximum", "memory"),
-        metric(host, "DiskUtilization", "Maximum", "disk"),
-      ]),
-    ],
+    widgets: DASHBOARD_WIDGETS.map((w, i) =>
+      widget(
+        w.title,
+        (i % 2) * 12,
+        Math.floor(i / 2) * 6,
+        w.metrics.map(([namespace, name, stat, label]) => metric(namespace, name, stat, label)),
+      ),
+    ),
   };
   return nameElement(
     new CloudwatchDashboard(scope, "Dashboard", { dashboardName: endpointName, dashboardBody: JSON.stringify(body) }),

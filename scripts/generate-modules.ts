@@ -27,7 +27,7 @@ import {
 } from "../lib/neuronx-compile";
 import { DEFAULT_INFERENCE_CODE_DIR } from "../lib/model-data";
 import { COMPILE_TIME_MODEL, PRICE_TABLE } from "../lib/cost";
-import { DEPLOYMENT_DEFAULTS, DEPLOYMENT_LIMITS, MONITORING_DEFAULTS } from "../lib/endpoint-operations";
+import { DASHBOARD_WIDGETS, DEPLOYMENT_DEFAULTS, DEPLOYMENT_LIMITS, MONITORING_DEFAULTS } from "../lib/endpoint-operations";
 import { PATTERNS, RULES, RuleName, hclString, ruleCondition } from "../lib/patterns";
 import { ALWAYS_EXCLUDED_REGEXES, hashDirectory, shippedFiles } from "../lib/private/s3-directory";
 import { MAX_TAGS } from "../lib/private/validation";
@@ -53,6 +53,15 @@ export const MODULES_DIR = path.join(ROOT, "modules");
 const hclList = (values: readonly (string | number)[]) =>
   `[${values.map((v) => (typeof v === "string" ? JSON.stringify(v) : v)).join(", ")}]`;
 const text = (values: readonly (string | number)[]) => values.join(", ");
+/** A value as an HCL expression on one line: lists, objects, strings and numbers. */
+const hclExpression = (value: unknown): string =>
+  Array.isArray(value)
+    ? `[${value.map(hclExpression).join(", ")}]`
+    : typeof value === "object" && value !== null
+      ? `{ ${Object.entries(value)
+          .map(([k, v]) => `${k} = ${hclExpression(v)}`)
+          .join(", ")} }`
+      : JSON.stringify(value);
 const pattern = (re: RegExp) => hclString(re.source);
 /** Text inside an HCL quoted string. */
 const inString = (text: string) => hclString(text).slice(1, -1);
@@ -204,6 +213,7 @@ function replacements(): Record<string, string> {
     ALARM_ERRORS_DEFAULT: String(MONITORING_DEFAULTS.errorsPerMinute),
     ALARM_LATENCY_DEFAULT: String(MONITORING_DEFAULTS.modelLatencySeconds),
     ALARM_MEMORY: String(MONITORING_DEFAULTS.memoryPercent),
+    DASHBOARD_WIDGETS: hclExpression(DASHBOARD_WIDGETS),
     ALARM_DISK: String(MONITORING_DEFAULTS.diskPercent),
     ALARM_HOST_PERIODS: String(MONITORING_DEFAULTS.hostEvaluationPeriods),
     VOLUME_MIN: String(SAGEMAKER_LIMITS.volumeSizeGiB.min),

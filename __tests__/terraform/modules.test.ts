@@ -381,7 +381,7 @@ describe("the modules and the constructs agree", () => {
       const pick = (a: any) => Object.fromEntries(fields.map((f) => [f, known(a[f]) ?? null]));
       const byName = (a: any, b: any) => String(a.alarm_name).localeCompare(String(b.alarm_name));
       const hclAlarms = ["errors", "model_latency", "memory", "disk"]
-        .map((n) => planned[`module.endpoint_${name}.aws_cloudwatch_metric_alarm.${n}[0]`])
+        .map((n) => planned[`module.endpoint_${name}.aws_cloudwatch_metric_alarm.this["${n}"]`])
         .filter(Boolean);
       expect(hclAlarms.map(pick).sort(byName)).toEqual(alarms.map(pick).sort(byName));
       // The construct names its alarms by reference; the plan knows their names.

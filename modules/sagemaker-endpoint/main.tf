@@ -78,7 +78,7 @@ locals {
   # Instances an update may need: blue/green a second fleet, rolling one batch more.
   deployment_fleet  = var.auto_scaling == null ? var.instance_count : var.auto_scaling.max_capacity
   deployment_needed = local.deployment_type == "rolling" ? local.deployment_fleet + try(local.deployment_step.type == "CAPACITY_PERCENT" ? ceil(local.deployment_step.value * local.deployment_fleet / 100) : local.deployment_step.value, 0) : 2 * local.deployment_fleet
-  rollback_alarms   = var.deployment == null ? [] : concat(var.deployment.rollback_on_endpoint_alarms && var.monitoring != null ? [aws_cloudwatch_metric_alarm.errors[0].alarm_name, aws_cloudwatch_metric_alarm.model_latency[0].alarm_name] : [], var.deployment.rollback_alarm_names)
+  rollback_alarms   = var.deployment == null ? [] : concat(var.deployment.rollback_on_endpoint_alarms && var.monitoring != null ? [aws_cloudwatch_metric_alarm.this["errors"].alarm_name, aws_cloudwatch_metric_alarm.this["model_latency"].alarm_name] : [], var.deployment.rollback_alarm_names)
 }
 
 # ---- the execution role: its artifacts, its image, its logs -------------------------------------------
@@ -392,79 +392,26 @@ locals {
   alarm_actions = local.alarm_topic == null ? null : [local.alarm_topic]
 }
 
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  count = var.monitoring == null ? 0 : 1
+resource "aws_cloudwatch_metric_alarm" "this" {
+  # errors and model_latency also roll a deployment back; the hosts' memory and disk do not.
+  for_each = var.monitoring == null ? {} : {
+    errors        = { suffix = "5xx-errors", namespace = "AWS/SageMaker", metric = "Invocation5XXErrors", statistic = "Sum", extended = null, threshold = var.monitoring.errors_per_minute_threshold, periods = 3, datapoints = 2, description = "Invocation 5XX errors of the SageMaker endpoint ${var.endpoint_name}: at least ${var.monitoring.errors_per_minute_threshold} a minute" }
+    model_latency = { suffix = "model-latency", namespace = "AWS/SageMaker", metric = "ModelLatency", statistic = null, extended = "p90", threshold = var.monitoring.model_latency_threshold_seconds * 1000000, periods = 3, datapoints = 2, description = "p90 model latency of the SageMaker endpoint ${var.endpoint_name}: at least ${var.monitoring.model_latency_threshold_seconds} s" }
+    memory        = { suffix = "host-memory", namespace = "/aws/sagemaker/Endpoints", metric = "MemoryUtilization", statistic = "Maximum", extended = null, threshold = 95, periods = 5, datapoints = 5, description = "Host memory of an instance of the SageMaker endpoint ${var.endpoint_name}: at least 95% for 5 minutes" }
+    disk          = { suffix = "disk", namespace = "/aws/sagemaker/Endpoints", metric = "DiskUtilization", statistic = "Maximum", extended = null, threshold = 90, periods = 5, datapoints = 5, description = "ML storage volume of an instance of the SageMaker endpoint ${var.endpoint_name}: at least 90% full for 5 minutes" }
+  }
 
-  alarm_name          = "${var.endpoint_name}-5xx-errors"
-  alarm_description   = "Invocation 5XX errors of the SageMaker endpoint ${var.endpoint_name}: at least ${var.monitoring.errors_per_minute_threshold} a minute"
-  namespace           = "AWS/SageMaker"
-  metric_name         = "Invocation5XXErrors"
+  alarm_name          = "${var.endpoint_name}-${each.value.suffix}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
   dimensions          = { EndpointName = var.endpoint_name, VariantName = "AllTraffic" }
-  statistic           = "Sum"
-  threshold           = var.monitoring.errors_per_minute_threshold
+  statistic           = each.value.statistic
+  extended_statistic  = each.value.extended
+  threshold           = each.value.threshold
   period              = 60
-  evaluation_periods  = 3
-  datapoints_to_alarm = 2
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = local.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "model_latency" {
-  count = var.monitoring == null ? 0 : 1
-
-  alarm_name          = "${var.endpoint_name}-model-latency"
-  alarm_description   = "p90 model latency of the SageMaker endpoint ${var.endpoint_name}: at least ${var.monitoring.model_latency_threshold_seconds} s"
-  namespace           = "AWS/SageMaker"
-  metric_name         = "ModelLatency"
-  dimensions          = { EndpointName = var.endpoint_name, VariantName = "AllTraffic" }
-  extended_statistic  = "p90"
-  threshold           = var.monitoring.model_latency_threshold_seconds * 1000000
-  period              = 60
-  evaluation_periods  = 3
-  datapoints_to_alarm = 2
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = local.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "memory" {
-  count = var.monitoring == null ? 0 : 1
-
-  alarm_name          = "${var.endpoint_name}-host-memory"
-  alarm_description   = "Host memory of an instance of the SageMaker endpoint ${var.endpoint_name}: at least 95% for 5 minutes"
-  namespace           = "/aws/sagemaker/Endpoints"
-  metric_name         = "MemoryUtilization"
-  dimensions          = { EndpointName = var.endpoint_name, VariantName = "AllTraffic" }
-  statistic           = "Maximum"
-  threshold           = 95
-  period              = 60
-  evaluation_periods  = 5
-  datapoints_to_alarm = 5
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-  tags                = local.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "disk" {
-  count = var.monitoring == null ? 0 : 1
-
-  alarm_name          = "${var.endpoint_name}-disk"
-  alarm_description   = "ML storage volume of an instance of the SageMaker endpoint ${var.endpoint_name}: at least 90% full for 5 minutes"
-  namespace           = "/aws/sagemaker/Endpoints"
-  metric_name         = "DiskUtilization"
-  dimensions          = { EndpointName = var.endpoint_name, VariantName = "AllTraffic" }
-  statistic           = "Maximum"
-  threshold           = 90
-  period              = 60
-  evaluation_periods  = 5
-  datapoints_to_alarm = 5
+  evaluation_periods  = each.value.periods
+  datapoints_to_alarm = each.value.datapoints
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
@@ -532,12 +479,7 @@ resource "aws_cloudwatch_dashboard" "this" {
 
   dashboard_name = var.endpoint_name
   dashboard_body = jsonencode({
-    widgets = [for i, w in [
-      { title = "Invocations", metrics = [["AWS/SageMaker", "Invocations", "Sum", "invocations"], ["AWS/SageMaker", "InvocationsPerInstance", "Sum", "per instance"]] },
-      { title = "Latency (microseconds)", metrics = [["AWS/SageMaker", "ModelLatency", "p50", "model p50"], ["AWS/SageMaker", "ModelLatency", "p90", "model p90"], ["AWS/SageMaker", "OverheadLatency", "p90", "overhead p90"]] },
-      { title = "Errors", metrics = [["AWS/SageMaker", "Invocation4XXErrors", "Sum", "4XX"], ["AWS/SageMaker", "Invocation5XXErrors", "Sum", "5XX"], ["AWS/SageMaker", "ModelSetupTime", "Maximum", "model setup time"]] },
-      { title = "Instances (percent)", metrics = [["/aws/sagemaker/Endpoints", "CPUUtilization", "Maximum", "CPU (100 a vCPU)"], ["/aws/sagemaker/Endpoints", "MemoryUtilization", "Maximum", "memory"], ["/aws/sagemaker/Endpoints", "DiskUtilization", "Maximum", "disk"]] },
-      ] : {
+    widgets = [for i, w in [{ title = "Invocations", metrics = [["AWS/SageMaker", "Invocations", "Sum", "invocations"], ["AWS/SageMaker", "InvocationsPerInstance", "Sum", "per instance"]] }, { title = "Latency (microseconds)", metrics = [["AWS/SageMaker", "ModelLatency", "p50", "model p50"], ["AWS/SageMaker", "ModelLatency", "p90", "model p90"], ["AWS/SageMaker", "OverheadLatency", "p90", "overhead p90"]] }, { title = "Errors", metrics = [["AWS/SageMaker", "Invocation4XXErrors", "Sum", "4XX"], ["AWS/SageMaker", "Invocation5XXErrors", "Sum", "5XX"], ["AWS/SageMaker", "ModelSetupTime", "Maximum", "model setup time"]] }, { title = "Instances (percent)", metrics = [["/aws/sagemaker/Endpoints", "CPUUtilization", "Maximum", "CPU (100 a vCPU)"], ["/aws/sagemaker/Endpoints", "MemoryUtilization", "Maximum", "memory"], ["/aws/sagemaker/Endpoints", "DiskUtilization", "Maximum", "disk"]] }] : {
       type   = "metric"
       x      = (i % 2) * 12
       y      = floor(i / 2) * 6
