@@ -40,6 +40,9 @@ describe("CompileStack", () => {
       "artifact_bucket",
       "artifact_bucket_arn",
       "artifact_prefix",
+      "compile_cost_usd_estimate",
+      "compile_cost_usd_max_estimate",
+      "compile_expected_minutes_estimate",
       "compile_instance_type",
       "compiled_artifact_s3_url",
       "serving_instance_type",
@@ -108,8 +111,15 @@ describe("EndpointStack", () => {
     );
   });
 
-  test("outputs the endpoint's name, ARN, instance type and invoke policy", () => {
-    expect(Object.keys(json.output).sort()).toEqual(["endpoint_arn", "endpoint_name", "instance_type", "invoke_policy_json"]);
+  test("outputs the endpoint's name, ARN, instance type, invoke policy and estimated cost", () => {
+    expect(Object.keys(json.output).sort()).toEqual([
+      "endpoint_arn",
+      "endpoint_cost_usd_per_hour_estimate",
+      "endpoint_cost_usd_per_month_estimate",
+      "endpoint_name",
+      "instance_type",
+      "invoke_policy_json",
+    ]);
     expect(json.output.endpoint_name.value).toBe("endpoint-realtime-inference");
   });
 

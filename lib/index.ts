@@ -10,6 +10,8 @@ export * from "./s3-object-waiter";
 export * from "./neuronx-compile";
 export * from "./model-data";
 export * from "./sagemaker-spec";
+export * from "./cost";
+export * from "./endpoint-operations";
 export * from "./sagemaker-endpoint-core";
 export * from "./realtime-endpoint";
 export * from "./lambda-inference-model";

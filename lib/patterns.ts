@@ -37,6 +37,8 @@ export const PATTERNS = {
   secretArn: new RegExp(`^arn:aws[a-z-]*:secretsmanager:${REGION}:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$`),
   /** A SageMaker endpoint name. */
   endpointName: /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/,
+  /** A standard SNS topic ARN (CloudWatch alarm actions take no FIFO topic). */
+  snsTopicArn: new RegExp(`^arn:aws[a-z-]*:sns:${REGION}:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`),
   /** A KMS key ARN (a key id or a multi-Region key id; IAM grants need the key, not an alias). */
   kmsKeyArn: new RegExp(
     `^arn:aws[a-z-]*:kms:${REGION}:[0-9]{12}:key/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`,
@@ -235,6 +237,13 @@ export const RULES = {
     example: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     pattern: PATTERNS.kmsKeyArn,
     maxLength: 2048,
+  },
+  snsTopicArn: {
+    what: "an SNS topic ARN",
+    allowed: "a standard SNS topic ARN, arn:<partition>:sns:<region>:<account>:<name> (CloudWatch alarms cannot notify FIFO topics)",
+    example: "arn:aws:sns:us-east-1:123456789012:endpoint-alarms",
+    pattern: PATTERNS.snsTopicArn,
+    maxLength: 1024,
   },
   endpointName: {
     what: "a SageMaker endpoint name",

@@ -3,6 +3,7 @@ import { ITerraformDependable, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
 import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
@@ -10,6 +11,17 @@ import { SagemakerEndpoint } from "@cdktf/provider-aws/lib/sagemaker-endpoint";
 import { SagemakerEndpointConfiguration } from "@cdktf/provider-aws/lib/sagemaker-endpoint-configuration";
 import { SagemakerModel } from "@cdktf/provider-aws/lib/sagemaker-model";
 import { ContainerImageConfig } from "./container-images";
+import {
+  EndpointDeployment,
+  EndpointMonitoringOptions,
+  ResolvedDeployment,
+  ResolvedMonitoring,
+  checkDeployment,
+  checkMonitoring,
+  renderDeploymentConfig,
+  renderDashboard,
+  renderEndpointAlarms,
+} from "./endpoint-operations";
 import { RULES } from "./patterns";
 import { justifyCheckovSkip } from "./private/checkov";
 import { ReservedEnvironment, checkContainerEnvironment } from "./private/container-environment";
@@ -179,6 +191,18 @@ export interface SageMakerEndpointCommonProps {
    * @default - the recipe's own tags and `ManagedBy`
    */
   readonly tags?: Record<string, string>;
+  /**
+   * How SageMaker rolls out a change of the endpoint configuration: blue/green all at once, canary or linear,
+   * or rolling, with a bake and automatic rollback on alarms. Blue/green runs twice the instances until it ends.
+   * @default - SageMaker's default: blue/green all at once, no bake, no alarms
+   */
+  readonly deployment?: EndpointDeployment;
+  /**
+   * CloudWatch alarms on the endpoint (5XX errors, p90 model latency, host memory and disk), optionally notifying
+   * an SNS topic, and a dashboard; `false` for none.
+   * @default true
+   */
+  readonly monitoring?: boolean | EndpointMonitoringOptions;
 }
 
 /** The model data an endpoint serves: an S3 prefix that SageMaker copies, uncompressed, to /opt/ml/model. */
@@ -290,6 +314,8 @@ interface Resolved {
   readonly environment: Record<string, string>;
   readonly inferenceAmiVersion: string;
   readonly ownTags: Record<string, string>;
+  readonly deployment?: ResolvedDeployment;
+  readonly monitoring?: ResolvedMonitoring;
 }
 
 /**
@@ -317,6 +343,8 @@ export abstract class SageMakerInferenceEndpointBase extends Construct {
   public readonly endpointConfiguration: SagemakerEndpointConfiguration;
   /** The endpoint. */
   public readonly endpoint: SagemakerEndpoint;
+  /** The endpoint's CloudWatch alarms (none with `monitoring: false`). */
+  public readonly alarms: CloudwatchMetricAlarm[];
 
   protected constructor(scope: Construct, id: string, props: SageMakerEndpointCommonProps, recipe: SageMakerEndpointRecipe) {
     super(scope, id);
@@ -400,10 +428,14 @@ export abstract class SageMakerInferenceEndpointBase extends Construct {
     );
 
     this.endpointConfiguration = this.renderEndpointConfiguration(props, v, tags);
+    // The alarms watch the endpoint by name (not by its attribute), so that its deployment_config can name them.
+    this.alarms = v.monitoring ? renderEndpointAlarms(this, v.endpointName, v.monitoring, tags) : [];
+    if (v.monitoring?.dashboard) renderDashboard(this, v.endpointName);
     this.endpoint = nameElement(
       new SagemakerEndpoint(this, "Endpoint", {
         name: v.endpointName,
         endpointConfigName: this.endpointConfiguration.name,
+        deploymentConfig: v.deployment ? renderDeploymentConfig(v.deployment, this.alarms) : undefined,
         tags,
       }),
       this,
@@ -704,6 +736,18 @@ function resolve(construct: Construct, props: SageMakerEndpointCommonProps, reci
   const own = recipe.environment(v, { endpointName, containerStartupHealthCheckTimeoutSeconds: startupTimeout });
   const environment = checkContainerEnvironment(v, props.environment, own, recipe.reservedEnvironment);
 
+  const monitoring = checkMonitoring(v, props.monitoring);
+  const downloadTimeout =
+    typeof props.modelDataDownloadTimeoutSeconds === "number"
+      ? props.modelDataDownloadTimeoutSeconds
+      : recipe.defaults.modelDataDownloadTimeoutSeconds;
+  const deployment = checkDeployment(v, props.deployment, {
+    instanceCount: typeof props.instanceCount === "number" && countOk ? props.instanceCount : 1,
+    maxCapacity: scaling && typeof scaling.maxCapacity === "number" ? scaling.maxCapacity : undefined,
+    instanceStartSeconds: downloadTimeout + startupTimeout,
+    monitoring: monitoring !== undefined,
+  });
+
   const ownTags = { ...recipe.tags, ...MANAGED_BY };
   v.tags("tags", props.tags, ownTags);
   problems.throwIfAny(construct.node.path);
@@ -713,10 +757,12 @@ function resolve(construct: Construct, props: SageMakerEndpointCommonProps, reci
     endpointName,
     instanceCount: props.instanceCount ?? 1,
     volumeSizeGiB: props.volumeSizeGiB ?? recipe.defaults.volumeSizeGiB,
-    downloadTimeout: props.modelDataDownloadTimeoutSeconds ?? recipe.defaults.modelDataDownloadTimeoutSeconds,
+    downloadTimeout,
     startupTimeout,
     environment,
     inferenceAmiVersion: amiVersion,
     ownTags,
+    deployment,
+    monitoring,
   };
 }

@@ -28,6 +28,8 @@ import {
   RUN_INSTANCES_RESOURCES,
 } from "../lib/neuronx-compile";
 import { DEFAULT_INFERENCE_CODE_DIR } from "../lib/model-data";
+import { COMPILE_TIME_MODEL, PRICE_TABLE } from "../lib/cost";
+import { DASHBOARD_WIDGETS, DEPLOYMENT_DEFAULTS, DEPLOYMENT_LIMITS, MONITORING_DEFAULTS } from "../lib/endpoint-operations";
 import { PATTERNS, RULES, RuleName, hclString, ruleCondition } from "../lib/patterns";
 import { ALWAYS_EXCLUDED_REGEXES, hashDirectory, shippedFiles } from "../lib/private/s3-directory";
 import { MAX_TAGS } from "../lib/private/validation";
@@ -53,6 +55,15 @@ export const MODULES_DIR = path.join(ROOT, "modules");
 const hclList = (values: readonly (string | number)[]) =>
   `[${values.map((v) => (typeof v === "string" ? JSON.stringify(v) : v)).join(", ")}]`;
 const text = (values: readonly (string | number)[]) => values.join(", ");
+/** A value as an HCL expression on one line: lists, objects, strings and numbers. */
+const hclExpression = (value: unknown): string =>
+  Array.isArray(value)
+    ? `[${value.map(hclExpression).join(", ")}]`
+    : typeof value === "object" && value !== null
+      ? `{ ${Object.entries(value)
+          .map(([k, v]) => `${k} = ${hclExpression(v)}`)
+          .join(", ")} }`
+      : JSON.stringify(value);
 const pattern = (re: RegExp) => hclString(re.source);
 /** Text inside an HCL quoted string. */
 const inString = (text: string) => hclString(text).slice(1, -1);
@@ -151,6 +162,16 @@ function replacements(): Record<string, string> {
     CHECKPOINT_COPIES: String(SIZING_MODEL.checkpointCopiesOnDisk),
     AMI_SSM_PARAMETER: NEURONX_COMPILE_DEFAULTS.amiSsmParameter,
     DEADLINE_DEFAULT: String(NEURONX_COMPILE_DEFAULTS.deadlineMinutes),
+    PRICE_REGION: PRICE_TABLE.region,
+    PRICE_DATE: PRICE_TABLE.date,
+    SAGEMAKER_PRICES: `{ ${Object.entries(PRICE_TABLE.sagemakerHourlyUsd)
+      .map(([k, v]) => `"${k}" = ${v}`)
+      .join(", ")} }`,
+    EC2_PRICES: `{ ${Object.entries(PRICE_TABLE.ec2HourlyUsd)
+      .map(([k, v]) => `"${k}" = ${v}`)
+      .join(", ")} }`,
+    COMPILE_BASE_MINUTES: String(COMPILE_TIME_MODEL.baseMinutes),
+    COMPILE_MINUTES_PER_GIB: String(COMPILE_TIME_MODEL.minutesPerCheckpointGiB),
     DEADLINE_MIN: String(NEURONX_COMPILE_LIMITS.deadlineMinutes.min),
     DEADLINE_MAX: String(NEURONX_COMPILE_LIMITS.deadlineMinutes.max),
     POLL_DEFAULT: String(NEURONX_COMPILE_DEFAULTS.pollIntervalSeconds),
@@ -183,6 +204,26 @@ function replacements(): Record<string, string> {
     CODE_HASH: hashDirectory(COMPILE_PACKAGE_DIR),
     COUNT_MIN: String(SAGEMAKER_LIMITS.instanceCount.min),
     COUNT_MAX: String(SAGEMAKER_LIMITS.instanceCount.max),
+    DEPLOY_WAIT_DEFAULT: String(DEPLOYMENT_DEFAULTS.waitIntervalSeconds),
+    DEPLOY_HEADROOM: String(DEPLOYMENT_DEFAULTS.executionHeadroomSeconds),
+    DEPLOY_WAIT_MIN: String(DEPLOYMENT_LIMITS.waitIntervalSeconds.min),
+    DEPLOY_WAIT_MAX: String(DEPLOYMENT_LIMITS.waitIntervalSeconds.max),
+    DEPLOY_TIMEOUT_MIN: String(DEPLOYMENT_LIMITS.maximumExecutionTimeoutSeconds.min),
+    DEPLOY_TIMEOUT_MAX: String(DEPLOYMENT_LIMITS.maximumExecutionTimeoutSeconds.max),
+    DEPLOY_ALARMS_MAX: String(DEPLOYMENT_LIMITS.rollbackAlarms.max),
+    DEPLOY_ALARM_NAME_MAX: String(DEPLOYMENT_LIMITS.alarmNameLength),
+    DEPLOY_CANARY_RANGE: hclList(DEPLOYMENT_LIMITS.canaryPercent),
+    DEPLOY_LINEAR_RANGE: hclList(DEPLOYMENT_LIMITS.linearPercent),
+    DEPLOY_ROLLING_RANGE: hclList(DEPLOYMENT_LIMITS.rollingPercent),
+    ALARM_PERIOD: String(MONITORING_DEFAULTS.periodSeconds),
+    ALARM_EVALUATION_PERIODS: String(MONITORING_DEFAULTS.evaluationPeriods),
+    ALARM_DATAPOINTS: String(MONITORING_DEFAULTS.datapointsToAlarm),
+    ALARM_ERRORS_DEFAULT: String(MONITORING_DEFAULTS.errorsPerMinute),
+    ALARM_LATENCY_DEFAULT: String(MONITORING_DEFAULTS.modelLatencySeconds),
+    ALARM_MEMORY: String(MONITORING_DEFAULTS.memoryPercent),
+    DASHBOARD_WIDGETS: hclExpression(DASHBOARD_WIDGETS),
+    ALARM_DISK: String(MONITORING_DEFAULTS.diskPercent),
+    ALARM_HOST_PERIODS: String(MONITORING_DEFAULTS.hostEvaluationPeriods),
     VOLUME_MIN: String(SAGEMAKER_LIMITS.volumeSizeGiB.min),
     VOLUME_MAX: String(SAGEMAKER_LIMITS.volumeSizeGiB.max),
     TIMEOUT_MIN: String(SAGEMAKER_LIMITS.timeoutSeconds.min),

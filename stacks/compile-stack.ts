@@ -2,7 +2,8 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { Model, ModelArchitecture, Parameters } from "../lib/model";
-import { NeuronxCompile } from "../lib/neuronx-compile";
+import { PRICE_TABLE, estimateCompileCost } from "../lib/cost";
+import { NEURONX_COMPILE_DEFAULTS, NeuronxCompile } from "../lib/neuronx-compile";
 import { useBackend } from "./backend";
 import { ExampleConfig } from "./config";
 import { exampleAwsProvider } from "./provider";
@@ -40,6 +41,25 @@ export function addCompile(stack: TerraformStack, config: ExampleConfig): Neuron
     tp_degree: [compile.tpDegree, "Tensor parallel degree the model is compiled for"],
     waiter_policy_json: [compile.waiterPolicyJson, "IAM policy the credentials of terraform apply need for the compile's waiter"],
   };
+  // An estimate from lib/cost.ts's price table (its source and date are there), not a bill.
+  const cost = estimateCompileCost({
+    instanceType: compile.compileInstanceType,
+    checkpointBytes: compile.sizing.checkpointBytes,
+    deadlineMinutes: config.deadlineMinutes ?? NEURONX_COMPILE_DEFAULTS.deadlineMinutes,
+  });
+  const pricing = config.spot ? "spot, at most the on-demand price" : "on-demand";
+  outputs.compile_expected_minutes_estimate = [
+    cost.expectedMinutes,
+    "Expected minutes of the compile instance (an assumption, not a measurement)",
+  ];
+  outputs.compile_cost_usd_estimate = [
+    cost.expectedUsd,
+    `Estimated USD of the compile: ${compile.compileInstanceType} (${pricing}, ${PRICE_TABLE.region} prices of ${PRICE_TABLE.date}) for the expected minutes`,
+  ];
+  outputs.compile_cost_usd_max_estimate = [
+    cost.maxUsd,
+    "Estimated USD of the compile if it runs to its deadline (the instance is terminated then)",
+  ];
   addOutputs(stack, outputs);
   return compile;
 }

@@ -2,6 +2,7 @@ import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { TransformersNeuronxSageMakerInferenceModelData } from "../lib/model-data";
+import { PRICE_TABLE, estimateEndpointCost } from "../lib/cost";
 import { NeuronxCompile } from "../lib/neuronx-compile";
 import { TransformersNeuronxSageMakerRealtimeInferenceEndpoint } from "../lib/realtime-endpoint";
 import { readStackState, useBackend } from "./backend";
@@ -19,6 +20,9 @@ export function addEndpoint(
     modelData,
     endpointName: config.endpointName,
     instanceCount: config.instanceCount,
+    // No alarms or dashboard against an emulator: moto (5.2.5) has no route for CloudWatch's RPC v2 CBOR protocol,
+    // which the AWS provider's CloudWatch client speaks (PutMetricAlarm answers 404).
+    monitoring: config.awsEndpointUrl === undefined,
   });
   addOutputs(stack, {
     endpoint_name: [endpoint.endpointName, "Name of the SageMaker endpoint (npm run invoke -- --endpoint <name>)"],
@@ -26,6 +30,20 @@ export function addEndpoint(
     instance_type: [endpoint.instanceType, "SageMaker instance type of the endpoint"],
     invoke_policy_json: [endpoint.invokePolicyJson, "IAM policy document that allows invoking the endpoint"],
   });
+  // An estimate from lib/cost.ts's price table (its source and date are there), not a bill.
+  const cost = estimateEndpointCost({ instanceType: endpoint.instanceType, instanceCount: config.instanceCount ?? 1 });
+  if (cost) {
+    addOutputs(stack, {
+      endpoint_cost_usd_per_hour_estimate: [
+        cost.hourlyUsd,
+        `Estimated USD an hour of the endpoint: ${config.instanceCount ?? 1} x ${endpoint.instanceType}, on-demand, ${PRICE_TABLE.region} prices of ${PRICE_TABLE.date}`,
+      ],
+      endpoint_cost_usd_per_month_estimate: [
+        Math.round(cost.hourlyUsd * 730),
+        "Estimated USD a month (730 hours) of the endpoint, always on",
+      ],
+    });
+  }
   return endpoint;
 }
 

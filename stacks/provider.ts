@@ -8,14 +8,17 @@ export const EXAMPLE_TAGS = { Project: "cdktf-neuronx-patterns" };
 /** AWS services the stacks call, for pointing the provider at an emulator. */
 export const EMULATED_SERVICES = [
   "appautoscaling",
+  "cloudwatch",
   "ec2",
   "ecr",
   "iam",
+  "kms",
   "logs",
   "s3",
   "s3control",
   "sagemaker",
   "secretsmanager",
+  "sns",
   "ssm",
   "sts",
 ] as const;

@@ -3,6 +3,7 @@
 // once), each reduced to what the endpoints render. They pin the endpoint core's output: a refactor of the
 // core or of a recipe must leave them byte-identical. `npm run golden:endpoints` rewrites them (only for an
 // intended change of what the endpoints render); endpoint-golden.test.ts fails when one is stale.
+import { EndpointDeployment } from "../../lib/endpoint-operations";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -209,6 +210,33 @@ export const GOLDEN_CONFIGURATIONS: readonly GoldenConfiguration[] = [
         scaleInCooldownSeconds: 900,
         scaleOutCooldownSeconds: 0,
       },
+    })),
+  },
+  {
+    name: "deployment-canary-with-created-alarm-topic",
+    render: withProps(() => ({
+      instanceCount: 2,
+      monitoring: { createAlarmTopic: true, modelLatencyThresholdSeconds: 30 },
+      deployment: EndpointDeployment.canary({
+        canarySize: { instances: 1 },
+        terminationWaitSeconds: 600,
+        rollbackAlarmNames: ["slo-burn"],
+      }),
+    })),
+  },
+  {
+    name: "deployment-rolling-with-autoscaling-monitoring-off",
+    render: withProps(() => ({
+      instanceCount: 4,
+      autoScaling: { minCapacity: 2, maxCapacity: 6, targetInvocationsPerInstance: 4 },
+      monitoring: false,
+      deployment: EndpointDeployment.rolling({
+        batchSize: { percent: 25 },
+        rollbackBatchSize: { instances: 2 },
+        rollbackOnEndpointAlarms: false,
+        rollbackAlarmNames: ["team-alarm"],
+        maxInstances: 8,
+      }),
     })),
   },
   {

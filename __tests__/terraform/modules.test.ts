@@ -8,7 +8,15 @@ import * as path from "path";
 import { Model, Parameters, QuantDtype } from "../../lib/model";
 import { NeuronxCompile } from "../../lib/neuronx-compile";
 import { TransformersNeuronxSageMakerInferenceModelData } from "../../lib/model-data";
-import { TransformersNeuronxSageMakerRealtimeInferenceEndpoint } from "../../lib/realtime-endpoint";
+import {
+  TransformersNeuronxSageMakerRealtimeInferenceEndpoint,
+  TransformersNeuronxSageMakerRealtimeInferenceEndpointProps,
+} from "../../lib/realtime-endpoint";
+import { Testing } from "cdktf";
+import { EndpointDeployment } from "../../lib/endpoint-operations";
+import { CompileStack } from "../../stacks/compile-stack";
+import { loadConfig } from "../../stacks/config";
+import { EndpointStack } from "../../stacks/endpoint-stack";
 import { MODULES_DIR } from "../../scripts/generate-modules";
 import { EMULATED_SERVICES } from "../../stacks/provider";
 import { only, synth } from "../helpers/synth";
@@ -87,6 +95,71 @@ const CASES: Record<string, Case> = {
   },
 };
 
+/** The endpoint's operating inputs of some cases, in the module's terms and the construct's. */
+const ENDPOINT_INPUTS: Record<
+  string,
+  { hcl: Record<string, unknown>; ts: Partial<TransformersNeuronxSageMakerRealtimeInferenceEndpointProps> }
+> = {
+  tiny: {
+    hcl: {
+      instance_count: 2,
+      monitoring: { alarm_topic_arn: "arn:aws:sns:us-east-1:123456789012:alarms" },
+      deployment: { type: "canary", size: { instances: 1 }, termination_wait_seconds: 120 },
+    },
+    ts: {
+      instanceCount: 2,
+      monitoring: { alarmTopicArn: "arn:aws:sns:us-east-1:123456789012:alarms" },
+      deployment: EndpointDeployment.canary({ canarySize: { instances: 1 }, terminationWaitSeconds: 120 }),
+    },
+  },
+  llama8b: {
+    hcl: {
+      instance_count: 4,
+      monitoring: { errors_per_minute_threshold: 3, model_latency_threshold_seconds: 30, create_alarm_topic: true, dashboard: false },
+      deployment: {
+        type: "rolling",
+        size: { percent: 25 },
+        rollback_batch_size: { instances: 2 },
+        wait_interval_seconds: 60,
+        rollback_alarm_names: ["slo-burn"],
+      },
+    },
+    ts: {
+      instanceCount: 4,
+      monitoring: { errorsPerMinuteThreshold: 3, modelLatencyThresholdSeconds: 30, createAlarmTopic: true, dashboard: false },
+      deployment: EndpointDeployment.rolling({
+        batchSize: { percent: 25 },
+        rollbackBatchSize: { instances: 2 },
+        waitIntervalSeconds: 60,
+        rollbackAlarmNames: ["slo-burn"],
+      }),
+    },
+  },
+  mistral_long: {
+    hcl: {
+      instance_count: 4,
+      monitoring: null,
+      deployment: {
+        type: "linear",
+        size: { percent: 50 },
+        rollback_on_endpoint_alarms: false,
+        rollback_alarm_names: ["mine"],
+        maximum_execution_timeout_seconds: 9000,
+      },
+    },
+    ts: {
+      instanceCount: 4,
+      monitoring: false,
+      deployment: EndpointDeployment.linear({
+        stepSize: { percent: 50 },
+        rollbackOnEndpointAlarms: false,
+        rollbackAlarmNames: ["mine"],
+        maximumExecutionTimeoutSeconds: 9000,
+      }),
+    },
+  },
+};
+
 /** A Hugging Face token passed where its secret's ARN belongs: both refuse it, and neither prints it. */
 const TOKEN = "hf_pastedTheTokenNotItsArn0123456789";
 
@@ -156,6 +229,7 @@ function rootModule(dir: string, moto: Moto, cases: Record<string, Case>, withEn
         "checkpoint_bytes",
         "serving_host_bytes",
       ].map((o) => `  ${o} = module.compile_${name}.${o}`),
+      ...Object.entries(ENDPOINT_INPUTS[name]?.hcl ?? {}).map(([k, v]) => `  ${k} = ${hclValue(v)}`),
       `}`,
     );
   }
@@ -187,9 +261,26 @@ function constructs(c: Case, name = "rejected") {
     new TransformersNeuronxSageMakerRealtimeInferenceEndpoint(stack, "Endpoint", {
       modelData: TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompile(compile),
       endpointName: endpointNameOf(name),
+      ...ENDPOINT_INPUTS[name]?.ts,
     });
   });
   return json;
+}
+
+/** Terraform's plan and the synthesized JSON in one shape: a block list of one is its block; no nulls or empty lists. */
+function blocks(value: unknown): unknown {
+  if (value === null) return undefined;
+  if (Array.isArray(value)) {
+    const items = value.map(blocks);
+    return items.length === 1 && typeof items[0] === "object" && items[0] !== null ? items[0] : items.length === 0 ? undefined : items;
+  }
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value)
+      .map(([k, v]) => [k, blocks(v)] as const)
+      .filter(([, v]) => v !== null && v !== undefined);
+    return entries.length === 0 ? undefined : Object.fromEntries(entries);
+  }
+  return value;
 }
 
 const unescapeTemplate = (s: string) => s.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{");
@@ -282,11 +373,103 @@ describe("the modules and the constructs agree", () => {
       expect(environment).toEqual(only(json, "aws_sagemaker_model").primary_container.environment);
       expect(environment.NEURONX_TP_DEGREE).toMatch(/^\d+$/);
     });
+
+    test("the same alarms and deployment_config", () => {
+      const alarms = Object.values(json.resource.aws_cloudwatch_metric_alarm ?? {}) as any[];
+      const fields = [
+        "alarm_name",
+        "metric_name",
+        "dimensions",
+        "statistic",
+        "extended_statistic",
+        "threshold",
+        "period",
+        "evaluation_periods",
+        "datapoints_to_alarm",
+        "comparison_operator",
+        "treat_missing_data",
+        "alarm_actions",
+        "ok_actions",
+      ];
+      // A created topic's ARN is unknown in the plan (null in its after), a reference in the synthesized JSON.
+      const known = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === "string" && x.startsWith("${")) ? null : v);
+      const pick = (a: any) => Object.fromEntries(fields.map((f) => [f, known(a[f]) ?? null]));
+      const byName = (a: any, b: any) => String(a.alarm_name).localeCompare(String(b.alarm_name));
+      const hclAlarms = ["errors", "model_latency", "memory", "disk"]
+        .map((n) => planned[`module.endpoint_${name}.aws_cloudwatch_metric_alarm.this["${n}"]`])
+        .filter(Boolean);
+      expect(hclAlarms.map(pick).sort(byName)).toEqual(alarms.map(pick).sort(byName));
+      // The construct names its alarms by reference; the plan knows their names.
+      const names = Object.fromEntries(
+        Object.entries(json.resource.aws_cloudwatch_metric_alarm ?? {}).map(([k, a]: [string, any]) => [
+          `\${aws_cloudwatch_metric_alarm.${k}.alarm_name}`,
+          a.alarm_name,
+        ]),
+      );
+      const ts = JSON.parse(JSON.stringify(only(json, "aws_sagemaker_endpoint").deployment_config ?? null), (_k, v) =>
+        typeof v === "string" && v in names ? names[v] : v,
+      );
+      expect(blocks(planned[`module.endpoint_${name}.aws_sagemaker_endpoint.this`].deployment_config)).toEqual(blocks(ts));
+      if (ENDPOINT_INPUTS[name]?.hcl.deployment) expect(ts).not.toBeNull();
+    });
+
+    test("the same alarm topic and dashboard", () => {
+      const resources = (prefix: string) =>
+        Object.keys(planned)
+          .filter((a) => a.startsWith(prefix))
+          .map((a) => a.slice(prefix.length).replace(/\[0\]$/, ""))
+          .filter((a) => /^aws_(sns_topic|kms_key|cloudwatch_dashboard)\./.test(a))
+          .map((a) => a.split(".")[0])
+          .sort();
+      const tsTypes = ["aws_sns_topic", "aws_kms_key", "aws_cloudwatch_dashboard"].filter((t) => json.resource[t]).sort();
+      expect(resources(`module.endpoint_${name}.`)).toEqual(tsTypes);
+      const topic = planned[`module.endpoint_${name}.aws_sns_topic.alarms[0]`];
+      if (topic) expect(topic.name).toBe(only(json, "aws_sns_topic").name);
+      const dashboard = planned[`module.endpoint_${name}.aws_cloudwatch_dashboard.this[0]`];
+      if (dashboard) {
+        const tsBody = only(json, "aws_cloudwatch_dashboard").dashboard_body.replace(
+          /\$\{data\.aws_region\.current\.region\}/g,
+          "us-east-1",
+        );
+        expect(JSON.parse(dashboard.dashboard_body)).toEqual(JSON.parse(tsBody));
+      }
+    });
   });
 
   test.each(Object.entries(REJECTED))("%s: both refuse it, before anything is created", (_name, [c, hclMessage, tsMessage]) => {
     expect(rejection).toMatch(hclMessage);
     expect((thrown(() => constructs(c)) as Error | undefined)?.message).toMatch(tsMessage);
+  });
+
+  test("the example root module's cost outputs are the example stacks' estimates", () => {
+    const root = path.join(copyModules(), "examples", "compile-and-serve");
+    const env = moto.env;
+    expect(terraform(root, ["init", "-backend=false", "-input=false", "-no-color"], env).code).toBe(0);
+    const vars = { model_id: "TinyLlama/TinyLlama-1.1B-Chat-v1.0", ami_id: AMI, aws_endpoint_url: moto.url, instance_count: "2" };
+    const run = terraform(
+      root,
+      ["plan", "-input=false", "-no-color", "-out=plan", ...Object.entries(vars).flatMap(([k, v]) => ["-var", `${k}=${v}`])],
+      env,
+    );
+    if (run.code !== 0) throw new Error(`terraform plan failed:\n${run.out}`);
+    const outputs = JSON.parse(terraform(root, ["show", "-json", "plan"], env).stdout).planned_values.outputs;
+    const hcl = Object.fromEntries(
+      Object.entries(outputs)
+        .filter(([k]) => /cost|minutes/.test(k))
+        .map(([k, v]: [string, any]) => [k, v.value]),
+    );
+    const app = Testing.app();
+    const config = loadConfig(app, { NEURONX_MODEL_ID: vars.model_id, NEURONX_INSTANCE_COUNT: "2" });
+    const compileStack = new CompileStack(app, "compile", config);
+    const endpointStack = new EndpointStack(app, "endpoint", config, compileStack.compile);
+    const ts = Object.fromEntries(
+      [compileStack, endpointStack]
+        .flatMap((stack) => Object.entries(JSON.parse(Testing.synth(stack)).output))
+        .filter(([k]) => /cost|minutes/.test(k))
+        .map(([k, v]: [string, any]) => [k, v.value]),
+    );
+    expect(Object.keys(ts)).toHaveLength(5);
+    expect(hcl).toEqual(ts);
   });
 
   test("neither side prints a token passed where its secret's ARN belongs", () => {

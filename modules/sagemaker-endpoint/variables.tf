@@ -220,6 +220,69 @@ variable "auto_scaling" {
   }
 }
 
+variable "monitoring" {
+  description = "The endpoint's CloudWatch alarms: Invocation5XXErrors (Sum a minute) and p90 ModelLatency, each firing on 2 of 3 one-minute periods, and the instances' memory (95%) and disk (90%) for 5 minutes; an SNS topic they notify (given, or created under a KMS key of its own); a dashboard. Null: none of them."
+  type = object({
+    errors_per_minute_threshold     = optional(number, 1)
+    model_latency_threshold_seconds = optional(number, 45)
+    alarm_topic_arn                 = optional(string)
+    create_alarm_topic              = optional(bool, false)
+    dashboard                       = optional(bool, true)
+  })
+  default = {}
+
+  validation {
+    condition     = var.monitoring == null || try(var.monitoring.errors_per_minute_threshold > 0 && var.monitoring.model_latency_threshold_seconds > 0 && var.monitoring.model_latency_threshold_seconds <= 3600, false)
+    error_message = "The monitoring thresholds must be greater than 0 (model_latency_threshold_seconds at most 3600)."
+  }
+
+  validation {
+    condition     = var.monitoring == null || try(var.monitoring.alarm_topic_arn == null ? true : (can(regex("^arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.monitoring.alarm_topic_arn)) && length(var.monitoring.alarm_topic_arn) <= 1024 && length(var.monitoring.alarm_topic_arn) >= 1), false)
+    error_message = "The monitoring.alarm_topic_arn must be a standard SNS topic ARN, arn:<partition>:sns:<region>:<account>:<name> (CloudWatch alarms cannot notify FIFO topics)."
+  }
+
+  validation {
+    condition     = var.monitoring == null || try(var.monitoring.alarm_topic_arn == null || !var.monitoring.create_alarm_topic, false)
+    error_message = "The monitoring sets both alarm_topic_arn and create_alarm_topic; the alarms notify one topic, give one or the other."
+  }
+}
+
+variable "deployment" {
+  description = "How SageMaker rolls out a new endpoint configuration: type all_at_once, canary or linear (blue/green: twice the instances during the update) or rolling, with size (a step: percent or instances), a bake and rollback alarms. Null: SageMaker's default (blue/green, all at once, no bake, no alarms)."
+  type = object({
+    type                              = string
+    size                              = optional(object({ percent = optional(number), instances = optional(number) }))
+    rollback_batch_size               = optional(object({ percent = optional(number), instances = optional(number) }))
+    wait_interval_seconds             = optional(number, 300)
+    termination_wait_seconds          = optional(number)
+    maximum_execution_timeout_seconds = optional(number)
+    rollback_on_endpoint_alarms       = optional(bool, true)
+    rollback_alarm_names              = optional(list(string), [])
+    max_instances                     = optional(number)
+  })
+  default = null
+
+  validation {
+    condition     = var.deployment == null || try(contains(["all_at_once", "canary", "linear", "rolling"], var.deployment.type) && (var.deployment.type == "all_at_once") == (var.deployment.size == null) && (var.deployment.type == "rolling" || var.deployment.rollback_batch_size == null) && (var.deployment.type != "rolling" || var.deployment.termination_wait_seconds == null), false)
+    error_message = "The deployment type must be all_at_once, canary, linear or rolling; canary, linear and rolling need a size (all_at_once takes none); rollback_batch_size is for rolling only, termination_wait_seconds for blue/green only."
+  }
+
+  validation {
+    condition     = var.deployment == null || try(alltrue([for c in [var.deployment.size, var.deployment.rollback_batch_size] : ((c.percent == null) != (c.instances == null) && floor(coalesce(c.percent, c.instances)) == coalesce(c.percent, c.instances) && coalesce(c.percent, c.instances) >= 1) if c != null]), false)
+    error_message = "Each deployment size must set exactly one of percent and instances, a whole number of at least 1."
+  }
+
+  validation {
+    condition     = var.deployment == null || try(floor(var.deployment.wait_interval_seconds) == var.deployment.wait_interval_seconds && var.deployment.wait_interval_seconds >= 0 && var.deployment.wait_interval_seconds <= 3600 && (var.deployment.termination_wait_seconds == null || try(floor(var.deployment.termination_wait_seconds) == var.deployment.termination_wait_seconds && var.deployment.termination_wait_seconds >= 0 && var.deployment.termination_wait_seconds <= 3600, false)) && (var.deployment.maximum_execution_timeout_seconds == null || try(floor(var.deployment.maximum_execution_timeout_seconds) == var.deployment.maximum_execution_timeout_seconds && var.deployment.maximum_execution_timeout_seconds >= 600 && var.deployment.maximum_execution_timeout_seconds <= 28800, false)), false)
+    error_message = "The deployment's wait_interval_seconds and termination_wait_seconds must be whole numbers from 0 to 3600, and maximum_execution_timeout_seconds one from 600 to 28800 (SageMaker's limits)."
+  }
+
+  validation {
+    condition     = var.deployment == null || try(alltrue([for n in var.deployment.rollback_alarm_names : length(trimspace(n)) > 0 && length(n) <= 255]), false)
+    error_message = "The deployment's rollback_alarm_names must be CloudWatch alarm names of 1 to 255 characters, not blank."
+  }
+}
+
 variable "inference_ami_version" {
   description = "The production variant's SageMaker inference AMI, which carries the Neuron driver."
   type        = string

@@ -17,14 +17,17 @@ provider "aws" {
     for_each = var.aws_endpoint_url == null ? [] : [var.aws_endpoint_url]
     content {
       appautoscaling = endpoints.value
+      cloudwatch     = endpoints.value
       ec2            = endpoints.value
       ecr            = endpoints.value
       iam            = endpoints.value
+      kms            = endpoints.value
       logs           = endpoints.value
       s3             = endpoints.value
       s3control      = endpoints.value
       sagemaker      = endpoints.value
       secretsmanager = endpoints.value
+      sns            = endpoints.value
       ssm            = endpoints.value
       sts            = endpoints.value
     }
@@ -63,4 +66,7 @@ module "endpoint" {
   serving_host_bytes       = module.compile.serving_host_bytes
   endpoint_name            = var.endpoint_name
   instance_count           = var.instance_count
+  # No alarms or dashboard against an emulator: moto (5.2.5) has no route for CloudWatch's RPC v2 CBOR protocol,
+  # which the AWS provider's CloudWatch client speaks (PutMetricAlarm answers 404).
+  monitoring = var.aws_endpoint_url == null ? {} : null
 }

@@ -44,3 +44,38 @@ output "invoke_policy_json" {
   description = "IAM policy document that allows invoking the endpoint."
   value       = module.endpoint.invoke_policy_json
 }
+
+# ---- cost, before apply: estimates from the price table of lib/cost.ts (us-east-1 on-demand prices of 2026-12-02) ----
+
+locals {
+  sagemaker_hourly_usd = { "ml.inf2.xlarge" = 0.99, "ml.inf2.8xlarge" = 2.36, "ml.inf2.24xlarge" = 7.79, "ml.inf2.48xlarge" = 15.58 }
+  ec2_hourly_usd       = { "inf2.xlarge" = 0.7582, "inf2.8xlarge" = 1.9679, "inf2.24xlarge" = 6.4906, "inf2.48xlarge" = 12.9813 }
+  endpoint_hourly_usd  = lookup(local.sagemaker_hourly_usd, module.endpoint.instance_type, null)
+  compile_hourly_usd   = lookup(local.ec2_hourly_usd, module.compile.compile_instance_type, null)
+  compile_minutes      = min(180, ceil(15 + 1 * module.compile.checkpoint_bytes / 1073741824))
+}
+
+output "endpoint_cost_usd_per_hour_estimate" {
+  description = "Estimated USD an hour of the endpoint (instance_count x the SageMaker price of its type, us-east-1 on-demand prices of 2026-12-02); null for a type the table lacks."
+  value       = local.endpoint_hourly_usd == null ? null : floor(local.endpoint_hourly_usd * var.instance_count * 100 + 0.5) / 100
+}
+
+output "endpoint_cost_usd_per_month_estimate" {
+  description = "Estimated USD a month (730 hours) of the endpoint, always on."
+  value       = local.endpoint_hourly_usd == null ? null : floor(floor(local.endpoint_hourly_usd * var.instance_count * 100 + 0.5) / 100 * 730 + 0.5)
+}
+
+output "compile_expected_minutes_estimate" {
+  description = "Expected minutes of the compile instance (an assumption, not a measurement)."
+  value       = local.compile_minutes
+}
+
+output "compile_cost_usd_estimate" {
+  description = "Estimated USD of the compile at the on-demand price for the expected minutes (with spot, at most this)."
+  value       = floor(local.compile_hourly_usd * local.compile_minutes / 60 * 100 + 0.5) / 100
+}
+
+output "compile_cost_usd_max_estimate" {
+  description = "Estimated USD of the compile if it runs to its deadline (the instance is terminated then)."
+  value       = floor(local.compile_hourly_usd * 180 / 60 * 100 + 0.5) / 100
+}

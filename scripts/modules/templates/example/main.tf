@@ -51,4 +51,7 @@ module "endpoint" {
   serving_host_bytes       = module.compile.serving_host_bytes
   endpoint_name            = var.endpoint_name
   instance_count           = var.instance_count
+  # No alarms or dashboard against an emulator: moto (5.2.5) has no route for CloudWatch's RPC v2 CBOR protocol,
+  # which the AWS provider's CloudWatch client speaks (PutMetricAlarm answers 404).
+  monitoring = var.aws_endpoint_url == null ? {} : null
 }

@@ -53,6 +53,25 @@ locals {
   log_group_arn = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/sagemaker/Endpoints/${var.endpoint_name}"
   # SageMaker writes <destination>/<endpoint name>/<variant>/yyyy/mm/dd/hh/*.jsonl: the role may write there only.
   capture_arn = var.data_capture == null ? null : "arn:${data.aws_partition.current.partition}:s3:::${trimsuffix(trimprefix(var.data_capture.destination_s3_uri, "s3://"), "/")}/${var.endpoint_name}/*"
+
+
+  # The deployment (as lib/endpoint-operations.ts): the step, how many instance starts and bakes follow each
+  # other, and the maximum execution timeout sized from them, within SageMaker's range.
+  deployment_type    = var.deployment == null ? "" : var.deployment.type
+  deployment_step    = try(var.deployment.size.percent != null ? { type = "CAPACITY_PERCENT", value = var.deployment.size.percent } : { type = "INSTANCE_COUNT", value = var.deployment.size.instances }, null)
+  deployment_steps   = local.deployment_step == null ? 1 : (local.deployment_step.type == "CAPACITY_PERCENT" ? ceil(100 / local.deployment_step.value) : ceil(var.instance_count / local.deployment_step.value))
+  deployment_starts  = local.deployment_type == "rolling" ? local.deployment_steps : 1
+  deployment_bakes   = contains(["rolling", "linear"], local.deployment_type) ? local.deployment_steps : (local.deployment_type == "canary" ? 2 : 1)
+  deployment_wait    = try(var.deployment.wait_interval_seconds, @@DEPLOY_WAIT_DEFAULT@@)
+  deployment_timeout = var.deployment == null ? null : coalesce(var.deployment.maximum_execution_timeout_seconds, min(@@DEPLOY_TIMEOUT_MAX@@, max(@@DEPLOY_TIMEOUT_MIN@@, local.deployment_starts * (local.download_timeout + local.startup_timeout) + local.deployment_bakes * local.deployment_wait + coalesce(var.deployment.termination_wait_seconds, 0) + @@DEPLOY_HEADROOM@@)))
+  # Percent of the instances a step may be, [least, most], and whether it is: at least one instance.
+  deployment_range   = lookup({ canary = @@DEPLOY_CANARY_RANGE@@, linear = @@DEPLOY_LINEAR_RANGE@@, rolling = @@DEPLOY_ROLLING_RANGE@@ }, local.deployment_type, [0, 100])
+  deployment_share   = local.deployment_step == null ? null : (local.deployment_step.type == "CAPACITY_PERCENT" ? local.deployment_step.value : 100 * local.deployment_step.value / var.instance_count)
+  deployment_step_ok = local.deployment_step == null || try(local.deployment_share >= local.deployment_range[0] && local.deployment_share <= local.deployment_range[1] && (local.deployment_range[0] <= 1 || local.deployment_share * var.instance_count / 100 >= 1), false)
+  # Instances an update may need: blue/green a second fleet, rolling one batch more.
+  deployment_fleet  = var.auto_scaling == null ? var.instance_count : var.auto_scaling.max_capacity
+  deployment_needed = local.deployment_type == "rolling" ? local.deployment_fleet + try(local.deployment_step.type == "CAPACITY_PERCENT" ? ceil(local.deployment_step.value * local.deployment_fleet / 100) : local.deployment_step.value, 0) : 2 * local.deployment_fleet
+  rollback_alarms   = var.deployment == null ? [] : concat(var.deployment.rollback_on_endpoint_alarms && var.monitoring != null ? [aws_cloudwatch_metric_alarm.this["errors"].alarm_name, aws_cloudwatch_metric_alarm.this["model_latency"].alarm_name] : [], var.deployment.rollback_alarm_names)
 }
 
 # ---- the execution role: its artifacts, its image, its logs -------------------------------------------
@@ -273,6 +292,202 @@ resource "aws_sagemaker_endpoint" "this" {
   name                 = var.endpoint_name
   endpoint_config_name = aws_sagemaker_endpoint_configuration.this.name
   tags                 = local.tags
+
+  # How SageMaker rolls out a new endpoint configuration; null: its default (blue/green, all at once).
+  dynamic "deployment_config" {
+    for_each = var.deployment == null ? [] : [var.deployment]
+    content {
+      dynamic "auto_rollback_configuration" {
+        for_each = length(local.rollback_alarms) > 0 ? [1] : []
+        content {
+          dynamic "alarms" {
+            for_each = local.rollback_alarms
+            content {
+              alarm_name = alarms.value
+            }
+          }
+        }
+      }
+      dynamic "blue_green_update_policy" {
+        for_each = local.deployment_type == "rolling" ? [] : [1]
+        content {
+          maximum_execution_timeout_in_seconds = local.deployment_timeout
+          termination_wait_in_seconds          = coalesce(deployment_config.value.termination_wait_seconds, 0)
+          traffic_routing_configuration {
+            type                     = upper(local.deployment_type)
+            wait_interval_in_seconds = local.deployment_wait
+            dynamic "canary_size" {
+              for_each = local.deployment_type == "canary" ? [local.deployment_step] : []
+              content {
+                type  = canary_size.value.type
+                value = canary_size.value.value
+              }
+            }
+            dynamic "linear_step_size" {
+              for_each = local.deployment_type == "linear" ? [local.deployment_step] : []
+              content {
+                type  = linear_step_size.value.type
+                value = linear_step_size.value.value
+              }
+            }
+          }
+        }
+      }
+      dynamic "rolling_update_policy" {
+        for_each = local.deployment_type == "rolling" ? [1] : []
+        content {
+          maximum_execution_timeout_in_seconds = local.deployment_timeout
+          wait_interval_in_seconds             = local.deployment_wait
+          maximum_batch_size {
+            type  = local.deployment_step.type
+            value = local.deployment_step.value
+          }
+          dynamic "rollback_maximum_batch_size" {
+            for_each = deployment_config.value.rollback_batch_size == null ? [] : [deployment_config.value.rollback_batch_size]
+            content {
+              type  = rollback_maximum_batch_size.value.percent != null ? "CAPACITY_PERCENT" : "INSTANCE_COUNT"
+              value = coalesce(rollback_maximum_batch_size.value.percent, rollback_maximum_batch_size.value.instances)
+            }
+          }
+        }
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = local.deployment_step_ok
+      error_message = "The deployment's size is ${coalesce(local.deployment_share, 0)}% of the ${var.instance_count} instance(s); SageMaker allows ${local.deployment_range[0]}% to ${local.deployment_range[1]}% of the variant's instances for a ${local.deployment_type} deployment, and a step of at least one instance."
+    }
+    precondition {
+      condition     = var.deployment == null || !try(var.deployment.rollback_on_endpoint_alarms, false) || var.monitoring != null
+      error_message = "The deployment rolls back on the endpoint's alarms, but monitoring is null so there are none; set monitoring, or rollback_on_endpoint_alarms = false with rollback_alarm_names."
+    }
+    precondition {
+      condition     = length(local.rollback_alarms) <= @@DEPLOY_ALARMS_MAX@@
+      error_message = "The deployment names ${length(local.rollback_alarms)} rollback alarms (the endpoint's included); SageMaker takes at most @@DEPLOY_ALARMS_MAX@@."
+    }
+    precondition {
+      condition     = try(var.deployment.max_instances, null) == null || try(local.deployment_needed <= var.deployment.max_instances, true)
+      error_message = "The deployment needs up to ${try(local.deployment_needed, 0)} instances during an update (blue/green starts a second fleet, rolling one batch more), over max_instances; use a rolling deployment with a small size, or raise max_instances."
+    }
+    precondition {
+      condition     = var.deployment == null || try(local.deployment_timeout > local.deployment_wait + coalesce(var.deployment.termination_wait_seconds, 0), false)
+      error_message = "The deployment's maximum_execution_timeout_seconds must be larger than wait_interval_seconds plus termination_wait_seconds (SageMaker's rule)."
+    }
+  }
+}
+
+# ---- the endpoint's alarms (monitoring; errors and latency also roll a deployment back) ---------------
+
+locals {
+  alarm_topic   = var.monitoring == null ? null : (var.monitoring.create_alarm_topic ? one(aws_sns_topic.alarms[*].arn) : var.monitoring.alarm_topic_arn)
+  alarm_actions = local.alarm_topic == null ? null : [local.alarm_topic]
+}
+
+resource "aws_cloudwatch_metric_alarm" "this" {
+  # errors and model_latency also roll a deployment back; the hosts' memory and disk do not.
+  for_each = var.monitoring == null ? {} : {
+    errors        = { suffix = "5xx-errors", namespace = "AWS/SageMaker", metric = "Invocation5XXErrors", statistic = "Sum", extended = null, threshold = var.monitoring.errors_per_minute_threshold, periods = @@ALARM_EVALUATION_PERIODS@@, datapoints = @@ALARM_DATAPOINTS@@, description = "Invocation 5XX errors of the SageMaker endpoint ${var.endpoint_name}: at least ${var.monitoring.errors_per_minute_threshold} a minute" }
+    model_latency = { suffix = "model-latency", namespace = "AWS/SageMaker", metric = "ModelLatency", statistic = null, extended = "p90", threshold = var.monitoring.model_latency_threshold_seconds * 1000000, periods = @@ALARM_EVALUATION_PERIODS@@, datapoints = @@ALARM_DATAPOINTS@@, description = "p90 model latency of the SageMaker endpoint ${var.endpoint_name}: at least ${var.monitoring.model_latency_threshold_seconds} s" }
+    memory        = { suffix = "host-memory", namespace = "/aws/sagemaker/Endpoints", metric = "MemoryUtilization", statistic = "Maximum", extended = null, threshold = @@ALARM_MEMORY@@, periods = @@ALARM_HOST_PERIODS@@, datapoints = @@ALARM_HOST_PERIODS@@, description = "Host memory of an instance of the SageMaker endpoint ${var.endpoint_name}: at least @@ALARM_MEMORY@@% for 5 minutes" }
+    disk          = { suffix = "disk", namespace = "/aws/sagemaker/Endpoints", metric = "DiskUtilization", statistic = "Maximum", extended = null, threshold = @@ALARM_DISK@@, periods = @@ALARM_HOST_PERIODS@@, datapoints = @@ALARM_HOST_PERIODS@@, description = "ML storage volume of an instance of the SageMaker endpoint ${var.endpoint_name}: at least @@ALARM_DISK@@% full for 5 minutes" }
+  }
+
+  alarm_name          = "${var.endpoint_name}-${each.value.suffix}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = { EndpointName = var.endpoint_name, VariantName = "AllTraffic" }
+  statistic           = each.value.statistic
+  extended_statistic  = each.value.extended
+  threshold           = each.value.threshold
+  period              = @@ALARM_PERIOD@@
+  evaluation_periods  = each.value.periods
+  datapoints_to_alarm = each.value.datapoints
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = local.tags
+}
+
+# CloudWatch publishes to an encrypted topic only under a key whose policy lets it (not the AWS managed aws/sns key).
+data "aws_iam_policy_document" "alarm_topic_key" {
+  #checkov:skip=CKV_AWS_109:A key policy's Resource * is the key itself; the account statement is KMS's default key policy, which IAM policies narrow (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+  #checkov:skip=CKV_AWS_111:A key policy's Resource * is the key itself; the account statement is KMS's default key policy, which IAM policies narrow (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+  #checkov:skip=CKV_AWS_356:A key policy's Resource * is the key itself; the account statement is KMS's default key policy, which IAM policies narrow (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+  count = try(var.monitoring.create_alarm_topic, false) ? 1 : 0
+
+  statement {
+    sid       = "AccountAdministersTheKey"
+    actions   = ["kms:*"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+  statement {
+    sid       = "CloudWatchAlarmsPublish"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${data.aws_partition.current.partition}:cloudwatch:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:alarm:*"]
+    }
+  }
+}
+
+resource "aws_kms_key" "alarm_topic" {
+  count = try(var.monitoring.create_alarm_topic, false) ? 1 : 0
+
+  description             = "Encrypts the alarm topic of the SageMaker endpoint ${var.endpoint_name}"
+  enable_key_rotation     = true
+  deletion_window_in_days = 7
+  policy                  = data.aws_iam_policy_document.alarm_topic_key[0].json
+  tags                    = local.tags
+}
+
+resource "aws_sns_topic" "alarms" {
+  count = try(var.monitoring.create_alarm_topic, false) ? 1 : 0
+
+  name              = "${var.endpoint_name}-alarms"
+  kms_master_key_id = aws_kms_key.alarm_topic[0].arn
+  tags              = local.tags
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  count = try(var.monitoring.dashboard, false) ? 1 : 0
+
+  dashboard_name = var.endpoint_name
+  dashboard_body = jsonencode({
+    widgets = [for i, w in @@DASHBOARD_WIDGETS@@ : {
+      type   = "metric"
+      x      = (i % 2) * 12
+      y      = floor(i / 2) * 6
+      width  = 12
+      height = 6
+      properties = {
+        title   = w.title
+        region  = data.aws_region.current.region
+        period  = 60
+        view    = "timeSeries"
+        stacked = false
+        metrics = [for m in w.metrics : [m[0], m[1], "EndpointName", var.endpoint_name, "VariantName", "AllTraffic", { stat = m[2], label = m[3] }]]
+      }
+    }]
+  })
 }
 
 resource "aws_appautoscaling_target" "this" {

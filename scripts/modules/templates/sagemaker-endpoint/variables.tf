@@ -218,6 +218,69 @@ variable "auto_scaling" {
   }
 }
 
+variable "monitoring" {
+  description = "The endpoint's CloudWatch alarms: Invocation5XXErrors (Sum a minute) and p90 ModelLatency, each firing on @@ALARM_DATAPOINTS@@ of @@ALARM_EVALUATION_PERIODS@@ one-minute periods, and the instances' memory (@@ALARM_MEMORY@@%) and disk (@@ALARM_DISK@@%) for @@ALARM_HOST_PERIODS@@ minutes; an SNS topic they notify (given, or created under a KMS key of its own); a dashboard. Null: none of them."
+  type = object({
+    errors_per_minute_threshold     = optional(number, @@ALARM_ERRORS_DEFAULT@@)
+    model_latency_threshold_seconds = optional(number, @@ALARM_LATENCY_DEFAULT@@)
+    alarm_topic_arn                 = optional(string)
+    create_alarm_topic              = optional(bool, false)
+    dashboard                       = optional(bool, true)
+  })
+  default = {}
+
+  validation {
+    condition     = var.monitoring == null || try(var.monitoring.errors_per_minute_threshold > 0 && var.monitoring.model_latency_threshold_seconds > 0 && var.monitoring.model_latency_threshold_seconds <= 3600, false)
+    error_message = "The monitoring thresholds must be greater than 0 (model_latency_threshold_seconds at most 3600)."
+  }
+
+  validation {
+    condition     = var.monitoring == null || try(var.monitoring.alarm_topic_arn == null ? true : (@@RULE(snsTopicArn, var.monitoring.alarm_topic_arn)@@), false)
+    error_message = "The monitoring.alarm_topic_arn must be @@RULE_TEXT(snsTopicArn)@@."
+  }
+
+  validation {
+    condition     = var.monitoring == null || try(var.monitoring.alarm_topic_arn == null || !var.monitoring.create_alarm_topic, false)
+    error_message = "The monitoring sets both alarm_topic_arn and create_alarm_topic; the alarms notify one topic, give one or the other."
+  }
+}
+
+variable "deployment" {
+  description = "How SageMaker rolls out a new endpoint configuration: type all_at_once, canary or linear (blue/green: twice the instances during the update) or rolling, with size (a step: percent or instances), a bake and rollback alarms. Null: SageMaker's default (blue/green, all at once, no bake, no alarms)."
+  type = object({
+    type                              = string
+    size                              = optional(object({ percent = optional(number), instances = optional(number) }))
+    rollback_batch_size               = optional(object({ percent = optional(number), instances = optional(number) }))
+    wait_interval_seconds             = optional(number, @@DEPLOY_WAIT_DEFAULT@@)
+    termination_wait_seconds          = optional(number)
+    maximum_execution_timeout_seconds = optional(number)
+    rollback_on_endpoint_alarms       = optional(bool, true)
+    rollback_alarm_names              = optional(list(string), [])
+    max_instances                     = optional(number)
+  })
+  default = null
+
+  validation {
+    condition     = var.deployment == null || try(contains(["all_at_once", "canary", "linear", "rolling"], var.deployment.type) && (var.deployment.type == "all_at_once") == (var.deployment.size == null) && (var.deployment.type == "rolling" || var.deployment.rollback_batch_size == null) && (var.deployment.type != "rolling" || var.deployment.termination_wait_seconds == null), false)
+    error_message = "The deployment type must be all_at_once, canary, linear or rolling; canary, linear and rolling need a size (all_at_once takes none); rollback_batch_size is for rolling only, termination_wait_seconds for blue/green only."
+  }
+
+  validation {
+    condition     = var.deployment == null || try(alltrue([for c in [var.deployment.size, var.deployment.rollback_batch_size] : ((c.percent == null) != (c.instances == null) && floor(coalesce(c.percent, c.instances)) == coalesce(c.percent, c.instances) && coalesce(c.percent, c.instances) >= 1) if c != null]), false)
+    error_message = "Each deployment size must set exactly one of percent and instances, a whole number of at least 1."
+  }
+
+  validation {
+    condition     = var.deployment == null || try(floor(var.deployment.wait_interval_seconds) == var.deployment.wait_interval_seconds && var.deployment.wait_interval_seconds >= @@DEPLOY_WAIT_MIN@@ && var.deployment.wait_interval_seconds <= @@DEPLOY_WAIT_MAX@@ && (var.deployment.termination_wait_seconds == null || try(floor(var.deployment.termination_wait_seconds) == var.deployment.termination_wait_seconds && var.deployment.termination_wait_seconds >= 0 && var.deployment.termination_wait_seconds <= @@DEPLOY_WAIT_MAX@@, false)) && (var.deployment.maximum_execution_timeout_seconds == null || try(floor(var.deployment.maximum_execution_timeout_seconds) == var.deployment.maximum_execution_timeout_seconds && var.deployment.maximum_execution_timeout_seconds >= @@DEPLOY_TIMEOUT_MIN@@ && var.deployment.maximum_execution_timeout_seconds <= @@DEPLOY_TIMEOUT_MAX@@, false)), false)
+    error_message = "The deployment's wait_interval_seconds and termination_wait_seconds must be whole numbers from @@DEPLOY_WAIT_MIN@@ to @@DEPLOY_WAIT_MAX@@, and maximum_execution_timeout_seconds one from @@DEPLOY_TIMEOUT_MIN@@ to @@DEPLOY_TIMEOUT_MAX@@ (SageMaker's limits)."
+  }
+
+  validation {
+    condition     = var.deployment == null || try(alltrue([for n in var.deployment.rollback_alarm_names : length(trimspace(n)) > 0 && length(n) <= @@DEPLOY_ALARM_NAME_MAX@@]), false)
+    error_message = "The deployment's rollback_alarm_names must be CloudWatch alarm names of 1 to @@DEPLOY_ALARM_NAME_MAX@@ characters, not blank."
+  }
+}
+
 variable "inference_ami_version" {
   description = "The production variant's SageMaker inference AMI, which carries the Neuron driver."
   type        = string
