@@ -17,12 +17,14 @@ import pytest
 
 from tests.support.emulator import Faults
 from tests.support.waiter import (
+    PROGRESS_LINE,
     Fleet,
     path_without_aws,
     publish_artifacts,
     read_lock,
     run_from_template,
     start_waiter,
+    waiter_process,
     write_lock,
 )
 
@@ -370,11 +372,14 @@ def test_a_sigkill_of_the_waiter_leaves_its_guardian_to_terminate_the_instance(w
 
 def test_the_guardian_finishes_when_nobody_reads_its_output_any_more(waiter_env, fleet):
     # Terraform, cancelled, kills the shell and exits: the pipe the guardian writes to has no reader.
-    run = start_waiter(waiter_env)
-    run.wait_for(lambda: run.progress_lines() >= 1)
-    run.process.kill()
-    run.process.wait()
-    os.close(run.process.stdout.fileno())
+    # The test reads the pipe itself (no reader thread), so closing it leaves nothing reading it.
+    process = waiter_process(waiter_env)
+    for line in process.stdout:
+        if PROGRESS_LINE in line:
+            break
+    process.kill()
+    process.wait()
+    process.stdout.close()
     deadline = time.monotonic() + 60
     while (fleet.live() or read_lock("models", PREFIX)["state"] != "released") and time.monotonic() < deadline:
         time.sleep(0.5)

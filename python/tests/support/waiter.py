@@ -60,17 +60,22 @@ class WaiterRun:
             time.sleep(0.1)
 
 
-def start_waiter(env: dict[str, str | None], path_dirs: list[str] | None = None) -> WaiterRun:
-    """Starts the waiter; a None value removes that variable from the environment."""
+def waiter_process(env: dict[str, str | None], path_dirs: list[str] | None = None) -> subprocess.Popen:
+    """Starts the waiter with its output on a pipe the caller reads; a None value removes that variable
+    from the environment."""
     full = {k: v for k, v in os.environ.items() if not k.startswith("NEURONX_")}
     full.update(env)
     full = {k: v for k, v in full.items() if v is not None}
     if path_dirs is not None:
         full["PATH"] = os.pathsep.join(path_dirs)
-    process = subprocess.Popen(
+    return subprocess.Popen(
         ["/bin/sh", str(WAITER)], env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    return WaiterRun(process)
+
+
+def start_waiter(env: dict[str, str | None], path_dirs: list[str] | None = None) -> WaiterRun:
+    """Starts the waiter, its output lines collected by a thread."""
+    return WaiterRun(waiter_process(env, path_dirs))
 
 
 def path_without_aws() -> list[str]:
