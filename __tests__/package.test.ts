@@ -27,7 +27,7 @@ function expectedFiles(): string[] {
     fs.statSync(path.join(ROOT, asset)).isDirectory() ? shippedFiles(path.join(ROOT, asset)).map((f) => `${asset}/${f}`) : [asset],
   );
   // An asset may lie inside another (python/serving/chat_contract, which the Lambda function ships, in python/serving).
-  return [...new Set(["package.json", "README.md", ...compiled(""), ...assets])].sort();
+  return [...new Set(["package.json", "README.md", "LICENSE", ...compiled(""), ...assets])].sort();
 }
 
 describe("the npm package", () => {

@@ -854,9 +854,13 @@ def ended_by(instance_id: str, output: str) -> str:
     }
     bucket, prefix = tags.get("neuronx:bucket", ""), tags.get("neuronx:prefix", "")
     failure = read_text(bucket, prefix + "_FAILURE")
-    lock = read_text(bucket, prefix + "_LOCK")
     if f"instance_id={instance_id}" in failure and "reason=abandoned" in failure:
         return "its lease (the instance stopped itself)"
+    # The waiter's trap or guardian releases the lock after terminating: the worker may see the instance
+    # end first, so give the release a moment.
+    deadline = time.monotonic() + 2 * POLL_SECONDS
+    while "state=released" not in (lock := read_text(bucket, prefix + "_LOCK")) and time.monotonic() < deadline:
+        time.sleep(0.5)
     guardian = f"the waiter was killed; terminated {instance_id}" in output or "outcome=killed" in lock
     trap = "interrupted by SIG" in output or "outcome=failed" in lock
     if guardian and trap:
