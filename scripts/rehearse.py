@@ -47,6 +47,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -706,7 +707,8 @@ def two_endpoints_one_compile(r: Rehearsal, tf_env: dict[str, str], compile_root
     (tests/support/sagemaker_host: its model data from S3, its environment, the real toolkit)."""
     names = ("rehearsal-code-a", "rehearsal-code-b")
     t = time.monotonic()
-    applied = []
+
+    synthesized = []
     for name in names:
         code = r.root / "custom-code" / name
         code.mkdir(parents=True)
@@ -714,10 +716,17 @@ def two_endpoints_one_compile(r: Rehearsal, tf_env: dict[str, str], compile_root
         root = r.root / name
         proc = synthesize(root / "cdktf.out", tf_env, NEURONX_ENDPOINT_NAME=name, NEURONX_CUSTOM_CODE_DIR=str(code))
         shutil.copy(compile_root / "terraform.compile.tfstate", root / "terraform.compile.tfstate")
-        tf = Terraform(r, root / "cdktf.out" / "stacks", tf_env)
+        synthesized.append((name, Terraform(r, root / "cdktf.out" / "stacks", tf_env), proc.returncode == 0))
+
+    def deploy(stack):
+        name, tf, synthesized_ok = stack
         init = tf("endpoint", "init", "-input=false", "-no-color")
         apply = tf("endpoint", "apply", "-auto-approve", "-input=false", "-no-color")
-        applied.append((name, tf, proc.returncode == 0 and init.returncode == 0 and apply.returncode == 0, apply))
+        return (name, tf, synthesized_ok and init.returncode == 0 and apply.returncode == 0, apply)
+
+    # The two stacks share nothing but the compile's state (copied) and the prefix: applied side by side.
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        applied = list(pool.map(deploy, synthesized))
     ok = all(a[2] for a in applied)
     r.check(
         "local state: two more endpoints with different custom code on the same compile: applied",
@@ -753,7 +762,10 @@ def two_endpoints_one_compile(r: Rehearsal, tf_env: dict[str, str], compile_root
     )
 
     t = time.monotonic()
-    destroyed = [tf("endpoint", "destroy", "-auto-approve", "-input=false", "-no-color") for _, tf, _, _ in applied]
+    with ThreadPoolExecutor(max_workers=len(applied)) as pool:
+        destroyed = list(
+            pool.map(lambda a: a[1]("endpoint", "destroy", "-auto-approve", "-input=false", "-no-color"), applied)
+        )
     left = [e["EndpointName"] for e in sm.list_endpoints()["Endpoints"] if e["EndpointName"] in names]
     r.check(
         "local state: destroy the two endpoint stacks",
