@@ -727,27 +727,25 @@ function validate(construct: Construct, props: NeuronxCompileProps): { settings:
     props.huggingFaceTokenKmsKeyArn !== undefined && props.huggingFaceTokenSecretArn === undefined,
     "huggingFaceTokenKmsKeyArn is the key of the token's secret, but huggingFaceTokenSecretArn is not set; set both, or neither",
   );
-  const deadlineOk = intIn("deadlineMinutes", props.deadlineMinutes, "minutes");
-  const pollOk = intIn("pollIntervalSeconds", props.pollIntervalSeconds, "seconds");
-  const abandonOk = intIn("abandonAfterMinutes", props.abandonAfterMinutes, "minutes");
+  // Valid: given and within its limits, or not given (then its default is).
+  const deadlineValid = intIn("deadlineMinutes", props.deadlineMinutes, "minutes") || props.deadlineMinutes === undefined;
+  const pollValid = intIn("pollIntervalSeconds", props.pollIntervalSeconds, "seconds") || props.pollIntervalSeconds === undefined;
+  const abandonGiven = intIn("abandonAfterMinutes", props.abandonAfterMinutes, "minutes");
+  const abandonValid = abandonGiven || props.abandonAfterMinutes === undefined;
   intIn("rootVolumeSizeGiB", props.rootVolumeSizeGiB, "GiB");
   const deadline = props.deadlineMinutes ?? NEURONX_COMPILE_DEFAULTS.deadlineMinutes;
   const poll = props.pollIntervalSeconds ?? NEURONX_COMPILE_DEFAULTS.pollIntervalSeconds;
   problems.when(
-    (deadlineOk || props.deadlineMinutes === undefined) && (pollOk || props.pollIntervalSeconds === undefined) && poll * 4 > deadline * 60,
+    deadlineValid && pollValid && poll * 4 > deadline * 60,
     () => `pollIntervalSeconds must be at most a quarter of deadlineMinutes (${(deadline * 60) / 4} seconds), got ${poll}`,
   );
-  const abandon = deadlineOk || props.deadlineMinutes === undefined ? abandonAfter(props) : NEURONX_COMPILE_DEFAULTS.abandonAfterMinutes;
-  const abandonValid = abandonOk || props.abandonAfterMinutes === undefined;
+  const abandon = deadlineValid ? abandonAfter(props) : NEURONX_COMPILE_DEFAULTS.abandonAfterMinutes;
   problems.when(
-    props.abandonAfterMinutes !== undefined && abandonOk && (deadlineOk || props.deadlineMinutes === undefined) && abandon > deadline,
+    abandonGiven && deadlineValid && abandon > deadline,
     () => `abandonAfterMinutes must be at most deadlineMinutes (${deadline}), got ${abandon}; lower it, or raise deadlineMinutes`,
   );
   problems.when(
-    abandonValid &&
-      (deadlineOk || props.deadlineMinutes === undefined) &&
-      (pollOk || props.pollIntervalSeconds === undefined) &&
-      poll * 4 > abandon * 60,
+    abandonValid && deadlineValid && pollValid && poll * 4 > abandon * 60,
     () =>
       `pollIntervalSeconds must be at most a quarter of abandonAfterMinutes (${(abandon * 60) / 4} seconds), so that a lost poll or two ` +
       `do not stop the compile, got ${poll}; lower pollIntervalSeconds or raise abandonAfterMinutes`,
