@@ -198,7 +198,9 @@ def test_upload_failure_leaves_no_success_marker(tmp_path, s3, bucket, tiny_mode
 
 
 def test_a_second_attempt_replaces_stale_markers_and_objects(tmp_path, s3, bucket, tiny_model):
-    s3.put_object(Bucket=bucket, Key=PREFIX + "_FAILURE", Body=b"reason=old\nphase=compile\ninstance_id=i-0aaaaaaaaaaaaaaaa\n")
+    s3.put_object(
+        Bucket=bucket, Key=PREFIX + "_FAILURE", Body=b"reason=old\nphase=compile\ninstance_id=i-0aaaaaaaaaaaaaaaa\n"
+    )
     s3.put_object(Bucket=bucket, Key=PREFIX + "model/stale.bin", Body=b"old")
     s3.put_object(Bucket=bucket, Key=PREFIX + "compiled/old.neff", Body=b"old")
     assert run_compile(tmp_path, compile_env(tiny_model)).returncode == 0
