@@ -28,7 +28,8 @@ user data shuts down. Then:
   timeout does, then a re-apply that adopts the running compile), expired credentials mid-wait,
   concurrent applies of two stacks on one prefix, destroy with the default props
 
-It prints a summary table of the checks, their timings and, for every fault, the instance-seconds
+The scenarios run in groups (GROUPS, near the end), side by side, each in a process of its own
+with its own emulators. It prints a summary table of the checks, their timings and, for every fault, the instance-seconds
 left running after it, with what ended the instance; it exits non-zero if any check fails.
 """
 
@@ -48,7 +49,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -1144,32 +1145,46 @@ def hcl_modules(r: Rehearsal, tf_env: dict[str, str], endpoint_url: str) -> None
     )
 
 
-def main() -> int:
-    started = time.monotonic()
-    root = Path(tempfile.mkdtemp(prefix="neuronx-rehearsal-"))
+def cdktf_and_modules(r: Rehearsal, tf_env: dict[str, str]) -> None:
+    """The two ways to deploy without plain terraform on the synthesized JSON: the cdktf CLI, then
+    the HCL modules."""
+    cdktf_cli(r, tf_env)
+    hcl_modules(r, tf_env, r.emulator.url)
+
+
+def s3_state_and_faults(r: Rehearsal, tf_env: dict[str, str]) -> None:
+    # The faults stack first applies the S3-state run's prefix (revision main) at the same
+    # moment as that run's compile stack: the concurrent applies, at the cost of one apply.
+    faults = faults_stack(r, tf_env, "main")
+    faults("compile", "init", "-input=false", "-no-color")
+    happy_path(r, tf_env, "s3", companion=faults)
+    lifecycle_faults(r, tf_env, faults)
+
+
+# The groups of scenarios. Each runs in a process of its own with its own AWS emulator, Hub
+# emulator and directory, side by side with the others: they share nothing, so every "nothing left
+# behind" check still sees the whole account, and the rehearsal takes as long as its longest group
+# rather than their sum (most of a scenario is waiting: poll intervals, lease windows, the provider's
+# fixed waits). A new scenario goes into the shortest group, or into a group of its own.
+GROUPS: dict[str, Callable[[Rehearsal, dict[str, str]], None]] = {
+    "s3-state-and-faults": s3_state_and_faults,
+    "cdktf-and-modules": cdktf_and_modules,
+    "failure-paths": failure_paths,
+}
+
+
+def run_group(name: str, root: Path) -> int:
+    """One group, in this process: its emulators, its scenarios; its checks go to root/phases.json."""
+    root.mkdir(parents=True, exist_ok=True)
     emulator = Emulator().start()
     hub = hub_with_tiny_chat_model()
     hub_url = hub.start()
-    for name, value in emulator.env().items():
-        os.environ[name] = value
+    for key, value in emulator.env().items():
+        os.environ[key] = value
     os.environ["HF_ENDPOINT"] = hub_url
     os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
     r = Rehearsal(root, emulator)
-    print(
-        f"rehearsal in {root}; AWS emulator {emulator.url}; Hub emulator {hub_url}",
-        flush=True,
-    )
-
-    if not shutil.which("terraform"):
-        print(
-            "terraform is not on PATH: run through `npm run rehearse`, which installs it",
-            file=sys.stderr,
-        )
-        return 2
-    version = subprocess.run(
-        ["terraform", "version"], capture_output=True, text=True, env={**os.environ, "CHECKPOINT_DISABLE": "1"}
-    ).stdout.splitlines()
-    print(f"{version[0] if version else 'terraform'} at {os.path.realpath(shutil.which('terraform'))}", flush=True)
+    print(f"{name} in {root}; AWS emulator {emulator.url}; Hub emulator {hub_url}", flush=True)
     tf_env = {
         **os.environ,
         "NEURONX_AWS_ENDPOINT_URL": emulator.url,
@@ -1180,25 +1195,72 @@ def main() -> int:
         "CHECKPOINT_DISABLE": "1",
     }
     try:
-        # Local state through the cdktf CLI (deploy, destroy with the default props); S3 state through plain terraform below.
-        cdktf_cli(r, tf_env)
-        failure_paths(r, tf_env)
-        # The faults stack first applies the S3-state run's prefix (revision main) at the same
-        # moment as that run's compile stack: the concurrent applies, at the cost of one apply.
-        faults = faults_stack(r, tf_env, "main")
-        faults("compile", "init", "-input=false", "-no-color")
-        happy_path(r, tf_env, "s3", companion=faults)
-        lifecycle_faults(r, tf_env, faults)
-        hcl_modules(r, tf_env, emulator.url)
-        remove_bucket(EXISTING_BUCKET)
+        GROUPS[name](r, tf_env)
+        if EXISTING_BUCKET in {b["Name"] for b in boto3.client("s3").list_buckets().get("Buckets", [])}:
+            remove_bucket(EXISTING_BUCKET)
+    except Exception as error:  # noqa: BLE001 - a crashed group is a failed check, with its reason
+        r.check(f"{name}: the group ran to its end", time.monotonic(), False, f"{type(error).__name__}: {error}")
     finally:
         emulator.stop()
         hub.stop()
+        (root / "phases.json").write_text(json.dumps([asdict(p) for p in r.phases]))
+    return 0
+
+
+def run_groups(root: Path) -> list[Phase]:
+    """Every group in a child process, side by side; their output line by line, each line prefixed
+    with its group; their checks in the order of GROUPS."""
+    children = {
+        name: subprocess.Popen(
+            [sys.executable, __file__, "--group", name, str(root / name)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for name in GROUPS
+    }
+
+    def relay(name: str, child: subprocess.Popen) -> None:
+        for line in child.stdout:
+            print(f"[{name}] {line}", end="", flush=True)
+
+    relays = [threading.Thread(target=relay, args=item) for item in children.items()]
+    for thread in relays:
+        thread.start()
+    phases = []
+    for thread, (name, child) in zip(relays, children.items(), strict=True):
+        thread.join()
+        code = child.wait()
+        results = root / name / "phases.json"
+        if results.exists():
+            phases += [Phase(**p) for p in json.loads(results.read_text())]
+        if code != 0 or not results.exists():
+            phases.append(Phase(f"{name}: the group's process ended normally", 0.0, False, f"exit status {code}"))
+    return phases
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--group"]:
+        return run_group(argv[1], Path(argv[2]))
+    started = time.monotonic()
+    root = Path(tempfile.mkdtemp(prefix="neuronx-rehearsal-"))
+    if not shutil.which("terraform"):
+        print(
+            "terraform is not on PATH: run through `npm run rehearse`, which installs it",
+            file=sys.stderr,
+        )
+        return 2
+    version = subprocess.run(
+        ["terraform", "version"], capture_output=True, text=True, env={**os.environ, "CHECKPOINT_DISABLE": "1"}
+    ).stdout.splitlines()
+    print(f"{version[0] if version else 'terraform'} at {os.path.realpath(shutil.which('terraform'))}", flush=True)
+    print(f"rehearsal in {root}: {len(GROUPS)} groups side by side ({', '.join(GROUPS)})", flush=True)
+    phases = run_groups(root)
 
     print("\ncheck" + " " * 99 + "seconds  result")
-    for p in r.phases:
+    for p in phases:
         print(f"{p.name:<104}{p.seconds:7.1f}  {'ok' if p.ok else 'FAILED'}")
-    faults = [p for p in r.phases if p.instance_seconds is not None or p.ended_by]
+    faults = [p for p in phases if p.instance_seconds is not None or p.ended_by]
     print(
         f"\ninstance-seconds left running after each fault (benchmark: at most the abandon window, {WINDOW} s here,"
         f" for a killed apply; at most two poll intervals, {2 * POLL_SECONDS} s, for the others)"
@@ -1206,14 +1268,16 @@ def main() -> int:
     for p in faults:
         seconds = "-" if p.instance_seconds is None else f"{p.instance_seconds:.1f}"
         print(f"  {p.name:<110}{seconds:>7}  ended by {p.ended_by or 'unknown'}")
-    failed = [p for p in r.phases if not p.ok]
+    failed = [p for p in phases if not p.ok]
     total = time.monotonic() - started
     print(
-        f"\n{len(r.phases) - len(failed)} of {len(r.phases)} checks passed; total {total // 60:.0f} min {total % 60:.0f} s"
-        f" (budget 12 min); logs in {root} (terraform.log, apply-*.log, instances*/)"
+        f"\n{len(phases) - len(failed)} of {len(phases)} checks passed; total {total // 60:.0f} min {total % 60:.0f} s"
+        f" (budget 12 min); logs in {root}/<group> (terraform.log, apply-*.log, instances*/)"
     )
+    for p in failed:
+        print(f"FAILED: {p.name}: {p.detail}")
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
