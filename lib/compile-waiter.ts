@@ -182,48 +182,12 @@ export class CloudFormationWaiter extends Construct implements ICompileWaiter {
       scope,
       "signal",
     );
-    const timeoutSeconds = props.deadlineMinutes * 60;
-    const template = {
-      AWSTemplateFormatVersion: "2010-09-09",
-      Description: descriptionText(
-        `NeuronxCompile ${props.constructPath} (cdktf-neuronx-patterns): the compile instance, and the wait condition it signals ` +
-          `once _SUCCESS is written and verified, or with the failure's reason`,
-        1024,
-      ),
-      Parameters: {
-        LaunchTemplateId: { Type: "String" },
-        LaunchTemplateVersion: { Type: "String" },
-        SubnetId: { Type: "String" },
-        ArtifactS3Url: { Type: "String" },
-        CacheHit: { Type: "String", AllowedValues: ["true", "false"] },
-      },
-      Conditions: { Compile: { "Fn::Equals": [{ Ref: "CacheHit" }, "false"] } },
-      Resources: {
-        // Free, and always there: a stack needs one resource, and a cache hit has nothing else.
-        [CFN_SIGNAL_HANDLE]: { Type: "AWS::CloudFormation::WaitConditionHandle" },
-        CompileInstance: {
-          Type: "AWS::EC2::Instance",
-          Condition: "Compile",
-          DependsOn: CFN_SIGNAL_HANDLE,
-          Properties: {
-            LaunchTemplate: { LaunchTemplateId: { Ref: "LaunchTemplateId" }, Version: { Ref: "LaunchTemplateVersion" } },
-            SubnetId: { Ref: "SubnetId" },
-          },
-        },
-        [CFN_WAIT_CONDITION]: {
-          Type: "AWS::CloudFormation::WaitCondition",
-          Condition: "Compile",
-          DependsOn: "CompileInstance",
-          Properties: { Handle: { Ref: CFN_SIGNAL_HANDLE }, Timeout: String(timeoutSeconds), Count: 1 },
-        },
-      },
-      Outputs: { ArtifactS3Url: { Value: { Ref: "ArtifactS3Url" } } },
-    };
+    const template = cloudFormationWaiterTemplate(props.constructPath, props.deadlineMinutes);
     const artifactUrl = `s3://${props.bucket}/${props.prefix}`;
     this.resource = nameElement(
       new CloudformationStack(this, "Stack", {
         name: `${CFN_STACK_NAME_PREFIX}${key.id}`,
-        templateBody: JSON.stringify(template, null, 2),
+        templateBody: template,
         parameters: {
           LaunchTemplateId: props.launchTemplateId,
           LaunchTemplateVersion: props.launchTemplateVersion,
@@ -258,4 +222,49 @@ export class CloudFormationWaiter extends Construct implements ICompileWaiter {
       );
     }
   }
+}
+
+/**
+ * The stack's template: literal JSON, the same for every compile of a construct path and deadline (the values are
+ * stack parameters). CacheHit=true leaves only the signal handle: nothing is launched.
+ */
+export function cloudFormationWaiterTemplate(constructPath: string, deadlineMinutes: number): string {
+  const timeoutSeconds = deadlineMinutes * 60;
+  const template = {
+    AWSTemplateFormatVersion: "2010-09-09",
+    Description: descriptionText(
+      `NeuronxCompile ${constructPath} (cdktf-neuronx-patterns): the compile instance, and the wait condition it signals ` +
+        `once _SUCCESS is written and verified, or with the failure's reason`,
+      1024,
+    ),
+    Parameters: {
+      LaunchTemplateId: { Type: "String" },
+      LaunchTemplateVersion: { Type: "String" },
+      SubnetId: { Type: "String" },
+      ArtifactS3Url: { Type: "String" },
+      CacheHit: { Type: "String", AllowedValues: ["true", "false"] },
+    },
+    Conditions: { Compile: { "Fn::Equals": [{ Ref: "CacheHit" }, "false"] } },
+    Resources: {
+      // Free, and always there: a stack needs one resource, and a cache hit has nothing else.
+      [CFN_SIGNAL_HANDLE]: { Type: "AWS::CloudFormation::WaitConditionHandle" },
+      CompileInstance: {
+        Type: "AWS::EC2::Instance",
+        Condition: "Compile",
+        DependsOn: CFN_SIGNAL_HANDLE,
+        Properties: {
+          LaunchTemplate: { LaunchTemplateId: { Ref: "LaunchTemplateId" }, Version: { Ref: "LaunchTemplateVersion" } },
+          SubnetId: { Ref: "SubnetId" },
+        },
+      },
+      [CFN_WAIT_CONDITION]: {
+        Type: "AWS::CloudFormation::WaitCondition",
+        Condition: "Compile",
+        DependsOn: "CompileInstance",
+        Properties: { Handle: { Ref: CFN_SIGNAL_HANDLE }, Timeout: String(timeoutSeconds), Count: 1 },
+      },
+    },
+    Outputs: { ArtifactS3Url: { Value: { Ref: "ArtifactS3Url" } } },
+  };
+  return JSON.stringify(template, null, 2);
 }
