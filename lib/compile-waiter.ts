@@ -178,7 +178,11 @@ export class CloudFormationWaiter extends Construct implements ICompileWaiter {
       "signal",
     );
     const rolePolicy = nameElement(
-      new IamRolePolicy(this, "SignalRolePolicy", { namePrefix: "neuronx-compile-signal-", role: props.roleName, policy: signalPolicy.json }),
+      new IamRolePolicy(this, "SignalRolePolicy", {
+        namePrefix: "neuronx-compile-signal-",
+        role: props.roleName,
+        policy: signalPolicy.json,
+      }),
       scope,
       "signal",
     );

@@ -62,7 +62,10 @@ def compile_stack(tmp_path, s3, bucket, tiny_model):
             "InstanceType": "inf2.xlarge",
             "UserData": base64.b64encode(user_data.encode()).decode(),
             "TagSpecifications": [
-                {"ResourceType": "instance", "Tags": [{"Key": "neuronx:bucket", "Value": bucket}, {"Key": "neuronx:prefix", "Value": PREFIX}]}
+                {
+                    "ResourceType": "instance",
+                    "Tags": [{"Key": "neuronx:bucket", "Value": bucket}, {"Key": "neuronx:prefix", "Value": PREFIX}],
+                }
             ],
         },
     )["LaunchTemplate"]
@@ -111,11 +114,17 @@ def default_subnet(ec2) -> str:
 def stack_instance(ec2, stack: str) -> dict:
     found = [
         i
-        for r in ec2.describe_instances(Filters=[{"Name": "tag:aws:cloudformation:stack-name", "Values": [stack]}])["Reservations"]
+        for r in ec2.describe_instances(Filters=[{"Name": "tag:aws:cloudformation:stack-name", "Values": [stack]}])[
+            "Reservations"
+        ]
         for i in r["Instances"]
     ]
     assert len(found) == 1, found
-    return {"id": found[0]["InstanceId"], "state": found[0]["State"]["Name"], "tags": {t["Key"]: t["Value"] for t in found[0]["Tags"]}}
+    return {
+        "id": found[0]["InstanceId"],
+        "state": found[0]["State"]["Name"],
+        "tags": {t["Key"]: t["Value"] for t in found[0]["Tags"]},
+    }
 
 
 def status(stack: str) -> str:
@@ -128,7 +137,9 @@ def failed_reasons(stack: str) -> list[str]:
     return [
         e["ResourceStatusReason"]
         for e in events
-        if e.get("ClientRequestToken") == TOKEN and e["ResourceStatus"].endswith("_FAILED") and e.get("ResourceStatusReason")
+        if e.get("ClientRequestToken") == TOKEN
+        and e["ResourceStatus"].endswith("_FAILED")
+        and e.get("ResourceStatusReason")
     ]
 
 
@@ -137,7 +148,9 @@ def test_the_stack_runs_the_instance_from_the_launch_template_and_waits(compile_
     name = create()
     instance = stack_instance(boto3.client("ec2"), name)
     assert instance["state"] == "running"
-    assert instance["tags"]["neuronx:prefix"] == PREFIX  # the launch template's tags: destroy and the waiter policy find it
+    assert (
+        instance["tags"]["neuronx:prefix"] == PREFIX
+    )  # the launch template's tags: destroy and the waiter policy find it
     assert instance["tags"]["aws:cloudformation:logical-id"] == "CompileInstance"
     assert status(name) == "CREATE_IN_PROGRESS"
 
@@ -168,7 +181,9 @@ def test_a_compile_error_fails_the_stack_with_the_reason_and_rolls_back(compile_
     assert status(name) == "ROLLBACK_COMPLETE"
     reasons = failed_reasons(name)
     assert len(reasons) == 1, reasons
-    assert reasons[0].startswith("WaitCondition received failed message: 'the Neuron compile failed: RuntimeError: [XCG815]")
+    assert reasons[0].startswith(
+        "WaitCondition received failed message: 'the Neuron compile failed: RuntimeError: [XCG815]"
+    )
     assert f"(log: s3://{bucket}/{PREFIX}_FAILURE.log)" in reasons[0]
     assert reasons[0].endswith(f"for uniqueId: {instance_id}")
     assert stack_instance(boto3.client("ec2"), name)["state"] == "terminated"
@@ -190,8 +205,9 @@ def test_verify_finds_artifacts_that_differ_from_success(compile_stack, s3, buck
     store = ArtifactStore(s3, bucket, PREFIX)
     assert store.verify_success() is None
     s3.put_object(Bucket=bucket, Key=PREFIX + "compiled/extra.neff", Body=b"x")
-    assert store.verify_success() == "_SUCCESS lists {} objects and S3 holds {}, differing in compiled/extra.neff".format(
-        *_counts(store)
+    assert (
+        store.verify_success()
+        == "_SUCCESS lists {} objects and S3 holds {}, differing in compiled/extra.neff".format(*_counts(store))
     )
 
 
@@ -207,7 +223,10 @@ def test_a_wait_condition_times_out_and_rolls_back(aws):
     template = {
         "Resources": {
             "Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"},
-            "Done": {"Type": "AWS::CloudFormation::WaitCondition", "Properties": {"Handle": {"Ref": "Handle"}, "Timeout": "1"}},
+            "Done": {
+                "Type": "AWS::CloudFormation::WaitCondition",
+                "Properties": {"Handle": {"Ref": "Handle"}, "Timeout": "1"},
+            },
         }
     }
     cfn.create_stack(StackName="wait", TemplateBody=json.dumps(template), ClientRequestToken=TOKEN)

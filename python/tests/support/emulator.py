@@ -441,9 +441,7 @@ class WaitCondition(CloudFormationModel):
     @classmethod
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # noqa: PLR0913
         properties = cloudformation_json["Properties"]
-        return cls(
-            resource_name, properties["Handle"], int(properties["Timeout"]), int(properties.get("Count", 1))
-        )
+        return cls(resource_name, properties["Handle"], int(properties["Timeout"]), int(properties.get("Count", 1)))
 
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
@@ -475,7 +473,9 @@ for _cache in (cfn_parsing.get_model_list, cfn_parsing.get_model_map, cfn_parsin
     _cache.cache_clear()
 
 
-def _resource_event(stack, logical_id: str, physical_id: str, kind: str, status: str, reason: str | None = None) -> None:
+def _resource_event(
+    stack, logical_id: str, physical_id: str, kind: str, status: str, reason: str | None = None
+) -> None:
     event = Event(stack.stack_id, stack.name, logical_id, physical_id, kind, status, reason, None)
     event.client_request_token = getattr(stack, "client_request_token", None)
     stack.events.append(event)
@@ -503,7 +503,9 @@ def _advance(stack) -> None:
             wait.state = "failed"
             _resource_event(stack, logical_id, wait.name, wait.cloudformation_type(), "CREATE_FAILED", outcome)
             rollback = f"The following resource(s) failed to create: [{logical_id}]. Rollback requested by user."
-            _resource_event(stack, stack.name, stack.stack_id, "AWS::CloudFormation::Stack", "ROLLBACK_IN_PROGRESS", rollback)
+            _resource_event(
+                stack, stack.name, stack.stack_id, "AWS::CloudFormation::Stack", "ROLLBACK_IN_PROGRESS", rollback
+            )
             stack.resource_map.delete()  # the instance is terminated
             _resource_event(stack, stack.name, stack.stack_id, "AWS::CloudFormation::Stack", "ROLLBACK_COMPLETE")
             stack.status = "ROLLBACK_COMPLETE"
@@ -552,6 +554,7 @@ def _take_signal(path: str, body: bytes) -> bool:
         return False
     _signals[token].append(json.loads(body.decode() or "{}"))
     return True
+
 
 if __name__ == "__main__":
     # Standalone, for trying a stack by hand: python -m tests.support.emulator (from python/).
