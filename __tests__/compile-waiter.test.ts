@@ -51,7 +51,7 @@ describe("CompileWaiter", () => {
         Type: "AWS::CloudFormation::WaitCondition",
         Condition: "Compile",
         DependsOn: "CompileInstance",
-        Properties: { Handle: { Ref: "CompileSignal" }, Timeout: String(90 * 60), Count: 1 },
+        Properties: { Handle: { Ref: "CompileSignal" }, Timeout: { Ref: "TimeoutSeconds" }, Count: 1 },
       });
       expect(stack(json).parameters).toEqual({
         LaunchTemplateId: "${aws_launch_template.compile.id}",
@@ -59,6 +59,7 @@ describe("CompileWaiter", () => {
         SubnetId: '${element(split(" ", join(" ", sort(data.aws_subnets.compile.ids))), 0)}',
         ArtifactS3Url: `s3://\${aws_s3_bucket.compile_artifacts.bucket}/${PREFIX}`,
         CacheHit: '${length(data.aws_s3_objects.compile_success.keys) > 0 ? "true" : "false"}',
+        TimeoutSeconds: String(90 * 60),
       });
     });
 
@@ -128,6 +129,24 @@ describe("CompileWaiter", () => {
         },
       ]);
       expect(json.resource.aws_iam_role_policy.compile_signal.role).toBe("${aws_iam_role.compile.name}");
+    });
+
+    test("the waiter policy adds the waiter's stacks, and only them", () => {
+      const statements = json.data.aws_iam_policy_document.compile_waiter.statement;
+      expect(statements[statements.length - 1]).toEqual({
+        sid: "WaiterStacks",
+        actions: [
+          "cloudformation:CreateStack",
+          "cloudformation:DeleteStack",
+          "cloudformation:UpdateStack",
+          "cloudformation:DescribeStacks",
+          "cloudformation:DescribeStackEvents",
+          "cloudformation:GetTemplate",
+        ],
+        resources: [
+          "arn:${data.aws_partition.current.partition}:cloudformation:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:stack/neuronx-compile-*/*",
+        ],
+      });
     });
 
     test("warns that a destroy stops at a created bucket without force destroy", () => {

@@ -6,7 +6,7 @@ import { DataAwsS3Objects } from "@cdktf/provider-aws/lib/data-aws-s3-objects";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { nameElement } from "./private/naming";
 import { TerraformData } from "./private/terraform-data";
-import { Validator, descriptionText } from "./private/validation";
+import { Validator } from "./private/validation";
 import { S3ObjectWaiter, S3ObjectWaiterProps } from "./s3-object-waiter";
 
 /** What a compile waiter gives the construct: what to depend on, and the artifacts' URL read through it. */
@@ -78,6 +78,11 @@ export abstract class CompileWaiter {
   /** Adds the problems of props this waiter cannot honour. */
   public abstract check(v: Validator, props: CompileWaiterCheckedProps): void;
 
+  /** What the credentials of `terraform apply` need for this waiter besides the launch, tags and role (IAM statements). */
+  public policyStatements(_stackArnPrefix: string): { sid: string; actions: string[]; resources: string[] }[] {
+    return [];
+  }
+
   /** Creates the waiter in the compile construct. */
   public abstract bind(scope: Construct, props: CompileWaiterBindProps): ICompileWaiter;
 }
@@ -114,6 +119,26 @@ class CloudFormationCompileWaiter extends CompileWaiter {
         `abandonAfterMinutes is the localExec waiter's lease and does not apply to waiter CompileWaiter.cloudFormation() ` +
         `(its instance runs until it signals, or until deadlineMinutes), got ${props.abandonAfterMinutes}; remove it`,
     );
+  }
+
+  public policyStatements(stackArnPrefix: string) {
+    return [
+      {
+        // The provider creates, reads, replaces and deletes the waiter's stacks; CloudFormation runs the instance with
+        // these same credentials (no service role), so RunFromLaunchTemplate, TagOnLaunch, PassCompileRole and
+        // EndOwnInstances apply as for the localExec waiter.
+        sid: "WaiterStacks",
+        actions: [
+          "cloudformation:CreateStack",
+          "cloudformation:DeleteStack",
+          "cloudformation:UpdateStack",
+          "cloudformation:DescribeStacks",
+          "cloudformation:DescribeStackEvents",
+          "cloudformation:GetTemplate",
+        ],
+        resources: [`${stackArnPrefix}${CFN_STACK_NAME_PREFIX}*/*`],
+      },
+    ];
   }
 
   public bind(scope: Construct, props: CompileWaiterBindProps): ICompileWaiter {
@@ -170,7 +195,7 @@ export class CloudFormationWaiter extends Construct implements ICompileWaiter {
           {
             sid: "ReadSignalHandle",
             actions: ["cloudformation:DescribeStackResource"],
-            resources: [`arn:${props.partition}:cloudformation:${props.region}:${props.accountId}:stack/${CFN_STACK_NAME_PREFIX}*/*`],
+            resources: [`${stackArnPrefix(props.partition, props.region, props.accountId)}${CFN_STACK_NAME_PREFIX}*/*`],
           },
         ],
       }),
@@ -186,18 +211,18 @@ export class CloudFormationWaiter extends Construct implements ICompileWaiter {
       scope,
       "signal",
     );
-    const template = cloudFormationWaiterTemplate(props.constructPath, props.deadlineMinutes);
     const artifactUrl = `s3://${props.bucket}/${props.prefix}`;
     this.resource = nameElement(
       new CloudformationStack(this, "Stack", {
         name: `${CFN_STACK_NAME_PREFIX}${key.id}`,
-        templateBody: template,
+        templateBody: CLOUDFORMATION_WAITER_TEMPLATE,
         parameters: {
           LaunchTemplateId: props.launchTemplateId,
           LaunchTemplateVersion: props.launchTemplateVersion,
           // The first subnet that offers the instance type: a stack runs one instance in one subnet.
           SubnetId: Fn.element(Fn.split(" ", props.subnetIds), 0),
           ArtifactS3Url: artifactUrl,
+          TimeoutSeconds: String(props.deadlineMinutes * 60),
           CacheHit: `\${length(${success.fqn}.keys) > 0 ? "true" : "false"}`,
         },
         // Rollback (the default) terminates the instance; the failed stack stays, tainted, for its events.
@@ -229,24 +254,22 @@ export class CloudFormationWaiter extends Construct implements ICompileWaiter {
 }
 
 /**
- * The stack's template: literal JSON, the same for every compile of a construct path and deadline (the values are
- * stack parameters). CacheHit=true leaves only the signal handle: nothing is launched.
+ * The stack's template: literal JSON, the same for every compile (the values are stack parameters), so that the
+ * HCL module carries the same text. CacheHit=true leaves only the signal handle: nothing is launched.
  */
-export function cloudFormationWaiterTemplate(constructPath: string, deadlineMinutes: number): string {
-  const timeoutSeconds = deadlineMinutes * 60;
-  const template = {
+export const CLOUDFORMATION_WAITER_TEMPLATE = JSON.stringify(
+  {
     AWSTemplateFormatVersion: "2010-09-09",
-    Description: descriptionText(
-      `NeuronxCompile ${constructPath} (cdktf-neuronx-patterns): the compile instance, and the wait condition it signals ` +
-        `once _SUCCESS is written and verified, or with the failure's reason`,
-      1024,
-    ),
+    Description:
+      "NeuronxCompile (cdktf-neuronx-patterns): the compile instance, and the wait condition it signals once _SUCCESS is written and verified, or with the failure's reason",
     Parameters: {
       LaunchTemplateId: { Type: "String" },
       LaunchTemplateVersion: { Type: "String" },
       SubnetId: { Type: "String" },
       ArtifactS3Url: { Type: "String" },
       CacheHit: { Type: "String", AllowedValues: ["true", "false"] },
+      // The deadline; a wait condition waits at most 43200 seconds.
+      TimeoutSeconds: { Type: "Number", MinValue: 1, MaxValue: CFN_MAX_DEADLINE_MINUTES * 60 },
     },
     Conditions: { Compile: { "Fn::Equals": [{ Ref: "CacheHit" }, "false"] } },
     Resources: {
@@ -265,10 +288,16 @@ export function cloudFormationWaiterTemplate(constructPath: string, deadlineMinu
         Type: "AWS::CloudFormation::WaitCondition",
         Condition: "Compile",
         DependsOn: "CompileInstance",
-        Properties: { Handle: { Ref: CFN_SIGNAL_HANDLE }, Timeout: String(timeoutSeconds), Count: 1 },
+        Properties: { Handle: { Ref: CFN_SIGNAL_HANDLE }, Timeout: { Ref: "TimeoutSeconds" }, Count: 1 },
       },
     },
     Outputs: { ArtifactS3Url: { Value: { Ref: "ArtifactS3Url" } } },
-  };
-  return JSON.stringify(template, null, 2);
+  },
+  null,
+  2,
+);
+
+/** `arn:<partition>:cloudformation:<region>:<account>:stack/`: the stacks' ARNs begin so. */
+export function stackArnPrefix(partition: string, region: string, accountId: string): string {
+  return `arn:${partition}:cloudformation:${region}:${accountId}:stack/`;
 }

@@ -27,7 +27,7 @@ import { nameElement } from "./private/naming";
 import { hashDirectory, uploadDirectory } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
 import { Validator, checkImageConfig, descriptionText, show } from "./private/validation";
-import { CompileWaiter, ICompileWaiter } from "./compile-waiter";
+import { CompileWaiter, ICompileWaiter, stackArnPrefix } from "./compile-waiter";
 import { Sizing, sizeModel } from "./sizing";
 import { USER_DATA_LIMIT_BYTES, renderCompileUserData } from "./user-data";
 
@@ -390,10 +390,11 @@ export class NeuronxCompile extends Construct {
 
     const preconditions = [...network.preconditions, ...checks.preconditionsFor("bucket", "subnetId")];
     if (image.regionCheck) preconditions.push(image.regionCheck);
-    this.waiterPolicyJson = this.waiterPolicy(partition, region, accountId, createdBucket !== undefined).json;
+    const waiter = props.waiter ?? CompileWaiter.localExec();
+    this.waiterPolicyJson = this.waiterPolicy(partition, region, accountId, createdBucket !== undefined, waiter).json;
     // Every resource of the compile so far: on destroy, the waiter's check runs before any of them goes.
     const resources = this.node.findAll().filter((c): c is TerraformResource => c instanceof TerraformResource);
-    this.waiter = (props.waiter ?? CompileWaiter.localExec()).bind(this, {
+    this.waiter = waiter.bind(this, {
       roleName: this.role.name,
       partition,
       tags,
@@ -426,7 +427,13 @@ export class NeuronxCompile extends Construct {
    * The least the waiter needs: the prefix's objects (markers, lock); runs from this launch template only, with the
    * compile role passed to EC2 and the template's tags; the instances of this prefix only to terminate and read.
    */
-  private waiterPolicy(partition: string, region: string, accountId: string, bucketCreated: boolean): DataAwsIamPolicyDocument {
+  private waiterPolicy(
+    partition: string,
+    region: string,
+    accountId: string,
+    bucketCreated: boolean,
+    waiter: CompileWaiter,
+  ): DataAwsIamPolicyDocument {
     const ec2Arn = (resource: string) => `arn:${partition}:ec2:${region}:${accountId}:${resource}`;
     return nameElement(
       new DataAwsIamPolicyDocument(this, "WaiterPolicy", {
@@ -487,6 +494,7 @@ export class NeuronxCompile extends Construct {
             actions: ["ec2:DescribeInstances"],
             resources: ["*"],
           },
+          ...waiter.policyStatements(stackArnPrefix(partition, region, accountId)),
         ],
       }),
       this,

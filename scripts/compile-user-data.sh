@@ -72,7 +72,7 @@ on_error() {
   else
     aws s3 cp "$LOG" "$S3"_FAILURE.log --only-show-errors || true
   fi
-  signal_stack FAILURE "$(aws s3 cp "$S3"_FAILURE - 2>/dev/null | sed -n 's/^reason=//p' | head -n 1)"
+  signal_stack FAILURE "$(aws s3 cp "$S3"_FAILURE - | sed -n 's/^reason=//p')"
   shutdown -h now "neuronx-compile failed"
   exit "$status"
 }
@@ -82,28 +82,21 @@ trap 'on_error $LINENO' ERR
 SIGNAL_URL=""
 find_stack_signal() {
   local stack
-  stack=$(aws ec2 describe-tags --output text --query 'Tags[0].Value' \
-    --filters "Name=resource-id,Values=$INSTANCE_ID" "Name=key,Values=aws:cloudformation:stack-name") || return 1
-  if [ -n "$stack" ] && [ "$stack" != None ]; then
-    SIGNAL_URL=$(aws cloudformation describe-stack-resource --stack-name "$stack" --logical-resource-id CompileSignal \
-      --output text --query StackResourceDetail.PhysicalResourceId) || return 1
-    echo "owned by the CloudFormation stack $stack: signalling its wait condition when done"
-  fi
+  stack=$(aws ec2 describe-tags --output text --query 'Tags[0].Value' --filters \
+    "Name=resource-id,Values=$INSTANCE_ID" Name=key,Values=aws:cloudformation:stack-name) || return 1
+  [ -n "$stack" ] && [ "$stack" != None ] || return 0
+  SIGNAL_URL=$(aws cloudformation describe-stack-resource --stack-name "$stack" --logical-resource-id CompileSignal \
+    --output text --query StackResourceDetail.PhysicalResourceId) || return 1
+  echo "the stack $stack owns this instance"
 }
-# signal_stack SUCCESS|FAILURE REASON: the wait condition's JSON (the reason with no quote, backslash or
-# control character, at most 900 characters), PUT with an empty Content-Type as the presigned URL needs.
+# signal_stack SUCCESS|FAILURE REASON (quotes, backslashes, control characters dropped)
 signal_stack() {
   [ -n "$SIGNAL_URL" ] || return 0
-  local reason body attempt
-  reason=$(printf '%s' "${2:-no reason recorded}" | tr -d '"\\' | tr '[:cntrl:]' ' ' | cut -c 1-900)
+  local reason
+  reason=$(printf %s "${2:-unknown}" | tr -d '"\\[:cntrl:]' | cut -c 1-900)
   [ "$1" = SUCCESS ] || reason="$reason (log: ${S3}_FAILURE.log)"
-  body=$(printf '{"Status":"%s","Reason":"%s","UniqueId":"%s","Data":"%s"}' "$1" "$reason" "$INSTANCE_ID" "$S3")
-  for attempt in 1 2 3 4 5; do
-    curl -sf -X PUT -H 'Content-Type:' --data-binary "$body" "$SIGNAL_URL" >/dev/null && return 0
-    echo "signalling the stack failed (attempt $attempt); retrying"
-    sleep 5
-  done
-  return 1
+  curl -sf --retry 5 --retry-all-errors -X PUT -H 'Content-Type:' --data-binary \
+    "$(printf '{"Status":"%s","Reason":"%s","UniqueId":"%s"}' "$1" "$reason" "$INSTANCE_ID")" "$SIGNAL_URL"
 }
 
 # The lease (see the header): checked apart from the compile, timed with this instance's uptime.
@@ -183,11 +176,7 @@ docker run --rm --network host "${devices[@]}" \
   --env-file "$WORK/compile.env" -e PYTHONPATH="$WORK/code" -e NEURONX_WORK_DIR="$WORK/work" \
   -v "$WORK:$WORK" --entrypoint python3 "$NEURONX_IMAGE" -m neuronx_compile
 
-if [ -n "$SIGNAL_URL" ]; then
-  # _SUCCESS is the compile's last write; the stack hears of it only once S3 holds exactly what it lists.
-  docker run --rm --network host --env-file "$WORK/compile.env" -e PYTHONPATH="$WORK/code" \
-    --entrypoint python3 "$NEURONX_IMAGE" -m neuronx_compile.verify
-  signal_stack SUCCESS "_SUCCESS written and verified"
-fi
+# The compile exits 0 only once _SUCCESS is written and verified against S3.
+signal_stack SUCCESS "_SUCCESS written and verified"
 echo "compile finished in $(($(date +%s) - STARTED)) seconds; terminating"
 shutdown -h now "neuronx-compile finished"

@@ -43,7 +43,7 @@ import {
   SERVING_ENV,
 } from "../lib/realtime-endpoint";
 import { SIZING_MODEL } from "../lib/sizing";
-import { USER_DATA_BODY_FILE } from "../lib/user-data";
+import { USER_DATA_BODY_FILE, userDataBody } from "../lib/user-data";
 import { WAITER_SCRIPT } from "../lib/s3-object-waiter";
 import { EXAMPLE_DEFAULTS } from "../stacks/config";
 import { EMULATED_SERVICES } from "../stacks/provider";
@@ -324,7 +324,7 @@ export function renderModules(): Map<string, string> {
 
   // What runs on AWS, copied from where the constructs take it.
   const body = fs.readFileSync(USER_DATA_BODY_FILE, "utf8");
-  files.set("neuronx-compile/templates/compile-user-data.sh", body.slice(body.indexOf("\n\n") + 2));
+  files.set("neuronx-compile/templates/compile-user-data.sh", userDataBody(body));
   files.set("neuronx-compile/scripts/wait-for-compile.sh", fs.readFileSync(WAITER_SCRIPT, "utf8"));
   for (const rel of shippedFiles(COMPILE_PACKAGE_DIR)) {
     files.set(`neuronx-compile/python/neuronx_compile/${rel}`, fs.readFileSync(path.join(COMPILE_PACKAGE_DIR, rel), "utf8"));

@@ -64,6 +64,9 @@ from tests.support.instance import InstanceRun
 from tests.support.sagemaker_host import materialise, start_instance
 
 MODEL_ID = "rehearsal/tiny-chat-1m"
+# The CloudFormation waiter's revisions (their prefixes tell its instances apart, see Worker._cfn).
+CFN_REVISION = "rehearsal-cfn"
+CFN_FAILING_REVISION = "rehearsal-cfn-failing"
 POLL_SECONDS = 5
 # An Ubuntu image that moto serves; the real stacks resolve the Neuron DLAMI from SSM.
 AMI_ID = "ami-785db401"
@@ -116,9 +119,11 @@ class Worker(threading.Thread):
     and the moment is recorded in `ended_at` (time.monotonic()).
     """
 
-    def __init__(self, root: Path, mode: str, compile_seconds: float = 0) -> None:
+    def __init__(self, root: Path, mode: str, compile_seconds: float = 0, cloudformation: bool = False) -> None:
         super().__init__(daemon=True)
         self.root, self.mode, self.compile_seconds = root, mode, compile_seconds
+        # The CloudFormation waiter's scenario runs beside other phases: each worker plays only its instances.
+        self.cloudformation = cloudformation
         self.ec2 = boto3.client("ec2")
         self.seen: set[str] = {i["InstanceId"] for i in self._instances()}
         self.stopping = threading.Event()
@@ -142,7 +147,7 @@ class Worker(threading.Thread):
                     run = self.runs.get(instance_id)
                     if run is not None:
                         run.kill()
-                if instance_id in self.seen or state != "running":
+                if instance_id in self.seen or state != "running" or self._cfn(instance) != self.cloudformation:
                     continue
                 self.seen.add(instance_id)
                 self.booted.append(instance_id)
@@ -156,6 +161,13 @@ class Worker(threading.Thread):
     def stop(self) -> None:
         self.stopping.set()
         self.join(timeout=30)
+
+    @staticmethod
+    def _cfn(instance: dict) -> bool:
+        """An instance of the CloudFormation waiter's scenario: its prefix holds that scenario's revision
+        (the launch template's tags, set as EC2 creates the instance, unlike CloudFormation's own tags)."""
+        tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+        return f"/{CFN_REVISION}" in tags.get("neuronx:prefix", "")
 
     def _guarded(self, instance: dict) -> None:
         try:
@@ -235,6 +247,8 @@ def hub_with_tiny_chat_model() -> Hub:
             "rehearsal-faults",
             "rehearsal-credentials",
             "rehearsal-concurrent",
+            CFN_REVISION,
+            CFN_FAILING_REVISION,
         ),
     )
     return hub
@@ -922,7 +936,9 @@ def faults_stack(r: Rehearsal, tf_env: dict[str, str], revision: str) -> Terrafo
     return Terraform(r, outdir / "stacks", tf_env)
 
 
-def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str], tf: Terraform) -> None:
+def lifecycle_faults(
+    r: Rehearsal, tf_env: dict[str, str], tf: Terraform, before_destroy: Callable[[], None] = lambda: None
+) -> None:
     """The faults Terraform users meet every week, on the compile stack alone (already applied once,
     by the concurrent applies): each apply here only replaces the waiter."""
     worker = Worker(r.root / "instances-faults", "boot")
@@ -1043,6 +1059,7 @@ def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str], tf: Terraform) -> Non
             ended_by=ended_by(credentials_instance, credentials_output),
         )
 
+    before_destroy()  # what runs beside: its resources are gone before this checks for leftovers
     t = time.monotonic()
     destroy = tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
     worker.stop()
@@ -1052,6 +1069,122 @@ def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str], tf: Terraform) -> Non
         t,
         destroy.returncode == 0 and not left,
         f"left: {left}" if left else destroy.stderr[-600:],
+    )
+
+
+# ---- the CloudFormation waiter, as on Terraform Cloud's hosted runners (no AWS CLI) ---------------
+
+
+def without_aws_cli(env: dict[str, str]) -> dict[str, str]:
+    """The environment with a PATH that holds no `aws` (Terraform Cloud's hosted runners have none)."""
+    kept = [d for d in env.get("PATH", "").split(os.pathsep) if d and not os.access(os.path.join(d, "aws"), os.X_OK)]
+    return {**env, "PATH": os.pathsep.join(kept)}
+
+
+def cloudformation_waiter(r: Rehearsal, tf_env: dict[str, str]) -> None:
+    """The compile stack with waiter CompileWaiter.cloudFormation(), applied with no `aws` on PATH and
+    credentials only from the environment: the stack runs the instance and waits for its signal; a
+    second plan is empty; a replaced stack is a cache hit that launches nothing; a compile error fails
+    the apply with the wait condition's reason; destroy leaves nothing of it. Run beside the lifecycle
+    faults (its instances are its own, Worker._cfn), so it checks only what it made."""
+    env = without_aws_cli(tf_env)
+    label = "cloudFormation waiter"
+    outdir = r.root / "cloudformation" / "cdktf.out"
+    config = {"NEURONX_WAITER": "cloudformation", "NEURONX_BUCKET": existing_bucket()}
+    t = time.monotonic()
+    no_cli = shutil.which("aws", path=env["PATH"]) is None
+    proc = synthesize(outdir, env, NEURONX_REVISION=CFN_REVISION, **config)
+    if not r.check(
+        f"{label}: synthesize the compile stack; no aws on the PATH of terraform, credentials from the environment only",
+        t,
+        proc.returncode == 0 and no_cli and "AWS_PROFILE" not in env,
+        proc.stderr[-500:] if proc.returncode else ("" if no_cli else "aws is on PATH"),
+    ):
+        return
+    tf = Terraform(r, outdir / "stacks", env)
+
+    worker = Worker(r.root / "instances-cfn", "boot", cloudformation=True)
+    worker.start()
+    t = time.monotonic()
+    init = tf("compile", "init", "-input=false", "-no-color")
+    apply = tf("compile", *APPLY)
+    worker.stopping.set()
+    outputs = json.loads(tf("compile", "output", "-json").stdout or "{}")
+    bucket = outputs.get("artifact_bucket", {}).get("value", "")
+    prefix = outputs.get("artifact_prefix", {}).get("value", "")
+    verified, detail = success_verified(bucket, prefix)
+    url = outputs.get("compiled_artifact_s3_url", {}).get("value")
+    ok = init.returncode == 0 and apply.returncode == 0 and len(worker.booted) == 1 and not worker.errors and verified
+    r.check(
+        f"{label}: apply: the stack runs the instance, which signals after _SUCCESS is verified; the URL is the stack's output",
+        t,
+        ok and url == f"s3://{bucket}/{prefix}",
+        f"{len(worker.booted)} instance(s); {detail}; url {url}"
+        + ("" if ok else f"; {(init.stderr + apply.stdout + apply.stderr)[-800:]}{worker.errors}"),
+    )
+    if apply.returncode != 0:
+        tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
+        return
+
+    t = time.monotonic()
+    plan = tf("compile", "plan", "-detailed-exitcode", "-input=false", "-no-color")
+    r.check(f"{label}: plan again: no changes", t, plan.returncode == 0, plan.stdout[-400:] if plan.returncode else "")
+
+    t = time.monotonic()
+    worker = Worker(r.root / "instances-cfn-again", "boot", cloudformation=True)
+    worker.start()
+    again = tf("compile", *APPLY, "-replace=aws_cloudformation_stack.compile_waiter")
+    worker.stopping.set()
+    r.check(
+        f"{label}: apply with the stack replaced: a cache hit (_SUCCESS exists), no instance",
+        t,
+        again.returncode == 0 and not worker.booted,
+        f"{len(worker.booted)} instance(s)" + ("" if again.returncode == 0 else f"; {again.stderr[-600:]}"),
+    )
+
+    # Another revision: a new cache key, so a new stack (the old one goes first) whose compile fails.
+    t = time.monotonic()
+    proc = synthesize(outdir, env, NEURONX_REVISION=CFN_FAILING_REVISION, **config)
+    worker = Worker(r.root / "instances-cfn-fail", "fail", cloudformation=True)
+    worker.start()
+    failed = tf("compile", *APPLY)
+    worker.stopping.set()
+    output = failed.stdout + failed.stderr
+    ended = [worker.wait_ended(i, timeout=30) for i in worker.booted]
+    after = ended[0] - worker.event_mono if ended and ended[0] and worker.event_mono else None
+    reason = "WaitCondition received failed message: 'the Neuron compile failed: RuntimeError: [XCG815]"
+    ok = proc.returncode == 0 and failed.returncode != 0 and reason in output and "_FAILURE.log" in output
+    r.check(
+        f"{label}: a compile error fails the apply with the wait condition's reason and the log's location; "
+        "the rollback terminates the instance",
+        t,
+        ok and len(worker.booted) == 1 and after is not None,
+        f"{len(worker.booted)} instance(s)" + ("" if ok else f"; reason missing from: {output[-800:]}"),
+        instance_seconds=max(after, 0.0) if after is not None else None,
+        ended_by="the instance itself; CloudFormation's rollback terminates it too",
+    )
+
+    t = time.monotonic()
+    mine = owned_by(tf, "compile")
+    destroy = tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
+    worker.stop()
+    cfn, ec2 = boto3.client("cloudformation"), boto3.client("ec2")
+    stacks = [s["StackName"] for s in cfn.describe_stacks()["Stacks"] if s["StackStatus"] != "DELETE_COMPLETE"]
+    running = [
+        i["InstanceId"]
+        for res in ec2.describe_instances(Filters=[{"Name": "tag:neuronx:prefix", "Values": [f"*/{CFN_REVISION}*"]}])[
+            "Reservations"
+        ]
+        for i in res["Instances"]
+        if i["State"]["Name"] not in ("terminated", "shutting-down")
+    ]
+    left = [x for x in leftovers(keep={EXISTING_BUCKET}) if x in mine] + [f"stack {s}" for s in stacks] + running
+    state = tf("compile", "state", "list").stdout.split()
+    r.check(
+        f"{label}: destroy: no stack, no instance, nothing of the stack left",
+        t,
+        destroy.returncode == 0 and not left and not state,
+        f"left: {left}; state: {state}" if left or state else destroy.stderr[-600:],
     )
 
 
@@ -1180,6 +1313,10 @@ def main() -> int:
         "CHECKPOINT_DISABLE": "1",
     }
     try:
+        if os.environ.get("NEURONX_REHEARSAL_ONLY") == "cloudformation":  # one scenario, while developing it
+            cloudformation_waiter(r, tf_env)
+            remove_bucket(EXISTING_BUCKET)
+            return report(r, started, root)
         # Local state through the cdktf CLI (deploy, destroy with the default props); S3 state through plain terraform below.
         cdktf_cli(r, tf_env)
         failure_paths(r, tf_env)
@@ -1188,13 +1325,20 @@ def main() -> int:
         faults = faults_stack(r, tf_env, "main")
         faults("compile", "init", "-input=false", "-no-color")
         happy_path(r, tf_env, "s3", companion=faults)
-        lifecycle_faults(r, tf_env, faults)
+        # The CloudFormation waiter beside the lifecycle faults (their minutes are mostly waiting for leases).
+        beside = threading.Thread(target=cloudformation_waiter, args=(r, tf_env), daemon=True)
+        beside.start()
+        lifecycle_faults(r, tf_env, faults, before_destroy=beside.join)
         hcl_modules(r, tf_env, emulator.url)
         remove_bucket(EXISTING_BUCKET)
     finally:
         emulator.stop()
         hub.stop()
 
+    return report(r, started, root)
+
+
+def report(r: Rehearsal, started: float, root: Path) -> int:
     print("\ncheck" + " " * 99 + "seconds  result")
     for p in r.phases:
         print(f"{p.name:<104}{p.seconds:7.1f}  {'ok' if p.ok else 'FAILED'}")
