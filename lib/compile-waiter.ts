@@ -4,6 +4,7 @@ import { CloudformationStack } from "@cdktf/provider-aws/lib/cloudformation-stac
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { DataAwsS3Objects } from "@cdktf/provider-aws/lib/data-aws-s3-objects";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { justifyCheckovSkip } from "./private/checkov";
 import { nameElement } from "./private/naming";
 import { TerraformData } from "./private/terraform-data";
 import { Validator } from "./private/validation";
@@ -47,6 +48,20 @@ export const CFN_STACK_NAME_PREFIX = "neuronx-compile-";
  * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-waitcondition.html).
  */
 export const CFN_MAX_DEADLINE_MINUTES = 720;
+/** Why the waiter's stack sends no SNS notifications (checkov CKV_AWS_124); the HCL module carries the same. */
+export const CFN_SNS_SKIP_REASON =
+  "terraform apply reads the stack's events itself and prints a failure's reason; the stack lives as long as one compile.";
+
+/** What the apply's credentials do with the waiter's stacks (waiterPolicyJson's WaiterStacks). */
+export const CFN_WAITER_ACTIONS = [
+  "cloudformation:CreateStack",
+  "cloudformation:DeleteStack",
+  "cloudformation:UpdateStack",
+  "cloudformation:DescribeStacks",
+  "cloudformation:DescribeStackEvents",
+  "cloudformation:GetTemplate",
+];
+
 /** Terraform waits this much longer than CloudFormation's own timeout, so that CloudFormation's rollback reason is what it reports. */
 export const CFN_ROLLBACK_ALLOWANCE_MINUTES = 20;
 
@@ -128,14 +143,7 @@ class CloudFormationCompileWaiter extends CompileWaiter {
         // these same credentials (no service role), so RunFromLaunchTemplate, TagOnLaunch, PassCompileRole and
         // EndOwnInstances apply as for the localExec waiter.
         sid: "WaiterStacks",
-        actions: [
-          "cloudformation:CreateStack",
-          "cloudformation:DeleteStack",
-          "cloudformation:UpdateStack",
-          "cloudformation:DescribeStacks",
-          "cloudformation:DescribeStackEvents",
-          "cloudformation:GetTemplate",
-        ],
+        actions: CFN_WAITER_ACTIONS,
         resources: [`${stackArnPrefix}${CFN_STACK_NAME_PREFIX}*/*`],
       },
     ];
@@ -241,6 +249,7 @@ export class CloudFormationWaiter extends Construct implements ICompileWaiter {
       scope,
       "waiter",
     );
+    justifyCheckovSkip(this.resource, "CKV_AWS_124", CFN_SNS_SKIP_REASON);
     this.artifactS3Url = this.resource.outputs.lookup("ArtifactS3Url");
     if (props.onDestroy.bucketCreated && !props.onDestroy.bucketForceDestroy) {
       // The localExec waiter's destroy-time check needs the AWS CLI; this waiter has none to run it.
