@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from tests.conftest import objects
-from tests.support.compile_env import PREFIX, compile_env
+from tests.support.compile_env import PREFIX, user_data_env
 from tests.support.instance import REPO_ROOT, InstanceRun, render_user_data, ship_compile_script
 
 AMI_ID = "ami-785db401"  # an image moto serves
@@ -42,18 +42,8 @@ def compile_stack(tmp_path, s3, bucket, tiny_model):
     function that runs the stack's instance (if any) to its end, and the stack's name."""
     ec2, cfn = boto3.client("ec2"), boto3.client("cloudformation")
     code_prefix = ship_compile_script(bucket)
-    environment = {
-        **compile_env(tiny_model),
-        "NEURONX_LEASE_CHECK_SECONDS": "1",
-        # A lease that nobody renews would stop the instance within two seconds: under a stack it is not armed.
-        "NEURONX_ABANDON_AFTER_SECONDS": "2",
-        "NEURONX_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "NEURONX_IMAGE": "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference-neuronx:2.5.1-neuronx-py310-sdk2.21.0-ubuntu22.04",
-        "NEURONX_REGISTRY": "763104351884.dkr.ecr.us-east-1.amazonaws.com",
-        "NEURONX_CODE_PREFIX": code_prefix,
-    }
-    environment.pop("NEURONX_INSTANCE_ID")
+    # A lease that nobody renews would stop the instance within two seconds: under a stack it is not armed.
+    environment = user_data_env(tiny_model, code_prefix, abandon_seconds=2)
     user_data = render_user_data(environment, 30)
     template = ec2.create_launch_template(
         LaunchTemplateName="neuronx-compile-test",
