@@ -27,6 +27,11 @@ user data shuts down. Then:
   SIGKILL to the waiter's shell; SIGKILL to every process of the apply, as a CI runner's
   timeout does, then a re-apply that adopts the running compile), expired credentials mid-wait,
   concurrent applies of two stacks on one prefix, destroy with the default props
+  the CloudFormation waiter (beside the lifecycle faults, in a thread): the compile stack with
+  NEURONX_WAITER=cloudformation, terraform run with no `aws` on PATH and credentials only from the
+  environment: apply (the stack runs the instance and waits for its signal) -> plan shows no changes
+  -> the stack replaced: a cache hit, no instance -> a compile error fails the apply with the wait
+  condition's reason -> destroy leaves nothing of it. NEURONX_REHEARSAL_ONLY=cloudformation runs it alone.
 
 It prints a summary table of the checks, their timings and, for every fault, the instance-seconds
 left running after it, with what ended the instance; it exits non-zero if any check fails.
