@@ -93,7 +93,7 @@ locals {
 
   bucket_name = var.bucket_name == null ? aws_s3_bucket.artifacts[0].bucket : var.bucket_name
   bucket_arn  = var.bucket_name == null ? aws_s3_bucket.artifacts[0].arn : "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
-  code_prefix = "_neuronx/bootstrap/b0a95dfe8232f7e1/"
+  code_prefix = "_neuronx/bootstrap/4227d0aa64629d66/"
 
   # S3 objects take at most 10 tags: the script objects carry the module's own only.
   own_tags = { "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }
@@ -591,6 +591,17 @@ check "revision_is_a_commit" {
     condition     = can(regex("^[0-9a-f]{40}$", var.revision))
     error_message = "The revision \"${var.revision}\" is not a commit sha: the artifacts are cached by that name, so a newer commit on the Hub is not compiled until the cache key changes. Pin a 40-hex commit for reproducible builds; manifest.json records the commit each compile resolved."
   }
+}
+
+# The local-exec waiter's resources before the waiter variable gave them a count: state moves by itself.
+moved {
+  from = null_resource.waiter
+  to   = null_resource.waiter[0]
+}
+
+moved {
+  from = terraform_data.on_destroy
+  to   = terraform_data.on_destroy[0]
 }
 
 # ---- the cloudformation waiter (var.waiter = "cloudformation"): a stack owns the instance --------------

@@ -93,7 +93,9 @@ def run(settings: Settings, s3, secrets, progress: Progress, redactor: Redactor 
     problem = store.verify_success()
     if problem is not None:
         store.delete([c.SUCCESS])
-        raise UploadError(f"s3://{settings.bucket}/{settings.prefix} does not match {c.SUCCESS} after publishing: {problem}")
+        raise UploadError(
+            f"s3://{settings.bucket}/{settings.prefix} does not match {c.SUCCESS} after publishing: {problem}"
+        )
     log.info("%s verified: the prefix holds exactly the objects it lists", c.SUCCESS)
     log.info(
         "published %d files (%d bytes) to s3://%s/%s",

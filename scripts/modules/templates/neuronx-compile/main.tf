@@ -565,6 +565,17 @@ check "revision_is_a_commit" {
   }
 }
 
+# The local-exec waiter's resources before the waiter variable gave them a count: state moves by itself.
+moved {
+  from = null_resource.waiter
+  to   = null_resource.waiter[0]
+}
+
+moved {
+  from = terraform_data.on_destroy
+  to   = terraform_data.on_destroy[0]
+}
+
 # ---- the cloudformation waiter (var.waiter = "cloudformation"): a stack owns the instance --------------
 # (the construct's CompileWaiter.cloudFormation(); README "Terraform Cloud: which waiter")
 
