@@ -460,10 +460,10 @@ describe("the modules and the constructs agree", () => {
       const ts = only(json, "aws_cloudformation_stack");
       expect(JSON.parse(stack().template_body)).toEqual(JSON.parse(ts.template_body));
       // The parameters are unknown at plan (the launch template's id is): the template and settings are compared.
-      expect([stack().timeout_in_minutes, stack().on_failure, stack().timeouts]).toEqual([
+      expect([stack().timeout_in_minutes, stack().on_failure, stack().timeouts.create]).toEqual([
         ts.timeout_in_minutes,
         ts.on_failure,
-        ts.timeouts,
+        ts.timeouts.create,
       ]);
       const addresses = Object.keys(planned).filter((a) => a.startsWith(`module.compile_${CFN_CASE}.`));
       expect(addresses.filter((a) => /null_resource|on_destroy/.test(a))).toEqual([]);
