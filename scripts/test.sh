@@ -25,7 +25,7 @@ step "Python: ruff"
 ruff check python scripts
 ruff format --check python scripts
 step "Python: pytest"
-pytest python
+pytest -n 4 python
 
 step "Shell: shellcheck"
 shellcheck scripts/*.sh .ci/run python/tests/support/instance_host/shutdown python/tests/support/instance_host/curl \

@@ -13,7 +13,7 @@ from pathlib import Path
 from boto3.s3.transfer import TransferConfig
 
 from . import constants as c
-from .errors import UploadError
+from .errors import AlreadyEndedError, UploadError
 from .progress import Progress
 
 # In _SUCCESS, the line before the objects, one "path<TAB>size<TAB>etag" a line (the waiter reads them).
@@ -53,12 +53,21 @@ class ArtifactStore:
         for start in range(0, len(keys), 1000):
             self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start : start + 1000], "Quiet": True})
 
-    def clear_markers(self) -> None:
+    def clear_markers(self, instance_id: str) -> None:
         """Removes the markers of an earlier attempt, so nothing reads a stale result while this one runs.
 
         Only those that exist: in a versioned bucket, deleting a missing key still adds a delete marker.
+        A ``_FAILURE`` that names this instance is not an earlier attempt's: the user data's watchdog
+        wrote it (the lease was abandoned or the deadline passed) while this job was starting, and
+        the halt is on its way. Deleting it would hide the reason from the next apply, so it stays
+        and the job stops (AlreadyEndedError).
         """
         present = self.list("_")
+        if c.FAILURE in present and instance_id != "unknown":
+            body = self.s3.get_object(Bucket=self.bucket, Key=self.key(c.FAILURE))["Body"].read().decode()
+            if f"\ninstance_id={instance_id}\n" in "\n" + body:
+                reason = next((line[len("reason=") :] for line in body.splitlines() if line.startswith("reason=")), "")
+                raise AlreadyEndedError(f"this instance has already ended the compile: {reason}")
         self.delete([m for m in (c.SUCCESS, c.FAILURE, c.FAILURE_LOG) if m in present])
 
     def list(self, folder: str) -> dict[str, int]:

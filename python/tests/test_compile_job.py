@@ -198,7 +198,9 @@ def test_upload_failure_leaves_no_success_marker(tmp_path, s3, bucket, tiny_mode
 
 
 def test_a_second_attempt_replaces_stale_markers_and_objects(tmp_path, s3, bucket, tiny_model):
-    s3.put_object(Bucket=bucket, Key=PREFIX + "_FAILURE", Body=b"reason=old")
+    s3.put_object(
+        Bucket=bucket, Key=PREFIX + "_FAILURE", Body=b"reason=old\nphase=compile\ninstance_id=i-0aaaaaaaaaaaaaaaa\n"
+    )
     s3.put_object(Bucket=bucket, Key=PREFIX + "model/stale.bin", Body=b"old")
     s3.put_object(Bucket=bucket, Key=PREFIX + "compiled/old.neff", Body=b"old")
     assert run_compile(tmp_path, compile_env(tiny_model)).returncode == 0
@@ -206,6 +208,20 @@ def test_a_second_attempt_replaces_stale_markers_and_objects(tmp_path, s3, bucke
     assert PREFIX + "_FAILURE" not in store
     assert PREFIX + "model/stale.bin" not in store and PREFIX + "compiled/old.neff" not in store
     assert PREFIX + "_SUCCESS" in store
+
+
+def test_a_failure_marker_this_instance_wrote_is_kept_and_the_job_stops(tmp_path, s3, bucket, tiny_model, hub):
+    # The lease watchdog of the user data abandoned the compile while the job was starting: its
+    # _FAILURE names this instance and must reach the next apply, not be cleared as an old attempt's.
+    env = compile_env(tiny_model)
+    written = f"reason=abandoned: the lease was not renewed\nphase=lease\ninstance_id={env['NEURONX_INSTANCE_ID']}\n"
+    s3.put_object(Bucket=bucket, Key=PREFIX + "_FAILURE", Body=written.encode())
+    proc = run_compile(tmp_path, env)
+    store = objects(s3, bucket)
+    assert proc.returncode == 1
+    assert "this instance has already ended the compile: abandoned: the lease was not renewed" in proc.stderr
+    assert store[PREFIX + "_FAILURE"].decode() == written
+    assert PREFIX + "_SUCCESS" not in store and hub.downloaded("test-org/tiny-llama") == []
 
 
 def test_gated_model_with_a_token_from_secrets_manager_never_shows_the_token(tmp_path, s3, bucket, hub):
