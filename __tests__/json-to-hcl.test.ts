@@ -69,7 +69,7 @@ describe("jsonToHcl", () => {
               tags: { "k:v": "1" },
               rule: [{ id: "r1" }, { id: "r2" }],
               depends_on: ["aws_thing.other"],
-              lifecycle: { create_before_destroy: true },
+              lifecycle: { create_before_destroy: true, ignore_changes: ['parameters["k"]'], replace_triggered_by: ["terraform_data.key"] },
             },
           },
         },
@@ -82,7 +82,10 @@ describe("jsonToHcl", () => {
     expect(hcl).toContain('backend "local" {');
     expect(hcl).toContain('resource "aws_thing" "main" {\n  #checkov:skip=CKV_X_1:Not needed here.\n  depends_on = [aws_thing.other]');
     expect(hcl).toContain('  rule {\n    id = "r1"\n  }\n  rule {\n    id = "r2"\n  }');
-    expect(hcl).toContain("  lifecycle {\n    create_before_destroy = true\n  }");
+    // ignore_changes and replace_triggered_by are references, strings only in Terraform JSON.
+    expect(hcl).toContain(
+      '  lifecycle {\n    create_before_destroy = true\n    ignore_changes = [parameters["k"]]\n    replace_triggered_by = [terraform_data.key]\n  }',
+    );
     expect(hcl).toContain('output "name" {\n  value = aws_thing.main.name\n}');
     expect(hcl).not.toContain("metadata");
     expect(hcl.startsWith("# Generated.\n")).toBe(true);

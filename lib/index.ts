@@ -7,6 +7,7 @@ export * from "./compile-settings";
 export * from "./container-images";
 export * from "./user-data";
 export * from "./s3-object-waiter";
+export * from "./compile-waiter";
 export * from "./neuronx-compile";
 export * from "./model-data";
 export * from "./sagemaker-spec";

@@ -27,7 +27,7 @@ import { nameElement } from "./private/naming";
 import { hashDirectory, uploadDirectory } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
 import { Validator, checkImageConfig, descriptionText, show } from "./private/validation";
-import { S3ObjectWaiter } from "./s3-object-waiter";
+import { CompileWaiter, ICompileWaiter, stackArnPrefix } from "./compile-waiter";
 import { Sizing, sizeModel } from "./sizing";
 import { USER_DATA_LIMIT_BYTES, renderCompileUserData } from "./user-data";
 
@@ -121,6 +121,13 @@ export interface NeuronxCompileProps {
    */
   readonly rootVolumeSizeGiB?: number;
   /**
+   * How `terraform apply` waits for the compile: `CompileWaiter.localExec()` (the AWS CLI on the machine that runs
+   * apply) or `CompileWaiter.cloudFormation()` (a CloudFormation stack, inside the AWS provider: Terraform Cloud's
+   * hosted runners). See the README's "Terraform Cloud" section.
+   * @default CompileWaiter.localExec()
+   */
+  readonly waiter?: CompileWaiter;
+  /**
    * Tags for every resource, the instance and its volume.
    * @default - only the construct's own tags (`neuronx:model`, `neuronx:revision`, `ManagedBy`)
    */
@@ -203,8 +210,8 @@ export class NeuronxCompile extends Construct {
   public readonly tpDegree: number;
   /** The container image that compiled the model; serve with the same one. */
   public readonly containerImage: NeuronxContainerImage;
-  /** The waiter; depend on it to use the artifacts. */
-  public readonly waiter: S3ObjectWaiter;
+  /** The waiter; depend on its resource to use the artifacts. */
+  public readonly waiter: ICompileWaiter;
   /** The launch template of the compile instance. */
   public readonly launchTemplate: LaunchTemplate;
   /** The compile instance's role. */
@@ -383,10 +390,15 @@ export class NeuronxCompile extends Construct {
 
     const preconditions = [...network.preconditions, ...checks.preconditionsFor("bucket", "subnetId")];
     if (image.regionCheck) preconditions.push(image.regionCheck);
-    this.waiterPolicyJson = this.waiterPolicy(partition, region, accountId, createdBucket !== undefined).json;
+    const waiter = props.waiter ?? CompileWaiter.localExec();
+    this.waiterPolicyJson = this.waiterPolicy(partition, region, accountId, createdBucket !== undefined, waiter).json;
     // Every resource of the compile so far: on destroy, the waiter's check runs before any of them goes.
     const resources = this.node.findAll().filter((c): c is TerraformResource => c instanceof TerraformResource);
-    this.waiter = new S3ObjectWaiter(this, "Waiter", {
+    this.waiter = waiter.bind(this, {
+      roleName: this.role.name,
+      partition,
+      tags,
+      constructPath: this.node.path,
       bucket: this.bucketName,
       prefix: this.artifactPrefix,
       launchTemplateId: this.launchTemplate.id,
@@ -415,7 +427,13 @@ export class NeuronxCompile extends Construct {
    * The least the waiter needs: the prefix's objects (markers, lock); runs from this launch template only, with the
    * compile role passed to EC2 and the template's tags; the instances of this prefix only to terminate and read.
    */
-  private waiterPolicy(partition: string, region: string, accountId: string, bucketCreated: boolean): DataAwsIamPolicyDocument {
+  private waiterPolicy(
+    partition: string,
+    region: string,
+    accountId: string,
+    bucketCreated: boolean,
+    waiter: CompileWaiter,
+  ): DataAwsIamPolicyDocument {
     const ec2Arn = (resource: string) => `arn:${partition}:ec2:${region}:${accountId}:${resource}`;
     return nameElement(
       new DataAwsIamPolicyDocument(this, "WaiterPolicy", {
@@ -476,6 +494,7 @@ export class NeuronxCompile extends Construct {
             actions: ["ec2:DescribeInstances"],
             resources: ["*"],
           },
+          ...waiter.policyStatements(stackArnPrefix(partition, region, accountId)),
         ],
       }),
       this,
@@ -710,6 +729,11 @@ function validate(construct: Construct, props: NeuronxCompileProps): { settings:
   );
   v.string("subnetId", props.subnetId, RULES.subnetId);
   v.boolean("spot", props.spot);
+  if (props.waiter !== undefined && !(props.waiter instanceof CompileWaiter)) {
+    problems.add(`waiter must be CompileWaiter.localExec() or CompileWaiter.cloudFormation(), got ${show(props.waiter)}`);
+  } else {
+    props.waiter?.check(v, props);
+  }
   v.string("amiId", props.amiId, RULES.amiId);
   v.string("amiSsmParameter", props.amiSsmParameter, RULES.ssmParameterName);
   problems.when(

@@ -73,8 +73,16 @@ export function escapeTerraformTemplate(text: string): string {
 
 /**
  * The fixed part of the user data, a bash script kept in scripts/ so that
- * shellcheck reads it; its header comment (up to the first blank line) stays out.
+ * shellcheck reads it; its header comment (up to the first blank line) and its
+ * comment lines stay out: they are for readers of the file, and EC2 counts the
+ * user data's bytes. The HCL module ships the same text.
  */
 export const USER_DATA_BODY_FILE = packageAsset("scripts/compile-user-data.sh");
-const source = readPackageAsset("scripts/compile-user-data.sh");
-const USER_DATA_BODY = source.slice(source.indexOf("\n\n") + 2);
+export function userDataBody(source: string): string {
+  return source
+    .slice(source.indexOf("\n\n") + 2)
+    .split("\n")
+    .filter((line) => !/^\s*#/.test(line))
+    .join("\n");
+}
+const USER_DATA_BODY = userDataBody(readPackageAsset("scripts/compile-user-data.sh"));

@@ -19,6 +19,14 @@
 # prefix) or is released (the waiter is done with this instance). "Changed" is
 # its ETag, timed with this instance's own uptime clock: no clock of another
 # machine (the apply's, S3's LastModified) is compared with this one's.
+#
+# CloudFormation (the cloudFormation waiter): an instance that a stack owns carries
+# the tag aws:cloudformation:stack-name. It then has no lease (no apply renews one:
+# the deadline bounds it), reads its stack's wait condition handle (a presigned
+# URL) and signals it: SUCCESS once _SUCCESS is written and verified against S3,
+# FAILURE with the reason and where the log is. A signal is an HTTPS PUT to the
+# handle's URL: no credentials. CloudFormation rolls back (terminates the
+# instance) on FAILURE or at the wait condition's timeout, the deadline.
 # The NEURONX_* variables are exported by the rendered header:
 # shellcheck disable=SC2154
 
@@ -64,10 +72,32 @@ on_error() {
   else
     aws s3 cp "$LOG" "$S3"_FAILURE.log --only-show-errors || true
   fi
+  signal_stack FAILURE "$(aws s3 cp "$S3"_FAILURE - | sed -n 's/^reason=//p')"
   shutdown -h now "neuronx-compile failed"
   exit "$status"
 }
 trap 'on_error $LINENO' ERR
+
+# CloudFormation (see the header): the wait condition handle's URL when a stack owns this instance.
+SIGNAL_URL=""
+find_stack_signal() {
+  local stack
+  stack=$(aws ec2 describe-tags --output text --query 'Tags[0].Value' --filters \
+    "Name=resource-id,Values=$INSTANCE_ID" Name=key,Values=aws:cloudformation:stack-name) || return 1
+  [ -n "$stack" ] && [ "$stack" != None ] || return 0
+  SIGNAL_URL=$(aws cloudformation describe-stack-resource --stack-name "$stack" --logical-resource-id CompileSignal \
+    --output text --query StackResourceDetail.PhysicalResourceId) || return 1
+  echo "the stack $stack owns this instance"
+}
+# signal_stack SUCCESS|FAILURE REASON (quotes, backslashes, control characters dropped)
+signal_stack() {
+  [ -n "$SIGNAL_URL" ] || return 0
+  local reason
+  reason=$(printf %s "${2:-unknown}" | tr -d '"\\[:cntrl:]' | cut -c 1-900)
+  [ "$1" = SUCCESS ] || reason="$reason (log: ${S3}_FAILURE.log)"
+  curl -sf --retry 5 --retry-all-errors -X PUT -H 'Content-Type:' --data-binary \
+    "$(printf '{"Status":"%s","Reason":"%s","UniqueId":"%s"}' "$1" "$reason" "$INSTANCE_ID")" "$SIGNAL_URL"
+}
 
 # The lease (see the header): checked apart from the compile, timed with this instance's uptime.
 lease_watchdog() {
@@ -105,13 +135,17 @@ lease_watchdog() {
 }
 
 mkdir -p "$WORK"
-lease_watchdog &
 
 echo "instance $INSTANCE_ID compiling $NEURONX_MODEL_ID@$NEURONX_REVISION into $S3"
 # Every marker, _FAILURE included, is written with the AWS CLI: install it first if the AMI lacks it.
 if ! command -v aws >/dev/null 2>&1; then
   echo "the AWS CLI is missing from the AMI; installing awscli"
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q awscli
+fi
+find_stack_signal
+# Under a stack no apply renews a lease: the wait condition's timeout and the deadline bound this instance.
+if [ -z "$SIGNAL_URL" ]; then
+  lease_watchdog &
 fi
 progress bootstrap
 if ! command -v docker >/dev/null 2>&1; then
@@ -142,5 +176,7 @@ docker run --rm --network host "${devices[@]}" \
   --env-file "$WORK/compile.env" -e PYTHONPATH="$WORK/code" -e NEURONX_WORK_DIR="$WORK/work" \
   -v "$WORK:$WORK" --entrypoint python3 "$NEURONX_IMAGE" -m neuronx_compile
 
+# The compile exits 0 only once _SUCCESS is written and verified against S3.
+signal_stack SUCCESS "_SUCCESS written and verified"
 echo "compile finished in $(($(date +%s) - STARTED)) seconds; terminating"
 shutdown -h now "neuronx-compile finished"

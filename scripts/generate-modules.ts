@@ -43,7 +43,15 @@ import {
   SERVING_ENV,
 } from "../lib/realtime-endpoint";
 import { SIZING_MODEL } from "../lib/sizing";
-import { USER_DATA_BODY_FILE } from "../lib/user-data";
+import { USER_DATA_BODY_FILE, userDataBody } from "../lib/user-data";
+import {
+  CFN_MAX_DEADLINE_MINUTES,
+  CFN_ROLLBACK_ALLOWANCE_MINUTES,
+  CFN_SNS_SKIP_REASON,
+  CFN_STACK_NAME_PREFIX,
+  CFN_WAITER_ACTIONS,
+  CLOUDFORMATION_WAITER_TEMPLATE,
+} from "../lib/compile-waiter";
 import { WAITER_SCRIPT } from "../lib/s3-object-waiter";
 import { EXAMPLE_DEFAULTS } from "../stacks/config";
 import { EMULATED_SERVICES } from "../stacks/provider";
@@ -179,6 +187,11 @@ function replacements(): Record<string, string> {
     ABANDON_MIN: String(NEURONX_COMPILE_LIMITS.abandonAfterMinutes.min),
     ABANDON_MAX: String(NEURONX_COMPILE_LIMITS.abandonAfterMinutes.max),
     TAG_BUCKET: INSTANCE_TAGS.bucket,
+    CFN_STACK_NAME_PREFIX,
+    CFN_SNS_SKIP_REASON,
+    CFN_ROLLBACK_ALLOWANCE: String(CFN_ROLLBACK_ALLOWANCE_MINUTES),
+    CFN_MAX_DEADLINE: String(CFN_MAX_DEADLINE_MINUTES),
+    CFN_WAITER_ACTIONS: hclList(CFN_WAITER_ACTIONS),
     RUN_INSTANCES_RESOURCES: hclList(RUN_INSTANCES_RESOURCES),
     TAG_PREFIX: INSTANCE_TAGS.prefix,
     POLL_MIN: String(NEURONX_COMPILE_LIMITS.pollIntervalSeconds.min),
@@ -290,7 +303,7 @@ const MODULES = {
     summary:
       "Compiles a Hugging Face causal LM with the AWS Neuron SDK (transformers-neuronx) on a temporary inf2 instance and uploads the artifacts to S3; `terraform apply` waits until they are complete. The HCL twin of the `NeuronxCompile` construct.",
     notes: [
-      "The machine that runs `terraform apply` needs the AWS CLI (v1 or v2) and a POSIX shell: the waiter (`scripts/wait-for-compile.sh`, run by `null_resource.waiter`) calls them, with the same credentials as the provider. Without the CLI it fails at once and says so.",
+      'The machine that runs `terraform apply` needs the AWS CLI (v1 or v2) and a POSIX shell: the waiter (`scripts/wait-for-compile.sh`, run by `null_resource.waiter`) calls them, with the same credentials as the provider. Without the CLI it fails at once and says so. With `waiter = "cloudformation"` (Terraform Cloud\'s hosted runners) no CLI is needed: `aws_cloudformation_stack.waiter` owns the instance and waits for its signal, inside the AWS provider (the construct\'s `CompileWaiter.cloudFormation()`; the root README\'s "Terraform Cloud: which waiter" has its trade-offs).',
       "The instance is not a resource: the launch template describes it and the waiter runs it as a job, so a second plan after success is empty, and a cache hit (same model, options and SDK) launches nothing.",
       "One compile a prefix: the waiter takes the prefix's lock (`<prefix>_LOCK`, S3 conditional writes, AWS CLI 1.36.10 / 2.22.5 or later), a second apply adopts the running instance, and the instance stops itself when no apply renews its lease for `abandon_after_minutes`. Give the credentials of apply `waiter_policy_json`.",
       "On destroy, `terraform_data.on_destroy` terminates the prefix's instances first; with a bucket this module created and `bucket_force_destroy = false`, it refuses the destroy while the bucket holds artifacts (a cache Terraform does not manage), before anything is destroyed, and says how to go on.",
@@ -324,7 +337,8 @@ export function renderModules(): Map<string, string> {
 
   // What runs on AWS, copied from where the constructs take it.
   const body = fs.readFileSync(USER_DATA_BODY_FILE, "utf8");
-  files.set("neuronx-compile/templates/compile-user-data.sh", body.slice(body.indexOf("\n\n") + 2));
+  files.set("neuronx-compile/templates/compile-user-data.sh", userDataBody(body));
+  files.set("neuronx-compile/templates/compile-waiter.template.json", `${CLOUDFORMATION_WAITER_TEMPLATE}\n`);
   files.set("neuronx-compile/scripts/wait-for-compile.sh", fs.readFileSync(WAITER_SCRIPT, "utf8"));
   for (const rel of shippedFiles(COMPILE_PACKAGE_DIR)) {
     files.set(`neuronx-compile/python/neuronx_compile/${rel}`, fs.readFileSync(path.join(COMPILE_PACKAGE_DIR, rel), "utf8"));

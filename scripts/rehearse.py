@@ -27,9 +27,14 @@ user data shuts down. Then:
   SIGKILL to the waiter's shell; SIGKILL to every process of the apply, as a CI runner's
   timeout does, then a re-apply that adopts the running compile), expired credentials mid-wait,
   concurrent applies of two stacks on one prefix, destroy with the default props
+  the CloudFormation waiter (a group of its own): the compile stack with
+  NEURONX_WAITER=cloudformation, terraform run with no `aws` on PATH and credentials only from the
+  environment: apply (the stack runs the instance and waits for its signal) -> plan shows no changes
+  -> the stack replaced: a cache hit, no instance -> a compile error fails the apply with the wait
+  condition's reason -> destroy leaves nothing of it.
 
 The scenarios run in groups (GROUPS, near the end), side by side, each in a process of its own
-with its own emulators. It prints a summary table of the checks, their timings and, for every fault, the instance-seconds
+with its own emulators; NEURONX_REHEARSAL_ONLY=<group>[,<group>] runs only those. It prints a summary table of the checks, their timings and, for every fault, the instance-seconds
 left running after it, with what ended the instance; it exits non-zero if any check fails.
 """
 
@@ -65,6 +70,9 @@ from tests.support.instance import InstanceRun
 from tests.support.sagemaker_host import materialise, start_instance
 
 MODEL_ID = "rehearsal/tiny-chat-1m"
+# The CloudFormation waiter's revisions (their prefixes tell its instances apart, see Worker._cfn).
+CFN_REVISION = "rehearsal-cfn"
+CFN_FAILING_REVISION = "rehearsal-cfn-failing"
 POLL_SECONDS = 5
 # An Ubuntu image that moto serves; the real stacks resolve the Neuron DLAMI from SSM.
 AMI_ID = "ami-785db401"
@@ -117,9 +125,11 @@ class Worker(threading.Thread):
     and the moment is recorded in `ended_at` (time.monotonic()).
     """
 
-    def __init__(self, root: Path, mode: str, compile_seconds: float = 0) -> None:
+    def __init__(self, root: Path, mode: str, compile_seconds: float = 0, cloudformation: bool = False) -> None:
         super().__init__(daemon=True)
         self.root, self.mode, self.compile_seconds = root, mode, compile_seconds
+        # The CloudFormation waiter's scenario runs beside other phases: each worker plays only its instances.
+        self.cloudformation = cloudformation
         self.ec2 = boto3.client("ec2")
         self.seen: set[str] = {i["InstanceId"] for i in self._instances()}
         self.stopping = threading.Event()
@@ -143,7 +153,7 @@ class Worker(threading.Thread):
                     run = self.runs.get(instance_id)
                     if run is not None:
                         run.kill()
-                if instance_id in self.seen or state != "running":
+                if instance_id in self.seen or state != "running" or self._cfn(instance) != self.cloudformation:
                     continue
                 self.seen.add(instance_id)
                 self.booted.append(instance_id)
@@ -157,6 +167,13 @@ class Worker(threading.Thread):
     def stop(self) -> None:
         self.stopping.set()
         self.join(timeout=30)
+
+    @staticmethod
+    def _cfn(instance: dict) -> bool:
+        """An instance of the CloudFormation waiter's scenario: its prefix holds that scenario's revision
+        (the launch template's tags, set as EC2 creates the instance, unlike CloudFormation's own tags)."""
+        tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+        return f"/{CFN_REVISION}" in tags.get("neuronx:prefix", "")
 
     def _guarded(self, instance: dict) -> None:
         try:
@@ -236,6 +253,8 @@ def hub_with_tiny_chat_model() -> Hub:
             "rehearsal-faults",
             "rehearsal-credentials",
             "rehearsal-concurrent",
+            CFN_REVISION,
+            CFN_FAILING_REVISION,
         ),
     )
     return hub
@@ -1056,6 +1075,122 @@ def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str], tf: Terraform) -> Non
     )
 
 
+# ---- the CloudFormation waiter, as on Terraform Cloud's hosted runners (no AWS CLI) ---------------
+
+
+def without_aws_cli(env: dict[str, str]) -> dict[str, str]:
+    """The environment with a PATH that holds no `aws` (Terraform Cloud's hosted runners have none)."""
+    kept = [d for d in env.get("PATH", "").split(os.pathsep) if d and not os.access(os.path.join(d, "aws"), os.X_OK)]
+    return {**env, "PATH": os.pathsep.join(kept)}
+
+
+def cloudformation_waiter(r: Rehearsal, tf_env: dict[str, str]) -> None:
+    """The compile stack with waiter CompileWaiter.cloudFormation(), applied with no `aws` on PATH and
+    credentials only from the environment: the stack runs the instance and waits for its signal; a
+    second plan is empty; a replaced stack is a cache hit that launches nothing; a compile error fails
+    the apply with the wait condition's reason; destroy leaves nothing of it. Run beside the lifecycle
+    faults (its instances are its own, Worker._cfn), so it checks only what it made."""
+    env = without_aws_cli(tf_env)
+    label = "cloudFormation waiter"
+    outdir = r.root / "cloudformation" / "cdktf.out"
+    config = {"NEURONX_WAITER": "cloudformation", "NEURONX_BUCKET": existing_bucket()}
+    t = time.monotonic()
+    no_cli = shutil.which("aws", path=env["PATH"]) is None
+    proc = synthesize(outdir, env, NEURONX_REVISION=CFN_REVISION, **config)
+    if not r.check(
+        f"{label}: synthesize the compile stack; no aws on the PATH of terraform, credentials from the environment only",
+        t,
+        proc.returncode == 0 and no_cli and "AWS_PROFILE" not in env,
+        proc.stderr[-500:] if proc.returncode else ("" if no_cli else "aws is on PATH"),
+    ):
+        return
+    tf = Terraform(r, outdir / "stacks", env)
+
+    worker = Worker(r.root / "instances-cfn", "boot", cloudformation=True)
+    worker.start()
+    t = time.monotonic()
+    init = tf("compile", "init", "-input=false", "-no-color")
+    apply = tf("compile", *APPLY)
+    worker.stopping.set()
+    outputs = json.loads(tf("compile", "output", "-json").stdout or "{}")
+    bucket = outputs.get("artifact_bucket", {}).get("value", "")
+    prefix = outputs.get("artifact_prefix", {}).get("value", "")
+    verified, detail = success_verified(bucket, prefix)
+    url = outputs.get("compiled_artifact_s3_url", {}).get("value")
+    ok = init.returncode == 0 and apply.returncode == 0 and len(worker.booted) == 1 and not worker.errors and verified
+    r.check(
+        f"{label}: apply: the stack runs the instance, which signals after _SUCCESS is verified; the URL is the stack's output",
+        t,
+        ok and url == f"s3://{bucket}/{prefix}",
+        f"{len(worker.booted)} instance(s); {detail}; url {url}"
+        + ("" if ok else f"; {(init.stderr + apply.stdout + apply.stderr)[-800:]}{worker.errors}"),
+    )
+    if apply.returncode != 0:
+        tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
+        return
+
+    t = time.monotonic()
+    plan = tf("compile", "plan", "-detailed-exitcode", "-input=false", "-no-color")
+    r.check(f"{label}: plan again: no changes", t, plan.returncode == 0, plan.stdout[-400:] if plan.returncode else "")
+
+    t = time.monotonic()
+    worker = Worker(r.root / "instances-cfn-again", "boot", cloudformation=True)
+    worker.start()
+    again = tf("compile", *APPLY, "-replace=aws_cloudformation_stack.compile_waiter")
+    worker.stopping.set()
+    r.check(
+        f"{label}: apply with the stack replaced: a cache hit (_SUCCESS exists), no instance",
+        t,
+        again.returncode == 0 and not worker.booted,
+        f"{len(worker.booted)} instance(s)" + ("" if again.returncode == 0 else f"; {again.stderr[-600:]}"),
+    )
+
+    # Another revision: a new cache key, so a new stack (the old one goes first) whose compile fails.
+    t = time.monotonic()
+    proc = synthesize(outdir, env, NEURONX_REVISION=CFN_FAILING_REVISION, **config)
+    worker = Worker(r.root / "instances-cfn-fail", "fail", cloudformation=True)
+    worker.start()
+    failed = tf("compile", *APPLY)
+    worker.stopping.set()
+    output = failed.stdout + failed.stderr
+    ended = [worker.wait_ended(i, timeout=30) for i in worker.booted]
+    after = ended[0] - worker.event_mono if ended and ended[0] and worker.event_mono else None
+    reason = "WaitCondition received failed message: 'the Neuron compile failed: RuntimeError: [XCG815]"
+    ok = proc.returncode == 0 and failed.returncode != 0 and reason in output and "_FAILURE.log" in output
+    r.check(
+        f"{label}: a compile error fails the apply with the wait condition's reason and the log's location; "
+        "the rollback terminates the instance",
+        t,
+        ok and len(worker.booted) == 1 and after is not None,
+        f"{len(worker.booted)} instance(s)" + ("" if ok else f"; reason missing from: {output[-800:]}"),
+        instance_seconds=max(after, 0.0) if after is not None else None,
+        ended_by="the instance itself; CloudFormation's rollback terminates it too",
+    )
+
+    t = time.monotonic()
+    mine = owned_by(tf, "compile")
+    destroy = tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
+    worker.stop()
+    cfn, ec2 = boto3.client("cloudformation"), boto3.client("ec2")
+    stacks = [s["StackName"] for s in cfn.describe_stacks()["Stacks"] if s["StackStatus"] != "DELETE_COMPLETE"]
+    running = [
+        i["InstanceId"]
+        for res in ec2.describe_instances(Filters=[{"Name": "tag:neuronx:prefix", "Values": [f"*/{CFN_REVISION}*"]}])[
+            "Reservations"
+        ]
+        for i in res["Instances"]
+        if i["State"]["Name"] not in ("terminated", "shutting-down")
+    ]
+    left = [x for x in leftovers(keep={EXISTING_BUCKET}) if x in mine] + [f"stack {s}" for s in stacks] + running
+    state = tf("compile", "state", "list").stdout.split()
+    r.check(
+        f"{label}: destroy: no stack, no instance, nothing of the stack left",
+        t,
+        destroy.returncode == 0 and not left and not state,
+        f"left: {left}; state: {state}" if left or state else destroy.stderr[-600:],
+    )
+
+
 def concurrent_applies(
     r: Rehearsal, t: float, tf: Terraform, apply: subprocess.CompletedProcess, other: Apply, worker: Worker
 ) -> None:
@@ -1170,6 +1305,7 @@ GROUPS: dict[str, Callable[[Rehearsal, dict[str, str]], None]] = {
     "s3-state-and-faults": s3_state_and_faults,
     "cdktf-and-modules": cdktf_and_modules,
     "failure-paths": failure_paths,
+    "cloudformation-waiter": cloudformation_waiter,
 }
 
 
@@ -1207,6 +1343,15 @@ def run_group(name: str, root: Path) -> int:
     return 0
 
 
+def selected_groups() -> list[str]:
+    """NEURONX_REHEARSAL_ONLY=<group>[,<group>...] runs only those groups (while developing one)."""
+    only = [g for g in os.environ.get("NEURONX_REHEARSAL_ONLY", "").split(",") if g]
+    unknown = [g for g in only if g not in GROUPS]
+    if unknown:
+        raise SystemExit(f"NEURONX_REHEARSAL_ONLY names {unknown}; the groups are {', '.join(GROUPS)}")
+    return only or list(GROUPS)
+
+
 def run_groups(root: Path) -> list[Phase]:
     """Every group in a child process, side by side; their output line by line, each line prefixed
     with its group; their checks in the order of GROUPS."""
@@ -1217,7 +1362,7 @@ def run_groups(root: Path) -> list[Phase]:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        for name in GROUPS
+        for name in selected_groups()
     }
 
     def relay(name: str, child: subprocess.Popen) -> None:
@@ -1254,9 +1399,12 @@ def main(argv: list[str]) -> int:
         ["terraform", "version"], capture_output=True, text=True, env={**os.environ, "CHECKPOINT_DISABLE": "1"}
     ).stdout.splitlines()
     print(f"{version[0] if version else 'terraform'} at {os.path.realpath(shutil.which('terraform'))}", flush=True)
-    print(f"rehearsal in {root}: {len(GROUPS)} groups side by side ({', '.join(GROUPS)})", flush=True)
+    print(f"rehearsal in {root}: groups side by side ({', '.join(selected_groups())})", flush=True)
     phases = run_groups(root)
+    return report(phases, started, root)
 
+
+def report(phases: list[Phase], started: float, root: Path) -> int:
     print("\ncheck" + " " * 99 + "seconds  result")
     for p in phases:
         print(f"{p.name:<104}{p.seconds:7.1f}  {'ok' if p.ok else 'FAILED'}")

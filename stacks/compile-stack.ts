@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { Model, ModelArchitecture, Parameters } from "../lib/model";
 import { PRICE_TABLE, estimateCompileCost } from "../lib/cost";
+import { CompileWaiter } from "../lib/compile-waiter";
 import { NEURONX_COMPILE_DEFAULTS, NeuronxCompile } from "../lib/neuronx-compile";
 import { useBackend } from "./backend";
 import { ExampleConfig } from "./config";
@@ -30,6 +31,7 @@ export function addCompile(stack: TerraformStack, config: ExampleConfig): Neuron
     pollIntervalSeconds: config.pollIntervalSeconds,
     abandonAfterMinutes: config.abandonAfterMinutes,
     bucketForceDestroy: config.bucketForceDestroy,
+    waiter: config.waiter === "cloudformation" ? CompileWaiter.cloudFormation() : undefined,
   });
   const outputs: Record<string, [string | number, string]> = {
     compiled_artifact_s3_url: [compile.compiledArtifactS3Url, "S3 URL of the compiled artifacts (model/, compiled/, manifest.json)"],

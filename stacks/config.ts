@@ -48,6 +48,8 @@ export interface ExampleConfig {
   readonly abandonAfterMinutes?: number;
   /** Empty the created bucket on destroy. */
   readonly bucketForceDestroy?: boolean;
+  /** How apply waits for the compile: "local-exec" (the AWS CLI) or "cloudformation" (a stack; no CLI). */
+  readonly waiter?: "local-exec" | "cloudformation";
   /** An AWS emulator's URL (the rehearsal): every AWS call goes there. */
   readonly awsEndpointUrl?: string;
   /** "two-stacks" (compile, endpoint) or "one-stack" (serving). */
@@ -94,6 +96,7 @@ export const CONFIG_SOURCES = {
   pollIntervalSeconds: { env: "NEURONX_POLL_SECONDS", context: "pollIntervalSeconds", kind: "integer" },
   abandonAfterMinutes: { env: "NEURONX_ABANDON_AFTER_MINUTES", context: "abandonAfterMinutes", kind: "integer" },
   bucketForceDestroy: { env: "NEURONX_BUCKET_FORCE_DESTROY", context: "bucketForceDestroy", kind: "boolean" },
+  waiter: { env: "NEURONX_WAITER", context: "waiter", kind: "string" },
   awsEndpointUrl: { env: "NEURONX_AWS_ENDPOINT_URL", context: "awsEndpointUrl", kind: "string" },
   layout: { env: "NEURONX_STACK_LAYOUT", context: "layout", kind: "string" },
   backend: { env: "NEURONX_BACKEND", context: "backend", kind: "string" },
@@ -174,12 +177,16 @@ export function loadConfig(scope: Construct, env: NodeJS.ProcessEnv = process.en
     pollIntervalSeconds: num("pollIntervalSeconds"),
     abandonAfterMinutes: num("abandonAfterMinutes"),
     bucketForceDestroy: read("bucketForceDestroy") as boolean | undefined,
+    waiter: str("waiter") as ExampleConfig["waiter"],
     awsEndpointUrl: str("awsEndpointUrl"),
     layout: (str("layout") ?? "two-stacks") as ExampleConfig["layout"],
     backend,
   };
   if (!["two-stacks", "one-stack"].includes(config.layout)) {
     problems.push(`${CONFIG_SOURCES.layout.env} must be "two-stacks" or "one-stack", got ${JSON.stringify(config.layout)}`);
+  }
+  if (config.waiter !== undefined && !["local-exec", "cloudformation"].includes(config.waiter)) {
+    problems.push(`${CONFIG_SOURCES.waiter.env} must be "local-exec" or "cloudformation", got ${JSON.stringify(config.waiter)}`);
   }
   if (problems.length > 0) throw new ValidationError("example configuration", problems);
   return config;

@@ -8,6 +8,7 @@ export const EXAMPLE_TAGS = { Project: "cdktf-neuronx-patterns" };
 /** AWS services the stacks call, for pointing the provider at an emulator. */
 export const EMULATED_SERVICES = [
   "appautoscaling",
+  "cloudformation",
   "cloudwatch",
   "ec2",
   "ecr",

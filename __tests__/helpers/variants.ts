@@ -23,7 +23,8 @@ export const VARIANTS: Record<string, Record<string, string>> = {
     NEURONX_INSTANCE_COUNT: "2",
   },
   "S3 backend": { NEURONX_BACKEND: "s3", NEURONX_STATE_BUCKET: "team-terraform-state" },
-  "Terraform Cloud backend": { NEURONX_BACKEND: "cloud", NEURONX_TFC_ORGANIZATION: "acme" },
+  // The waiter for Terraform Cloud's hosted runners (no AWS CLI): CompileWaiter.cloudFormation().
+  "Terraform Cloud backend": { NEURONX_BACKEND: "cloud", NEURONX_TFC_ORGANIZATION: "acme", NEURONX_WAITER: "cloudformation" },
   "one stack, pointed at an emulator (the rehearsal's)": {
     NEURONX_STACK_LAYOUT: "one-stack",
     NEURONX_AWS_ENDPOINT_URL: "http://127.0.0.1:5000",

@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Model, Parameters, QuantDtype } from "../../lib/model";
+import { CompileWaiter } from "../../lib/compile-waiter";
 import { NeuronxCompile } from "../../lib/neuronx-compile";
 import { TransformersNeuronxSageMakerInferenceModelData } from "../../lib/model-data";
 import {
@@ -76,6 +77,8 @@ interface Case {
   instance_type?: string;
   serving_instance_type?: string;
   hugging_face_token_secret_arn?: string;
+  waiter?: "local-exec" | "cloudformation";
+  spot?: boolean;
 }
 
 const CASES: Record<string, Case> = {
@@ -94,6 +97,10 @@ const CASES: Record<string, Case> = {
     serving_instance_type: "inf2.24xlarge",
   },
 };
+
+/** The compile with the cloudformation waiter (planned beside the cases, compared on its own). */
+const CFN_CASE = "cloudformation_waiter";
+const CFN_INPUTS: Case = { ...CASES.tiny, waiter: "cloudformation" };
 
 /** The endpoint's operating inputs of some cases, in the module's terms and the construct's. */
 const ENDPOINT_INPUTS: Record<
@@ -181,6 +188,11 @@ const REJECTED: Record<string, [Case, RegExp, RegExp]> = {
     /The hugging_face_token_secret_arn must be a Secrets Manager secret ARN/,
     /huggingFaceTokenSecretArn must be a Secrets Manager secret ARN/,
   ],
+  spot_with_the_cloudformation_waiter: [
+    { model_id: "TinyLlama/TinyLlama-1.1B-Chat-v1.0", parameters_billion: 1.1, waiter: "cloudformation", spot: true },
+    /The spot must be false with waiter = "cloudformation"/,
+    /spot must be false with waiter CompileWaiter.cloudFormation\(\)/,
+  ],
   unserved_family: [
     { model_id: "Qwen/Qwen2-1.5B-Instruct", parameters_billion: 1.5 },
     /The model_id Qwen\/Qwen2-1\.5B-Instruct names a model family that transformers-neuronx 0\.13 does not serve/,
@@ -257,6 +269,8 @@ function constructs(c: Case, name = "rejected") {
       instanceType: c.instance_type,
       servingInstanceType: c.serving_instance_type,
       huggingFaceTokenSecretArn: c.hugging_face_token_secret_arn,
+      waiter: c.waiter === "cloudformation" ? CompileWaiter.cloudFormation() : undefined,
+      spot: c.spot,
     });
     new TransformersNeuronxSageMakerRealtimeInferenceEndpoint(stack, "Endpoint", {
       modelData: TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompile(compile),
@@ -310,8 +324,10 @@ describe("the modules and the constructs agree", () => {
       return terraform(root, ["plan", "-input=false", "-no-color", "-out=plan"], env);
     };
 
+    // The cloudformation waiter reads <prefix>_SUCCESS at plan time: its bucket exists (moto takes an unsigned S3 call).
+    expect((await fetch(`${moto.url}/${BUCKET}`, { method: "PUT" })).ok).toBe(true);
     const parity = path.join(modules, "parity");
-    rootModule(parity, moto, CASES, true);
+    rootModule(parity, moto, { ...CASES, [CFN_CASE]: CFN_INPUTS }, true);
     const run = plan(parity);
     if (run.code !== 0) throw new Error(`terraform plan failed:\n${run.out}`);
     const show = JSON.parse(terraform(parity, ["show", "-json", "plan"], env).stdout);
@@ -338,10 +354,10 @@ describe("the modules and the constructs agree", () => {
 
     test("the same cache key, instance tags (bucket and prefix included) and destroy-time check", () => {
       const waiter = only(json, "null_resource");
-      expect(planned[`module.compile_${name}.null_resource.waiter`].triggers.prefix).toBe(waiter.triggers.prefix);
+      expect(planned[`module.compile_${name}.null_resource.waiter[0]`].triggers.prefix).toBe(waiter.triggers.prefix);
       const tags = (lt: any) => Object.fromEntries(lt.tag_specifications.map((t: any) => [t.resource_type, t.tags]));
       expect(tags(launchTemplate())).toEqual(tags(only(json, "aws_launch_template")));
-      const onDestroy = planned[`module.compile_${name}.terraform_data.on_destroy`].input;
+      const onDestroy = planned[`module.compile_${name}.terraform_data.on_destroy[0]`].input;
       const tsOnDestroy = only(json, "terraform_data").input;
       for (const key of ["bucket", "prefix", "bucket_created", "bucket_force_destroy"]) {
         expect([key, onDestroy[key]]).toEqual([key, tsOnDestroy[key]]);
@@ -433,6 +449,30 @@ describe("the modules and the constructs agree", () => {
         );
         expect(JSON.parse(dashboard.dashboard_body)).toEqual(JSON.parse(tsBody));
       }
+    });
+  });
+
+  describe("the cloudformation waiter", () => {
+    const json = constructs(CFN_INPUTS, CFN_CASE);
+    const stack = () => planned[`module.compile_${CFN_CASE}.aws_cloudformation_stack.waiter[0]`];
+
+    test("the same stack: template, parameters, timeouts; nothing of the local-exec waiter", () => {
+      const ts = only(json, "aws_cloudformation_stack");
+      expect(JSON.parse(stack().template_body)).toEqual(JSON.parse(ts.template_body));
+      // The parameters are unknown at plan (the launch template's id is): the template and settings are compared.
+      expect([stack().timeout_in_minutes, stack().on_failure, stack().timeouts.create]).toEqual([
+        ts.timeout_in_minutes,
+        ts.on_failure,
+        ts.timeouts.create,
+      ]);
+      const addresses = Object.keys(planned).filter((a) => a.startsWith(`module.compile_${CFN_CASE}.`));
+      expect(addresses.filter((a) => /null_resource|on_destroy/.test(a))).toEqual([]);
+      expect(json.resource.null_resource).toBeUndefined();
+    });
+
+    test("the same signal policy on the compile role", () => {
+      const policy = planned[`module.compile_${CFN_CASE}.aws_iam_role_policy.signal[0]`];
+      expect(policy.name_prefix).toBe(json.resource.aws_iam_role_policy.compile_signal.name_prefix);
     });
   });
 

@@ -5,6 +5,8 @@ import { Construct } from "constructs";
 export interface TerraformDataConfig extends TerraformMetaArguments {
   /** Stored in state; a change updates the resource in place. */
   readonly input: Record<string, string>;
+  /** A change replaces the resource (a new `id`). */
+  readonly triggersReplace?: Record<string, string>;
 }
 
 /**
@@ -26,7 +28,15 @@ export class TerraformData extends TerraformResource {
     this.config = config;
   }
 
+  /** The resource's id: a UUID, new at every replacement. */
+  public get id(): string {
+    return this.getStringAttribute("id");
+  }
+
   protected synthesizeAttributes(): { [name: string]: unknown } {
-    return { input: this.config.input };
+    return {
+      input: this.config.input,
+      ...(this.config.triggersReplace ? { triggers_replace: this.config.triggersReplace } : {}),
+    };
   }
 }

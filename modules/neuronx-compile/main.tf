@@ -10,6 +10,7 @@ data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
+  cloudformation = var.waiter == "cloudformation"
   # Inferentia2 instance types, smallest first: NeuronCores and host memory (GiB).
   instance_types = [
     { name = "inf2.xlarge", cores = 2, memory_gib = 16 },
@@ -92,7 +93,7 @@ locals {
 
   bucket_name = var.bucket_name == null ? aws_s3_bucket.artifacts[0].bucket : var.bucket_name
   bucket_arn  = var.bucket_name == null ? aws_s3_bucket.artifacts[0].arn : "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
-  code_prefix = "_neuronx/bootstrap/532bdd7adfad6086/"
+  code_prefix = "_neuronx/bootstrap/8b6e113627966ccb/"
 
   # S3 objects take at most 10 tags: the script objects carry the module's own only.
   own_tags = { "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }
@@ -535,6 +536,8 @@ resource "aws_launch_template" "this" {
 # ---- the waiter ---------------------------------------------------------------------------------------
 
 resource "null_resource" "waiter" {
+  count = local.cloudformation ? 0 : 1
+
   triggers = {
     bucket                  = local.bucket_name
     prefix                  = local.artifact_prefix
@@ -590,9 +593,130 @@ check "revision_is_a_commit" {
   }
 }
 
+# The local-exec waiter's resources before the waiter variable gave them a count: state moves by itself.
+moved {
+  from = null_resource.waiter
+  to   = null_resource.waiter[0]
+}
+
+moved {
+  from = terraform_data.on_destroy
+  to   = terraform_data.on_destroy[0]
+}
+
+# ---- the cloudformation waiter (var.waiter = "cloudformation"): a stack owns the instance --------------
+# (the construct's CompileWaiter.cloudFormation(); README "Terraform Cloud: which waiter")
+
+# Replaced with a new cache key or launch template version: a new id, so a new stack.
+resource "terraform_data" "waiter_key" {
+  count = local.cloudformation ? 1 : 0
+
+  input = {}
+  triggers_replace = {
+    bucket                  = local.bucket_name
+    prefix                  = local.artifact_prefix
+    launch_template_id      = aws_launch_template.this.id
+    launch_template_version = aws_launch_template.this.latest_version
+  }
+}
+
+# A cache hit: _SUCCESS exists when the stack is planned, and the stack launches nothing.
+data "aws_s3_objects" "success" {
+  count = local.cloudformation ? 1 : 0
+
+  bucket   = local.bucket_name
+  prefix   = "${local.artifact_prefix}_SUCCESS"
+  max_keys = 1
+}
+
+# The instance finds its stack by the tag CloudFormation puts on it, and the signal handle's URL in it.
+data "aws_iam_policy_document" "signal" {
+  statement {
+    sid       = "FindOwnStack"
+    actions   = ["ec2:DescribeTags"] # no resource-level permissions
+    resources = ["*"]
+  }
+  statement {
+    sid       = "ReadSignalHandle"
+    actions   = ["cloudformation:DescribeStackResource"]
+    resources = ["arn:${data.aws_partition.current.partition}:cloudformation:${local.region}:${data.aws_caller_identity.current.account_id}:stack/neuronx-compile-*/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "signal" {
+  count = local.cloudformation ? 1 : 0
+
+  name_prefix = "neuronx-compile-signal-"
+  role        = aws_iam_role.this.name
+  policy      = data.aws_iam_policy_document.signal.json
+}
+
+resource "aws_cloudformation_stack" "waiter" {
+  count = local.cloudformation ? 1 : 0
+  #checkov:skip=CKV_AWS_124:terraform apply reads the stack's events itself and prints a failure's reason; the stack lives as long as one compile.
+
+  name          = "neuronx-compile-${terraform_data.waiter_key[0].id}"
+  template_body = file("${path.module}/templates/compile-waiter.template.json")
+  parameters = {
+    LaunchTemplateId      = aws_launch_template.this.id
+    LaunchTemplateVersion = aws_launch_template.this.latest_version
+    # The first subnet that offers the instance type: a stack runs one instance in one subnet.
+    SubnetId       = var.subnet_id != null ? var.subnet_id : sort(data.aws_subnets.default[0].ids)[0]
+    ArtifactS3Url  = "s3://${local.bucket_name}/${local.artifact_prefix}"
+    CacheHit       = length(data.aws_s3_objects.success[0].keys) > 0 ? "true" : "false"
+    TimeoutSeconds = tostring(var.deadline_minutes * 60)
+  }
+  # Rollback terminates the instance; the failed stack stays, tainted, for its events.
+  on_failure         = "ROLLBACK"
+  timeout_in_minutes = var.deadline_minutes
+  tags               = local.tags
+
+  timeouts {
+    create = "${var.deadline_minutes + 20}m"
+  }
+
+  depends_on = [aws_s3_object.script, aws_iam_role_policy.this, aws_iam_role_policy.signal]
+
+  lifecycle {
+    # The _SUCCESS the compile writes must not change a second plan.
+    ignore_changes = [parameters["CacheHit"]]
+
+    precondition {
+      condition     = !var.spot
+      error_message = "The spot must be false with waiter = \"cloudformation\": an AWS::EC2::Instance cannot fall back to on-demand when spot capacity is refused. Use waiter = \"local-exec\" for spot."
+    }
+    precondition {
+      condition     = var.deadline_minutes <= 720
+      error_message = "The deadline_minutes must be at most 720 with waiter = \"cloudformation\" (a CloudFormation wait condition waits at most 12 hours)."
+    }
+    precondition {
+      condition     = var.abandon_after_minutes == null
+      error_message = "The abandon_after_minutes is the local-exec waiter's lease and does not apply to waiter = \"cloudformation\"; remove it."
+    }
+    precondition {
+      condition     = !local.refused_family
+      error_message = "The model_id ${var.model_id} names a model family that transformers-neuronx 0.13 does not serve; it serves llama, code_llama, mistral, mixtral, gpt2, opt, bloom. Choose a model of one of those families, or if this repository is a fine-tune of one of them, set architecture (e.g. \"llama\")."
+    }
+    precondition {
+      condition     = var.subnet_id != null || length(try(data.aws_subnets.default[0].ids, [])) > 0
+      error_message = "The default VPC has no default subnet in an Availability Zone that offers ${local.compile_type}. Set subnet_id to a subnet in a zone that offers it."
+    }
+    precondition {
+      condition     = var.subnet_id == null || contains(data.aws_ec2_instance_type_offerings.this.locations, try(data.aws_subnet.given[0].availability_zone, ""))
+      error_message = "The subnet given as subnet_id is in an Availability Zone that does not offer ${local.compile_type}. Choose a subnet in a zone that offers it."
+    }
+    precondition {
+      condition     = var.container_image_uri != null || contains(keys(local.dlc_registry_accounts), local.region)
+      error_message = "The PyTorch inference Neuron DLC is not published in this region (local.dlc_registry_accounts lists the regions that carry it). Use one of those regions, or set container_image_uri to a copy of the image in your own ECR repository."
+    }
+  }
+}
+
 # ---- destroy: end the compile instances first, keep a bucket of artifacts from half a destroy -------
 
 resource "terraform_data" "on_destroy" {
+  count = local.cloudformation ? 0 : 1
+
   input = {
     bucket               = local.bucket_name
     prefix               = local.artifact_prefix
@@ -729,5 +853,14 @@ data "aws_iam_policy_document" "waiter" {
     sid       = "DescribeInstances"
     actions   = ["ec2:DescribeInstances"]
     resources = ["*"]
+  }
+  # The cloudformation waiter's stacks; CloudFormation runs the instance with these same credentials.
+  dynamic "statement" {
+    for_each = local.cloudformation ? ["arn:${data.aws_partition.current.partition}:cloudformation:${local.region}:${data.aws_caller_identity.current.account_id}:stack/neuronx-compile-*/*"] : []
+    content {
+      sid       = "WaiterStacks"
+      actions   = ["cloudformation:CreateStack", "cloudformation:DeleteStack", "cloudformation:UpdateStack", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents", "cloudformation:GetTemplate"]
+      resources = [statement.value]
+    }
   }
 }

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import constants as c
 from .download import download, read_hf_token
-from .errors import AlreadyEndedError, CompileError
+from .errors import AlreadyEndedError, CompileError, UploadError
 from .neuron import compile_model
 from .progress import Progress
 from .redaction import Redactor
@@ -88,6 +88,15 @@ def run(settings: Settings, s3, secrets, progress: Progress, redactor: Redactor 
     progress.phase("publish")
     manifest = build_manifest(settings, commit, files, versions)
     store.publish(manifest, files)
+    # _SUCCESS is trusted by what reads it (the waiters, a cache hit) only as S3 holds it: checked once more,
+    # as they check it, before this exits 0 (the cloudFormation waiter's instance then signals success).
+    problem = store.verify_success()
+    if problem is not None:
+        store.delete([c.SUCCESS])
+        raise UploadError(
+            f"s3://{settings.bucket}/{settings.prefix} does not match {c.SUCCESS} after publishing: {problem}"
+        )
+    log.info("%s verified: the prefix holds exactly the objects it lists", c.SUCCESS)
     log.info(
         "published %d files (%d bytes) to s3://%s/%s",
         len(files),

@@ -140,6 +140,31 @@ class ArtifactStore:
         )
         self.put_text(c.SUCCESS, success)
 
+    def verify_success(self) -> str | None:
+        """What is wrong with ``_SUCCESS`` against S3 now, or None when S3 holds exactly what it lists.
+
+        The checks of the local-exec waiter (scripts/wait-for-compile.sh check_success): the cache key,
+        manifest.json's ETag, and every object under model/ and compiled/ by key, size and ETag.
+        """
+        try:
+            text = self.s3.get_object(Bucket=self.bucket, Key=self.key(c.SUCCESS))["Body"].read().decode()
+        except self.s3.exceptions.NoSuchKey:
+            return f"no {c.SUCCESS} under s3://{self.bucket}/{self.prefix}"
+        header, _, objects = text.partition(SUCCESS_OBJECTS + "\n")
+        fields = dict(line.split("=", 1) for line in header.splitlines() if "=" in line)
+        if fields.get("cache_key") != self.prefix:
+            return f"{c.SUCCESS} names the cache key {fields.get('cache_key')!r}, not {self.prefix!r}"
+        manifest = self.list_with_etags(c.MANIFEST).get(c.MANIFEST)
+        if manifest is None or manifest[1] != fields.get("manifest_etag"):
+            return f"{c.MANIFEST} is missing or is not the one {c.SUCCESS} was written with"
+        want = sorted(line for line in objects.splitlines() if line)
+        stored = {**self.list_with_etags(c.MODEL_DIR), **self.list_with_etags(c.COMPILED_DIR)}
+        have = sorted(f"{path}\t{size}\t{etag}" for path, (size, etag) in stored.items())
+        if not want or want != have:
+            differ = sorted({line.split("\t")[0] for line in set(want) ^ set(have)})
+            return f"{c.SUCCESS} lists {len(want)} objects and S3 holds {len(have)}, differing in {', '.join(differ[:3]) or 'none listed'}"
+        return None
+
     def write_failure(self, reason: str, phase: str, instance_id: str, log_tail: list[str]) -> None:
         body = (
             f"reason={reason}\nphase={phase}\ninstance_id={instance_id}\n--- log tail ---\n"

@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from tests.conftest import objects
-from tests.support.compile_env import PREFIX, compile_env
+from tests.support.compile_env import PREFIX, user_data_env
 from tests.support.instance import HOST_TOOLS, InstanceRun, render_user_data, ship_compile_script
 
 
@@ -25,17 +25,7 @@ def boot(tmp_path, s3, bucket, tiny_model):
     def run(
         deadline_minutes: int = 180, abandon_seconds: int = 600, rendered: dict[str, str] | None = None, **env: str
     ) -> InstanceRun:
-        environment = {
-            **compile_env(tiny_model),
-            "NEURONX_ABANDON_AFTER_SECONDS": str(abandon_seconds),
-            "NEURONX_LEASE_CHECK_SECONDS": "1",
-            "NEURONX_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "NEURONX_IMAGE": "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference-neuronx:2.5.1-neuronx-py310-sdk2.21.0-ubuntu22.04",
-            "NEURONX_REGISTRY": "763104351884.dkr.ecr.us-east-1.amazonaws.com",
-            "NEURONX_CODE_PREFIX": code_prefix,
-        }
-        environment.pop("NEURONX_INSTANCE_ID")
+        environment = user_data_env(tiny_model, code_prefix, abandon_seconds)
         environment.update(rendered or {})
         return InstanceRun(tmp_path / "instance").boot(render_user_data(environment, deadline_minutes), env)
 

@@ -118,7 +118,8 @@ function renderBlock(labels: string[], body: any, shape: (key: string) => Shape,
   attributes.sort(([a], [b]) => (order.includes(b) ? 1 : 0) - (order.includes(a) ? 1 : 0) || 0);
 
   for (const [key, value] of attributes) {
-    const bare = key === "depends_on" || shape(key).kind === "keyword";
+    // References, which Terraform JSON writes as strings (depends_on; lifecycle's ignore_changes, replace_triggered_by).
+    const bare = ["depends_on", "ignore_changes", "replace_triggered_by"].includes(key) || shape(key).kind === "keyword";
     lines.push(`${pad}  ${renderKey(key)} = ${renderValue(value, depth + 1, bare)}`);
   }
   for (const [key, value] of [...blocks, ...metaBlocks]) {

@@ -17,6 +17,7 @@ provider "aws" {
     for_each = var.aws_endpoint_url == null ? [] : [var.aws_endpoint_url]
     content {
       appautoscaling = endpoints.value
+      cloudformation = endpoints.value
       cloudwatch     = endpoints.value
       ec2            = endpoints.value
       ecr            = endpoints.value

@@ -1,5 +1,4 @@
 set -Eeuo pipefail
-# The paths can be moved for a rehearsal on a machine that is not the instance.
 LOG=${NEURONX_LOG:-/var/log/neuronx-compile.log}
 WORK=${NEURONX_ROOT:-/opt/neuronx}
 CONSOLE=${NEURONX_CONSOLE:-/dev/console}
@@ -7,7 +6,6 @@ DEVICES=${NEURONX_DEVICES_DIR:-/dev}
 S3="s3://$NEURONX_BUCKET/$NEURONX_PREFIX"
 exec > >(tee -a "$LOG" | sed -u 's/^/neuronx-compile: /' >"$CONSOLE") 2>&1
 
-# Watchdog: whatever happens below, the instance is gone at the deadline.
 shutdown -h "+$NEURONX_DEADLINE_MINUTES" "neuronx-compile deadline reached"
 
 imds() {
@@ -24,7 +22,6 @@ progress() {
     "$1" "$(($(date +%s) - STARTED))" "$INSTANCE_ID" | aws s3 cp - "$S3"_PROGRESS --only-show-errors || true
 }
 
-# Writes _FAILURE with a reason and the log tail, then the whole log.
 write_failure() {
   { printf 'reason=%s\nphase=%s\ninstance_id=%s\n--- log tail ---\n' "$1" "$2" "$INSTANCE_ID"
     tail -n 80 "$LOG"; } | aws s3 cp - "$S3"_FAILURE --only-show-errors || true
@@ -40,12 +37,31 @@ on_error() {
   else
     aws s3 cp "$LOG" "$S3"_FAILURE.log --only-show-errors || true
   fi
+  signal_stack FAILURE "$(aws s3 cp "$S3"_FAILURE - | sed -n 's/^reason=//p')"
   shutdown -h now "neuronx-compile failed"
   exit "$status"
 }
 trap 'on_error $LINENO' ERR
 
-# The lease (see the header): checked apart from the compile, timed with this instance's uptime.
+SIGNAL_URL=""
+find_stack_signal() {
+  local stack
+  stack=$(aws ec2 describe-tags --output text --query 'Tags[0].Value' --filters \
+    "Name=resource-id,Values=$INSTANCE_ID" Name=key,Values=aws:cloudformation:stack-name) || return 1
+  [ -n "$stack" ] && [ "$stack" != None ] || return 0
+  SIGNAL_URL=$(aws cloudformation describe-stack-resource --stack-name "$stack" --logical-resource-id CompileSignal \
+    --output text --query StackResourceDetail.PhysicalResourceId) || return 1
+  echo "the stack $stack owns this instance"
+}
+signal_stack() {
+  [ -n "$SIGNAL_URL" ] || return 0
+  local reason
+  reason=$(printf %s "${2:-unknown}" | tr -d '"\\[:cntrl:]' | cut -c 1-900)
+  [ "$1" = SUCCESS ] || reason="$reason (log: ${S3}_FAILURE.log)"
+  curl -sf --retry 5 --retry-all-errors -X PUT -H 'Content-Type:' --data-binary \
+    "$(printf '{"Status":"%s","Reason":"%s","UniqueId":"%s"}' "$1" "$reason" "$INSTANCE_ID")" "$SIGNAL_URL"
+}
+
 lease_watchdog() {
   set +eE
   trap - ERR
@@ -81,13 +97,15 @@ lease_watchdog() {
 }
 
 mkdir -p "$WORK"
-lease_watchdog &
 
 echo "instance $INSTANCE_ID compiling $NEURONX_MODEL_ID@$NEURONX_REVISION into $S3"
-# Every marker, _FAILURE included, is written with the AWS CLI: install it first if the AMI lacks it.
 if ! command -v aws >/dev/null 2>&1; then
   echo "the AWS CLI is missing from the AMI; installing awscli"
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q awscli
+fi
+find_stack_signal
+if [ -z "$SIGNAL_URL" ]; then
+  lease_watchdog &
 fi
 progress bootstrap
 if ! command -v docker >/dev/null 2>&1; then
@@ -118,5 +136,6 @@ docker run --rm --network host "${devices[@]}" \
   --env-file "$WORK/compile.env" -e PYTHONPATH="$WORK/code" -e NEURONX_WORK_DIR="$WORK/work" \
   -v "$WORK:$WORK" --entrypoint python3 "$NEURONX_IMAGE" -m neuronx_compile
 
+signal_stack SUCCESS "_SUCCESS written and verified"
 echo "compile finished in $(($(date +%s) - STARTED)) seconds; terminating"
 shutdown -h now "neuronx-compile finished"

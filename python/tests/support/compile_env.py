@@ -23,3 +23,20 @@ def compile_env(model_id: str, prefix: str = PREFIX, **overrides: str) -> dict[s
     }
     env.update(overrides)
     return env
+
+
+def user_data_env(model_id: str, code_prefix: str, abandon_seconds: int) -> dict[str, str]:
+    """What the construct exports in the user data (the compile's environment, the image, the code, the
+    lease), for a test that renders it; the instance id comes from the metadata service."""
+    env = {
+        **compile_env(model_id),
+        "NEURONX_ABANDON_AFTER_SECONDS": str(abandon_seconds),
+        "NEURONX_LEASE_CHECK_SECONDS": "1",
+        "NEURONX_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "NEURONX_IMAGE": "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference-neuronx:2.5.1-neuronx-py310-sdk2.21.0-ubuntu22.04",
+        "NEURONX_REGISTRY": "763104351884.dkr.ecr.us-east-1.amazonaws.com",
+        "NEURONX_CODE_PREFIX": code_prefix,
+    }
+    env.pop("NEURONX_INSTANCE_ID")
+    return env

@@ -29,25 +29,48 @@
   SSO, CI OIDC tokens outlive an apply less often than a compile takes).
 - AWS fails a request now and then (throttling, a 5xx); `Faults.fail_requests` makes the next
   requests that match a predicate fail with 503 SlowDown, for the waiter's retries.
+- moto's CloudFormation creates AWS::EC2::Instance only from an ImageId and ignores a LaunchTemplate,
+  which AWS accepts in its place (the cloudFormation compile waiter's stack runs the instance from the
+  compile's launch template): an instance with a LaunchTemplate is run through RunInstances' own
+  launch-template path here, with the template's tags and user data, as EC2 does.
+- moto treats AWS::CloudFormation::WaitCondition and WaitConditionHandle as no-ops, so a stack is
+  CREATE_COMPLETE before anything signals. Here a handle is a URL on the emulator's proxy (on AWS, a
+  presigned S3 URL) that takes the signal JSON of a PUT ({"Status", "Reason", "UniqueId", "Data"});
+  the stack stays CREATE_IN_PROGRESS until its wait conditions have Count SUCCESS signals, and a
+  FAILURE signal or the Timeout fails the wait condition with CloudFormation's reason ("WaitCondition
+  received failed message: '<reason>' for uniqueId: <id>", "WaitCondition timed out. Received n
+  conditions when expecting m") and rolls the stack back (its resources deleted: the instance is
+  terminated) to ROLLBACK_COMPLETE. The state moves when DescribeStacks or DescribeStackEvents is
+  answered. moto's events carry no ClientRequestToken, by which the AWS provider picks the events of
+  its own create to report (terraform-provider-aws internal/service/cloudformation/stack.go,
+  findStackEventsForOperation); they carry the CreateStack's token here.
 Everything else is moto as published.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import logging
 import re
+import secrets
 import socket
 import threading
+import time
 from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import requests
 import xmltodict
+from moto.cloudformation import parsing as cfn_parsing
+from moto.cloudformation.models import CloudFormationBackend, Event
+from moto.cloudformation.responses import CloudFormationResponse
+from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
 from moto.ec2.exceptions import EC2ClientError
-from moto.ec2.models.instances import InstanceBackend
+from moto.ec2.models import ec2_backends
+from moto.ec2.models.instances import Instance, InstanceBackend
 from moto.ec2.models.launch_templates import LaunchTemplateBackend
 from moto.iam import access_control, policy_conditions
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -250,6 +273,13 @@ def _proxy_handler(moto_port: int, region: str):
             pass
 
         def _forward(self):
+            if self.path.startswith("/_wait-condition/"):
+                length = int(self.headers.get("Content-Length") or 0)
+                taken = self.command == "PUT" and _take_signal(self.path, self.rfile.read(length))
+                self.send_response(200 if taken else 403)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             target = urlsplit(self.path)
             account = ACCOUNT_HOST.match(target.netloc)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
@@ -286,6 +316,8 @@ class Emulator:
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._proxy = ThreadingHTTPServer(("127.0.0.1", 0), _proxy_handler(self.port, region))
         self.proxy_url = f"http://127.0.0.1:{self._proxy.server_address[1]}"
+        # Wait condition handles are URLs on the proxy (an emulator runs alone in its process).
+        _wait_condition_base["url"] = f"{self.proxy_url}/_wait-condition"
 
     def start(self) -> Emulator:
         self._server.start()
@@ -329,6 +361,200 @@ _model_response = Model.response_object.fget
 Model.response_object = property(lambda self: {k: v for k, v in _model_response(self).items() if k != "VpcConfig" or v})
 
 FakeDeleteMarker.dispose = lambda self, garbage=False: None
+
+# ---- CloudFormation: instances from a launch template, wait conditions and their signals ----------
+
+_instance_from_cloudformation = Instance.create_from_cloudformation_json.__func__
+
+
+def _instance_from_launch_template(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    properties = cloudformation_json["Properties"]
+    template = properties.get("LaunchTemplate")
+    if not template or properties.get("ImageId"):
+        return _instance_from_cloudformation(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    backend = ec2_backends[account_id][region_name]
+    spec = {k: str(v) for k, v in template.items() if k in ("LaunchTemplateId", "LaunchTemplateName", "Version")}
+    data = backend._get_template_from_args(spec).data
+    reservation = backend.run_instances(
+        data.get("ImageId"),
+        1,
+        None,
+        [],
+        instance_type=properties.get("InstanceType", "m1.small"),
+        is_instance_type_default=not properties.get("InstanceType"),
+        region_name=region_name,
+        subnet_id=properties.get("SubnetId"),
+        launch_template=spec,
+        instance_initiated_shutdown_behavior=data.get("InstanceInitiatedShutdownBehavior"),
+    )
+    return reservation.instances[0]
+
+
+Instance.create_from_cloudformation_json = classmethod(_instance_from_launch_template)
+
+# Signals received, by handle token: [{"Status", "Reason", "UniqueId", "Data"}, ...]
+_signals: dict[str, list[dict]] = {}
+_wait_condition_base = {"url": "http://127.0.0.1:0/_wait-condition"}
+
+
+class WaitConditionHandle(CloudFormationModel):
+    """A URL that takes the wait condition's signals (on AWS, a presigned S3 URL)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        _signals[token] = []
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFormation::WaitConditionHandle"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # noqa: PLR0913
+        return cls(secrets.token_hex(16))
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+    @property
+    def physical_resource_id(self) -> str:
+        return f"{_wait_condition_base['url']}/{self.token}"
+
+    def is_created(self) -> bool:
+        return True
+
+
+class WaitCondition(CloudFormationModel):
+    """Complete at Count SUCCESS signals on its handle; failed by a FAILURE signal or its Timeout."""
+
+    def __init__(self, name: str, handle_url: str, timeout: int, count: int) -> None:
+        self.name = name
+        self.token = handle_url.rsplit("/", 1)[-1]
+        self.timeout, self.count = timeout, count
+        self.started = time.monotonic()
+        self.state = "waiting"  # waiting, complete, failed
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFormation::WaitCondition"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # noqa: PLR0913
+        properties = cloudformation_json["Properties"]
+        return cls(resource_name, properties["Handle"], int(properties["Timeout"]), int(properties.get("Count", 1)))
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    def is_created(self) -> bool:
+        return self.state == "complete"
+
+    def outcome(self) -> str | None:
+        """None while waiting; "" once complete; CloudFormation's reason once failed."""
+        signals = _signals.get(self.token, [])
+        failed = next((s for s in signals if s.get("Status") == "FAILURE"), None)
+        if failed is not None:
+            return f"WaitCondition received failed message: '{failed.get('Reason', '')}' for uniqueId: {failed.get('UniqueId', '')}"
+        succeeded = [s for s in signals if s.get("Status") == "SUCCESS"]
+        if len(succeeded) >= self.count:
+            return ""
+        if time.monotonic() - self.started > self.timeout:
+            return f"WaitCondition timed out. Received {len(succeeded)} conditions when expecting {self.count}"
+        return None
+
+
+cfn_parsing.NULL_MODELS.clear()  # both wait condition types are modelled above
+for _cache in (cfn_parsing.get_model_list, cfn_parsing.get_model_map, cfn_parsing.get_name_type_map):
+    _cache.cache_clear()
+
+
+def _resource_event(
+    stack, logical_id: str, physical_id: str, kind: str, status: str, reason: str | None = None
+) -> None:
+    event = Event(stack.stack_id, stack.name, logical_id, physical_id, kind, status, reason, None)
+    event.client_request_token = getattr(stack, "client_request_token", None)
+    stack.events.append(event)
+
+
+_advancing = threading.Lock()
+
+
+def _advance(stack) -> None:
+    """Moves a stack that waits for signals on: complete, or failed and rolled back."""
+    with _advancing:
+        if stack.status != "CREATE_IN_PROGRESS":
+            return
+        waits = [(k, r) for k, r in stack.resource_map._parsed_resources.items() if isinstance(r, WaitCondition)]
+        for logical_id, wait in waits:
+            if wait.state != "waiting":
+                continue
+            outcome = wait.outcome()
+            if outcome is None:
+                continue
+            if outcome == "":
+                wait.state = "complete"
+                _resource_event(stack, logical_id, wait.name, wait.cloudformation_type(), "CREATE_COMPLETE")
+                continue
+            wait.state = "failed"
+            _resource_event(stack, logical_id, wait.name, wait.cloudformation_type(), "CREATE_FAILED", outcome)
+            rollback = f"The following resource(s) failed to create: [{logical_id}]. Rollback requested by user."
+            _resource_event(
+                stack, stack.name, stack.stack_id, "AWS::CloudFormation::Stack", "ROLLBACK_IN_PROGRESS", rollback
+            )
+            stack.resource_map.delete()  # the instance is terminated
+            _resource_event(stack, stack.name, stack.stack_id, "AWS::CloudFormation::Stack", "ROLLBACK_COMPLETE")
+            stack.status = "ROLLBACK_COMPLETE"
+            return
+        if all(w.state == "complete" for _, w in waits) and stack.resource_map.creation_complete():
+            stack.mark_creation_complete()
+            stack.events[-1].client_request_token = getattr(stack, "client_request_token", None)
+
+
+_describe_stacks = CloudFormationBackend.describe_stacks
+_describe_stack_events = CloudFormationBackend.describe_stack_events
+
+
+def _describe_stacks_advancing(self, name_or_stack_id):
+    stacks = _describe_stacks(self, name_or_stack_id)
+    for stack in stacks:
+        _advance(stack)
+    return stacks
+
+
+def _describe_stack_events_advancing(self, stack_name):
+    for stack in _describe_stacks(self, stack_name):
+        _advance(stack)
+    return _describe_stack_events(self, stack_name)
+
+
+CloudFormationBackend.describe_stacks = _describe_stacks_advancing
+CloudFormationBackend.describe_stack_events = _describe_stack_events_advancing
+_create_stack_response = CloudFormationResponse.create_stack
+
+
+def _create_stack_keeping_token(self):
+    result = _create_stack_response(self)
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    stack.client_request_token = self._get_param("ClientRequestToken")
+    return result
+
+
+CloudFormationResponse.create_stack = _create_stack_keeping_token
+
+
+def _take_signal(path: str, body: bytes) -> bool:
+    """A PUT to a wait condition handle's URL: recorded for _advance. False when no handle has the path."""
+    token = path.rstrip("/").rsplit("/", 1)[-1]
+    if token not in _signals:
+        return False
+    _signals[token].append(json.loads(body.decode() or "{}"))
+    return True
+
 
 if __name__ == "__main__":
     # Standalone, for trying a stack by hand: python -m tests.support.emulator (from python/).

@@ -35,3 +35,11 @@ class UnsupportedModelError(CompileError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, "download")
+
+
+class AlreadyEndedError(CompileError):
+    """This instance's own ``_FAILURE`` is already written (by the user data's lease or deadline
+    watchdog, while the compile job was starting): the compile must stop without touching it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "bootstrap")

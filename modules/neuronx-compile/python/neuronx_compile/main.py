@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import constants as c
 from .download import download, read_hf_token
-from .errors import CompileError
+from .errors import AlreadyEndedError, CompileError, UploadError
 from .neuron import compile_model
 from .progress import Progress
 from .redaction import Redactor
@@ -56,7 +56,7 @@ def configure_logging(tail_lines: int = c.LOG_TAIL_LINES) -> tuple[TailHandler, 
 def run(settings: Settings, s3, secrets, progress: Progress, redactor: Redactor | None = None) -> dict:
     """Runs every phase and returns the manifest. Raises on failure; the caller writes _FAILURE."""
     store = ArtifactStore(s3, settings.bucket, settings.prefix)
-    store.clear_markers()
+    store.clear_markers(settings.instance_id)
     token = read_hf_token(settings.hf_token_secret_arn, secrets)
     if redactor is not None:
         redactor.add(token)
@@ -88,6 +88,15 @@ def run(settings: Settings, s3, secrets, progress: Progress, redactor: Redactor 
     progress.phase("publish")
     manifest = build_manifest(settings, commit, files, versions)
     store.publish(manifest, files)
+    # _SUCCESS is trusted by what reads it (the waiters, a cache hit) only as S3 holds it: checked once more,
+    # as they check it, before this exits 0 (the cloudFormation waiter's instance then signals success).
+    problem = store.verify_success()
+    if problem is not None:
+        store.delete([c.SUCCESS])
+        raise UploadError(
+            f"s3://{settings.bucket}/{settings.prefix} does not match {c.SUCCESS} after publishing: {problem}"
+        )
+    log.info("%s verified: the prefix holds exactly the objects it lists", c.SUCCESS)
     log.info(
         "published %d files (%d bytes) to s3://%s/%s",
         len(files),
@@ -117,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run(settings, s3, boto3.client("secretsmanager"), progress, redactor)
         return 0
+    except AlreadyEndedError as error:  # its _FAILURE is written: never overwrite the watchdog's reason
+        log.error("%s", error)
+        return 1
     except BaseException as error:  # noqa: BLE001 - every failure must leave _FAILURE behind
         phase = getattr(error, "phase", "") or progress.phase_name
         if isinstance(error, CompileError):

@@ -13,7 +13,7 @@ from pathlib import Path
 from boto3.s3.transfer import TransferConfig
 
 from . import constants as c
-from .errors import UploadError
+from .errors import AlreadyEndedError, UploadError
 from .progress import Progress
 
 # In _SUCCESS, the line before the objects, one "path<TAB>size<TAB>etag" a line (the waiter reads them).
@@ -53,12 +53,21 @@ class ArtifactStore:
         for start in range(0, len(keys), 1000):
             self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start : start + 1000], "Quiet": True})
 
-    def clear_markers(self) -> None:
+    def clear_markers(self, instance_id: str) -> None:
         """Removes the markers of an earlier attempt, so nothing reads a stale result while this one runs.
 
         Only those that exist: in a versioned bucket, deleting a missing key still adds a delete marker.
+        A ``_FAILURE`` that names this instance is not an earlier attempt's: the user data's watchdog
+        wrote it (the lease was abandoned or the deadline passed) while this job was starting, and
+        the halt is on its way. Deleting it would hide the reason from the next apply, so it stays
+        and the job stops (AlreadyEndedError).
         """
         present = self.list("_")
+        if c.FAILURE in present and instance_id != "unknown":
+            body = self.s3.get_object(Bucket=self.bucket, Key=self.key(c.FAILURE))["Body"].read().decode()
+            if f"\ninstance_id={instance_id}\n" in "\n" + body:
+                reason = next((line[len("reason=") :] for line in body.splitlines() if line.startswith("reason=")), "")
+                raise AlreadyEndedError(f"this instance has already ended the compile: {reason}")
         self.delete([m for m in (c.SUCCESS, c.FAILURE, c.FAILURE_LOG) if m in present])
 
     def list(self, folder: str) -> dict[str, int]:
@@ -130,6 +139,31 @@ class ArtifactStore:
             + "".join(f"{f.path}\t{f.size}\t{f.etag}\n" for f in sorted(files, key=lambda f: f.path))
         )
         self.put_text(c.SUCCESS, success)
+
+    def verify_success(self) -> str | None:
+        """What is wrong with ``_SUCCESS`` against S3 now, or None when S3 holds exactly what it lists.
+
+        The checks of the local-exec waiter (scripts/wait-for-compile.sh check_success): the cache key,
+        manifest.json's ETag, and every object under model/ and compiled/ by key, size and ETag.
+        """
+        try:
+            text = self.s3.get_object(Bucket=self.bucket, Key=self.key(c.SUCCESS))["Body"].read().decode()
+        except self.s3.exceptions.NoSuchKey:
+            return f"no {c.SUCCESS} under s3://{self.bucket}/{self.prefix}"
+        header, _, objects = text.partition(SUCCESS_OBJECTS + "\n")
+        fields = dict(line.split("=", 1) for line in header.splitlines() if "=" in line)
+        if fields.get("cache_key") != self.prefix:
+            return f"{c.SUCCESS} names the cache key {fields.get('cache_key')!r}, not {self.prefix!r}"
+        manifest = self.list_with_etags(c.MANIFEST).get(c.MANIFEST)
+        if manifest is None or manifest[1] != fields.get("manifest_etag"):
+            return f"{c.MANIFEST} is missing or is not the one {c.SUCCESS} was written with"
+        want = sorted(line for line in objects.splitlines() if line)
+        stored = {**self.list_with_etags(c.MODEL_DIR), **self.list_with_etags(c.COMPILED_DIR)}
+        have = sorted(f"{path}\t{size}\t{etag}" for path, (size, etag) in stored.items())
+        if not want or want != have:
+            differ = sorted({line.split("\t")[0] for line in set(want) ^ set(have)})
+            return f"{c.SUCCESS} lists {len(want)} objects and S3 holds {len(have)}, differing in {', '.join(differ[:3]) or 'none listed'}"
+        return None
 
     def write_failure(self, reason: str, phase: str, instance_id: str, log_tail: list[str]) -> None:
         body = (

@@ -1,6 +1,6 @@
 output "compiled_artifact_s3_url" {
   description = "s3://<bucket>/<prefix> of the compiled artifacts (model/, compiled/, manifest.json), read through the waiter: its users wait for the compile."
-  value       = "s3://${null_resource.waiter.triggers.bucket}/${null_resource.waiter.triggers.prefix}"
+  value       = local.cloudformation ? aws_cloudformation_stack.waiter[0].outputs["ArtifactS3Url"] : "s3://${null_resource.waiter[0].triggers.bucket}/${null_resource.waiter[0].triggers.prefix}"
 }
 
 output "bucket_name" {

@@ -262,6 +262,17 @@ variable "abandon_after_minutes" {
   }
 }
 
+variable "waiter" {
+  description = "How terraform apply waits for the compile: \"local-exec\" (the AWS CLI on the machine of apply: the lease, the lock, spot fallback) or \"cloudformation\" (a CloudFormation stack owns the instance and waits for its signal, inside the AWS provider: Terraform Cloud's hosted runners, which have no AWS CLI)."
+  type        = string
+  default     = "local-exec"
+
+  validation {
+    condition     = contains(["local-exec", "cloudformation"], var.waiter)
+    error_message = "The waiter must be \"local-exec\" or \"cloudformation\"."
+  }
+}
+
 variable "root_volume_size_gib" {
   description = "Root volume of the compile instance in GiB. Null sizes it for the DLAMI, the container image and three copies of the checkpoint."
   type        = number
