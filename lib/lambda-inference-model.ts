@@ -112,7 +112,11 @@ export interface ImageLambdaModelProps {
   readonly modelDir?: string;
 }
 
-const FILE_SYSTEM_ID = /^fs-[0-9a-f]{8,40}$/;
+/** The documented Dockerfile of the container image option. */
+export const LAMBDA_INFERENCE_DOCKERFILE = "docker/lambda-inference/Dockerfile";
+
+/** An EFS file system id. */
+export const FILE_SYSTEM_ID = /^fs-[0-9a-f]{8,40}$/;
 
 /** The model directory's size: it sizes memory and ephemeral storage, so it is known at synth. */
 function checkSize(v: Validator, sizeMiB: unknown): void {

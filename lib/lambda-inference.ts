@@ -27,6 +27,9 @@ import { defaultEndpointName } from "./realtime-endpoint";
 
 const MiB = 2 ** 20;
 
+/** A Lambda layer version ARN. */
+export const LAYER_VERSION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$/;
+
 /** Lambda's quotas that bound this function (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
 export const LAMBDA_LIMITS = {
   /** Function memory, MB (1 MB steps). */
@@ -67,6 +70,9 @@ export const LAMBDA_SIZING = {
 
 /** Python runtimes of Lambda that this function supports: SnapStart needs 3.12 or later. */
 export const LAMBDA_PYTHON_RUNTIMES = ["python3.12", "python3.13", "python3.14"] as const;
+
+/** The runtime of a .zip function when unset. */
+export const LAMBDA_DEFAULT_RUNTIME: LambdaPythonRuntime = "python3.13";
 
 /** A Lambda Python runtime identifier. */
 export type LambdaPythonRuntime = (typeof LAMBDA_PYTHON_RUNTIMES)[number];
@@ -173,7 +179,7 @@ export abstract class LambdaInferenceDependencies {
    * @param unzippedMiB its unzipped size, to check Lambda's 250 MB limit at synth
    */
   public static fromLayerArn(layerArn: string, unzippedMiB?: number): LambdaInferenceDependencies {
-    if (!Token.isUnresolved(layerArn) && !/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$/.test(layerArn)) {
+    if (!Token.isUnresolved(layerArn) && !LAYER_VERSION_ARN.test(layerArn)) {
       throw new ValidationError("LambdaInferenceDependencies.fromLayerArn", [
         `layerArn must be a layer version ARN such as "arn:aws:lambda:us-east-1:123456789012:layer:lambda-inference:3", got ${JSON.stringify(layerArn)}`,
       ]);
@@ -268,8 +274,10 @@ export interface LambdaInferenceFunctionProps {
   readonly tags?: Record<string, string>;
 }
 
-const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** CloudWatch Logs' retention values. */
+export const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+/** A Lambda function name. */
+export const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** The tags the construct puts on every resource, before the user's. */
 const OWN_TAGS = { ManagedBy: "cdktf-neuronx-patterns" };
 
@@ -483,14 +491,20 @@ export class LambdaInferenceFunction extends Construct {
   }
 }
 
-/** The function's .zip: the handler package and the chat contract, staged without caches and zipped by cdktf. */
-function packageCode(scope: Construct): { asset: TerraformAsset; unzippedBytes: number } {
+/** The function's code: path in the .zip -> content (the handler package and the chat contract, without caches or requirements.txt). */
+export function lambdaInferenceCodeFiles(): Map<string, Buffer> {
   const contents = new Map<string, Buffer>();
   for (const p of LAMBDA_INFERENCE_CODE.packages) {
     for (const rel of shippedFiles(p.dir).filter((f) => f !== "requirements.txt")) {
       contents.set(path.posix.join(p.name, rel), fs.readFileSync(path.join(p.dir, rel)));
     }
   }
+  return contents;
+}
+
+/** The function's .zip: {@link lambdaInferenceCodeFiles}, staged and zipped by cdktf. */
+function packageCode(scope: Construct): { asset: TerraformAsset; unzippedBytes: number } {
+  const contents = lambdaInferenceCodeFiles();
   const unzipped = [...contents.values()].reduce((sum, b) => sum + b.length, 0);
   const { dir, hash } = stageGenerated(scope, contents);
   const asset = new TerraformAsset(scope, "CodeAsset", { path: dir, type: AssetType.ARCHIVE, assetHash: hash });
@@ -559,7 +573,7 @@ function validate(construct: Construct, props: LambdaInferenceFunctionProps, fro
   );
   v.string("logKmsKeyArn", props.logKmsKeyArn, RULES.kmsKeyArn);
 
-  const runtime = props.runtime ?? "python3.13";
+  const runtime = props.runtime ?? LAMBDA_DEFAULT_RUNTIME;
   problems.when(
     !(LAMBDA_PYTHON_RUNTIMES as readonly string[]).includes(runtime),
     () =>
