@@ -34,7 +34,7 @@ function copyModules(): string {
   return dir;
 }
 
-const MODULE_DIRS = ["neuronx-compile", "sagemaker-endpoint", "examples/compile-and-serve"];
+const MODULE_DIRS = ["neuronx-compile", "sagemaker-endpoint", "triton-endpoint", "lambda-inference", "examples/compile-and-serve"];
 
 describe("the HCL modules", () => {
   const dir = copyModules();

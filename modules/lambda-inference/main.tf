@@ -29,7 +29,7 @@ locals {
   needed_memory_mib    = ceil(2 * local.size_mib + 512)
   default_memory_mib   = min(10240, max(1769, ceil(local.needed_memory_mib / 64) * 64))
   ephemeral_model_mib  = local.model_source == "s3" ? local.size_mib : 0
-  needed_ephemeral_mib = local.ephemeral_model_mib > 0 ? ceil(round(local.ephemeral_model_mib * 1.1 * 10) / 10) + 64 : 0
+  needed_ephemeral_mib = local.ephemeral_model_mib > 0 ? ceil(floor(local.ephemeral_model_mib * 1.1 * 10 + 0.5) / 10) + 64 : 0
   memory_size_mib      = coalesce(var.memory_size_mib, local.default_memory_mib)
   ephemeral_mib        = coalesce(var.ephemeral_storage_mib, max(512, local.needed_ephemeral_mib))
 

@@ -27,7 +27,7 @@ locals {
   needed_memory_mib    = ceil(@@LAMBDA_LOAD_COPIES@@ * local.size_mib + @@LAMBDA_BASE_MIB@@)
   default_memory_mib   = min(@@LAMBDA_MEMORY_MAX@@, max(@@LAMBDA_MEMORY_FLOOR@@, ceil(local.needed_memory_mib / @@LAMBDA_MEMORY_STEP@@) * @@LAMBDA_MEMORY_STEP@@))
   ephemeral_model_mib  = local.model_source == "s3" ? local.size_mib : 0
-  needed_ephemeral_mib = local.ephemeral_model_mib > 0 ? ceil(round(local.ephemeral_model_mib * @@LAMBDA_EPHEMERAL_FACTOR@@ * 10) / 10) + @@LAMBDA_EPHEMERAL_HEADROOM@@ : 0
+  needed_ephemeral_mib = local.ephemeral_model_mib > 0 ? ceil(floor(local.ephemeral_model_mib * @@LAMBDA_EPHEMERAL_FACTOR@@ * 10 + 0.5) / 10) + @@LAMBDA_EPHEMERAL_HEADROOM@@ : 0
   memory_size_mib      = coalesce(var.memory_size_mib, local.default_memory_mib)
   ephemeral_mib        = coalesce(var.ephemeral_storage_mib, max(@@LAMBDA_EPHEMERAL_MIN@@, local.needed_ephemeral_mib))
 
