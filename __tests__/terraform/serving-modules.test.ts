@@ -308,12 +308,14 @@ describe("the lambda-inference and triton-endpoint modules and their constructs 
   let subnetId: string;
   let planned: Record<string, any>;
   let rejections: Record<string, string>;
+  let modulesCopy: string;
 
   beforeAll(async () => {
     moto = await startMoto();
     subnetId = await defaultSubnet(moto);
     const modules = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "serving-modules-")), "modules");
     fs.cpSync(MODULES_DIR, modules, { recursive: true, filter: (src) => !src.includes(`${path.sep}.terraform`) });
+    modulesCopy = modules;
     const env = moto.env;
     const plan = (root: string) => {
       expect(terraform(root, ["init", "-backend=false", "-input=false", "-no-color"], env).code).toBe(0);
@@ -469,6 +471,20 @@ describe("the lambda-inference and triton-endpoint modules and their constructs 
       ];
       expect(pick(variant, keys)).toEqual(pick(tsVariant, keys));
       expect(planned[`module.triton_${name}.aws_sagemaker_endpoint.this`].name).toBe(`parity-triton-${name}`);
+    });
+  });
+
+  test("the README's module blocks plan as they are (source pointed at modules/)", () => {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+    const hclBlocks = [...readme.matchAll(/^```hcl\n([\s\S]*?)^```/gm)].map((m) => m[1]);
+    const sources = hclBlocks.map((b) => /source = "\.\/modules\/([a-z-]+)"/.exec(b)?.[1]);
+    expect(sources).toEqual(expect.arrayContaining(["lambda-inference", "triton-endpoint"]));
+    hclBlocks.forEach((block, i) => {
+      const root = path.join(modulesCopy, `readme-${i}`);
+      rootModule(root, moto, [block.replace(/source = "\.\/modules\//, 'source = "../')]);
+      expect(terraform(root, ["init", "-backend=false", "-input=false", "-no-color"], moto.env).code).toBe(0);
+      const run = terraform(root, ["plan", "-input=false", "-no-color"], moto.env);
+      expect([sources[i], run.code, run.code === 0 ? "" : run.out]).toEqual([sources[i], 0, ""]);
     });
   });
 
