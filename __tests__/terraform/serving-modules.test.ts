@@ -11,7 +11,7 @@ import { Construct } from "constructs";
 import { LambdaInferenceDependencies, LambdaInferenceFunction, LambdaInferenceFunctionProps } from "../../lib/lambda-inference";
 import { LambdaInferenceModel } from "../../lib/lambda-inference-model";
 import { LambdaInferenceFrontDoor } from "../../lib/lambda-inference-front-door";
-import { TritonSageMakerRealtimeInferenceEndpoint } from "../../lib/triton-endpoint";
+import { TritonSageMakerRealtimeInferenceEndpoint, TritonSageMakerRealtimeInferenceEndpointProps } from "../../lib/triton-endpoint";
 import { TritonImage } from "../../lib/triton-image";
 import { TritonNeuronModelRepository, TritonNeuronModelRepositoryProps } from "../../lib/triton-model-repository";
 import { MODULES_DIR } from "../../scripts/generate-modules";
@@ -230,20 +230,76 @@ const TRITON_CASES: Record<string, { repository: Omit<TritonNeuronModelRepositor
   ensemble: { repository: goldenTritonSpecs(compiled).ensemble, hcl: { volume_size_gib: 64, network_isolation: false } },
 };
 
-function tritonConstruct(name: string, repository: Omit<TritonNeuronModelRepositoryProps, "bucket">) {
+function tritonConstruct(
+  name: string,
+  repository: Omit<TritonNeuronModelRepositoryProps, "bucket">,
+  extra: Partial<TritonSageMakerRealtimeInferenceEndpointProps> = {},
+  imageSdk = "2.21.0",
+) {
   let repo: TritonNeuronModelRepository | undefined;
   const { json } = synth((stack: Construct) => {
     repo = new TritonNeuronModelRepository(stack, "Repository", { bucket: "triton-models", ...repository });
     new TritonSageMakerRealtimeInferenceEndpoint(stack, "Triton", {
       repository: repo,
-      image: TritonImage.fromEcrUri(TRITON_IMAGE, "2.21.0"),
+      image: TritonImage.fromEcrUri(TRITON_IMAGE, imageSdk),
       endpointName: `parity-triton-${name}`,
       instanceCount: name === "single" ? 2 : undefined,
       volumeSizeGiB: name === "ensemble" ? 64 : undefined,
       networkIsolation: name === "ensemble" ? false : undefined,
+      ...extra,
     });
   });
   return { json, repository: repo as TritonNeuronModelRepository };
+}
+
+/** Triton inputs both sides refuse: [repository case, module inputs over the case's, construct props, image SDK, HCL message, construct message]. */
+const TRITON_REJECTED: Record<
+  string,
+  [keyof typeof TRITON_CASES, Record<string, unknown>, Partial<TritonSageMakerRealtimeInferenceEndpointProps>, string, RegExp, RegExp]
+> = {
+  too_few_cores: [
+    "ensemble",
+    { instance_type: "ml.inf2.xlarge" },
+    { instanceType: "ml.inf2.xlarge" },
+    "2.21.0",
+    /ml\.inf2\.xlarge has 2 NeuronCores, but the repository's model instances use 8 \(cores 0 to 7\); use ml\.inf2\.24xlarge/,
+    /ml\.inf2\.xlarge has 2 NeuronCores, but the repository's model instances use 8 \(cores 0 to 7\); use ml\.inf2\.24xlarge/,
+  ],
+  other_sdk: ["single", { image_neuron_sdk_version: "2.22.0" }, {}, "2.22.0", /traced with 2\.21\.0/, /traced with 2\.21\.0/],
+  pinned_cores: [
+    "single",
+    { environment: { NEURON_RT_VISIBLE_CORES: "0-1" } },
+    { environment: { NEURON_RT_VISIBLE_CORES: "0-1" } },
+    "2.21.0",
+    /other than .*NEURON_RT_VISIBLE_CORES/,
+    /environment\.NEURON_RT_VISIBLE_CORES must not be set/,
+  ],
+  inf1: [
+    "single",
+    { instance_type: "ml.inf1.xlarge" },
+    { instanceType: "ml.inf1.xlarge" },
+    "2.21.0",
+    /Neuron SDK no longer supports Inf1/,
+    /Neuron SDK no longer supports Inf1/,
+  ],
+};
+
+/** The triton-endpoint module's inputs for a repository case. */
+function tritonInputs(name: keyof typeof TRITON_CASES): Record<string, unknown> {
+  const { repository } = tritonConstruct(name, TRITON_CASES[name].repository);
+  return {
+    endpoint_name: `parity-triton-${name}`,
+    repository_s3_uri: repository.s3Uri,
+    default_model_name: repository.defaultModelName,
+    neuron_cores_used: repository.rendered.neuronCoresUsed,
+    largest_batch_bytes: repository.rendered.largestBatchBytes,
+    compiled_bytes: repository.compiledBytes,
+    image_uri: TRITON_IMAGE,
+    image_neuron_sdk_version: "2.21.0",
+    ...(repository.neuronSdkVersion ? { repository_neuron_sdk_version: repository.neuronSdkVersion } : {}),
+    instance_type: repository.instanceType,
+    ...TRITON_CASES[name].hcl,
+  };
 }
 
 const hclValue = (v: unknown) => JSON.stringify(v);
@@ -326,27 +382,9 @@ describe("the lambda-inference and triton-endpoint modules and their constructs 
     const lambdaBlocks = Object.entries(LAMBDA_CASES).flatMap(([name, c]) =>
       moduleBlock(`lambda_${name}`, "../lambda-inference", { function_name: functionNameOf(name), ...c.hcl }, subnetId),
     );
-    const tritonBlocks = Object.entries(TRITON_CASES).flatMap(([name, c]) => {
-      const { repository } = tritonConstruct(name, c.repository);
-      return moduleBlock(
-        `triton_${name}`,
-        "../triton-endpoint",
-        {
-          endpoint_name: `parity-triton-${name}`,
-          repository_s3_uri: repository.s3Uri,
-          default_model_name: repository.defaultModelName,
-          neuron_cores_used: repository.rendered.neuronCoresUsed,
-          largest_batch_bytes: repository.rendered.largestBatchBytes,
-          compiled_bytes: repository.compiledBytes,
-          image_uri: TRITON_IMAGE,
-          image_neuron_sdk_version: "2.21.0",
-          ...(repository.neuronSdkVersion ? { repository_neuron_sdk_version: repository.neuronSdkVersion } : {}),
-          instance_type: repository.instanceType,
-          ...c.hcl,
-        },
-        subnetId,
-      );
-    });
+    const tritonBlocks = Object.keys(TRITON_CASES).flatMap((name) =>
+      moduleBlock(`triton_${name}`, "../triton-endpoint", tritonInputs(name as keyof typeof TRITON_CASES), subnetId),
+    );
     rootModule(parity, moto, [...lambdaBlocks, ...tritonBlocks]);
     const run = plan(parity);
     if (run.code !== 0) throw new Error(`terraform plan failed:\n${run.out}`);
@@ -361,6 +399,13 @@ describe("the lambda-inference and triton-endpoint modules and their constructs 
       const failed = plan(root);
       expect([name, failed.code]).not.toEqual([name, 0]);
       rejections[name] = failed.out.replace(/\s+/g, " ");
+    }
+    for (const [name, [repositoryCase, inputs]] of Object.entries(TRITON_REJECTED)) {
+      const root = path.join(modules, `reject-triton-${name}`);
+      rootModule(root, moto, moduleBlock("triton", "../triton-endpoint", { ...tritonInputs(repositoryCase), ...inputs }, subnetId));
+      const failed = plan(root);
+      expect([name, failed.code]).not.toEqual([name, 0]);
+      rejections[`triton_${name}`] = failed.out.replace(/\s+/g, " ");
     }
   });
 
@@ -492,4 +537,14 @@ describe("the lambda-inference and triton-endpoint modules and their constructs 
     expect(rejections[name]).toMatch(hclMessage);
     expect((thrown(() => lambdaConstruct(name, c, subnetId)) as Error | undefined)?.message).toMatch(tsMessage);
   });
+
+  test.each(Object.entries(TRITON_REJECTED))(
+    "triton %s: both refuse it, before anything is created",
+    (name, [repositoryCase, , props, imageSdk, hclMessage, tsMessage]) => {
+      expect(rejections[`triton_${name}`]).toMatch(hclMessage);
+      const error = thrown(() => tritonConstruct(repositoryCase, TRITON_CASES[repositoryCase].repository, props, imageSdk)) as
+        Error | undefined;
+      expect(error?.message).toMatch(tsMessage);
+    },
+  );
 });
