@@ -15,12 +15,12 @@ import { TritonSageMakerRealtimeInferenceEndpoint, TritonSageMakerRealtimeInfere
 import { TritonImage } from "../../lib/triton-image";
 import { TritonNeuronModelRepository, TritonNeuronModelRepositoryProps } from "../../lib/triton-model-repository";
 import { MODULES_DIR } from "../../scripts/generate-modules";
-import { EMULATED_SERVICES } from "../../stacks/provider";
 import { Synthesized, synth } from "../helpers/synth";
 import { Moto, startMoto } from "../helpers/moto";
 import { thrown } from "../helpers/thrown";
 import { goldenTritonSpecs } from "../helpers/triton-specs";
 import { terraform } from "../helpers/terraform";
+import { blocks, emulatedAwsProvider } from "../helpers/module-plan";
 
 const LAYER = "arn:aws:lambda:us-east-1:123456789012:layer:lambda-inference:3";
 const IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/lambda-inference:1";
@@ -304,21 +304,9 @@ function tritonInputs(name: keyof typeof TRITON_CASES): Record<string, unknown> 
 
 const hclValue = (v: unknown) => JSON.stringify(v);
 
-function rootModule(dir: string, moto: Moto, blocks: string[]): void {
-  const provider = [
-    `provider "aws" {`,
-    `  region                      = "us-east-1"`,
-    `  s3_use_path_style           = true`,
-    `  skip_credentials_validation = true`,
-    `  skip_metadata_api_check     = true`,
-    `  skip_requesting_account_id  = true`,
-    `  endpoints {`,
-    ...EMULATED_SERVICES.map((s) => `    ${s} = "${moto.url}"`),
-    `  }`,
-    `}`,
-  ];
+function rootModule(dir: string, moto: Moto, body: string[]): void {
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "main.tf"), `${[...provider, ...blocks].join("\n")}\n`);
+  fs.writeFileSync(path.join(dir, "main.tf"), `${[...emulatedAwsProvider(moto), ...body].join("\n")}\n`);
 }
 
 function moduleBlock(name: string, source: string, inputs: Record<string, unknown>, subnetId: string): string[] {
@@ -339,22 +327,6 @@ async function defaultSubnet(moto: Moto): Promise<string> {
   const id = /<subnetId>(subnet-[0-9a-f]+)<\/subnetId>/.exec(await response.text())?.[1];
   if (!id) throw new Error("moto has no default subnet");
   return id;
-}
-
-/** Plan and synthesized JSON in one shape: a block list of one is its block; no nulls or empty lists. */
-function blocks(value: unknown): unknown {
-  if (value === null) return undefined;
-  if (Array.isArray(value)) {
-    const items = value.map(blocks);
-    return items.length === 1 && typeof items[0] === "object" && items[0] !== null ? items[0] : items.length === 0 ? undefined : items;
-  }
-  if (typeof value === "object" && value !== null) {
-    const entries = Object.entries(value)
-      .map(([k, v]) => [k, blocks(v)] as const)
-      .filter(([, v]) => v !== null && v !== undefined);
-    return entries.length === 0 ? undefined : Object.fromEntries(entries);
-  }
-  return value;
 }
 
 const pick = (o: any, keys: string[]) => Object.fromEntries(keys.map((k) => [k, blocks(o?.[k]) ?? null]));
