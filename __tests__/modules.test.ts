@@ -8,7 +8,8 @@ import { WAITER_SCRIPT } from "../lib/s3-object-waiter";
 import { PATTERNS } from "../lib/patterns";
 import { COMPILE_DEFAULTS } from "../lib/model";
 import { execFileSync } from "child_process";
-import { LAMBDA_INFERENCE_CODE, lambdaInferenceCodeFiles } from "../lib/lambda-inference";
+import { LAMBDA_INFERENCE_CODE } from "../lib/lambda-inference";
+import { packageFiles } from "../lib/private/s3-directory";
 import { LAMBDA_INFERENCE_MODEL } from "../lib/lambda-inference-model";
 import { TRITON_RESERVED_ENVIRONMENT, TRITON_SERVING_ENV } from "../lib/triton-endpoint";
 
@@ -115,7 +116,9 @@ describe("the rendered modules", () => {
         .filter(([rel]) => rel.startsWith("lambda-inference/code/"))
         .map(([rel, content]) => [rel.slice("lambda-inference/code/".length), content]),
     );
-    const construct = Object.fromEntries([...lambdaInferenceCodeFiles()].map(([rel, content]) => [rel, content.toString("utf8")]));
+    const construct = Object.fromEntries(
+      [...packageFiles(LAMBDA_INFERENCE_CODE.packages)].map(([rel, content]) => [rel, content.toString("utf8")]),
+    );
     expect(Object.keys(code)).toContain("lambda_inference/app.py");
     expect(Object.keys(code)).toContain("chat_contract/service.py");
     expect(code).toEqual(construct);

@@ -116,7 +116,7 @@ export interface ImageLambdaModelProps {
 export const LAMBDA_INFERENCE_DOCKERFILE = "docker/lambda-inference/Dockerfile";
 
 /** An EFS file system id. */
-export const FILE_SYSTEM_ID = /^fs-[0-9a-f]{8,40}$/;
+export const EFS_FILE_SYSTEM_ID = /^fs-[0-9a-f]{8,40}$/;
 
 /** The model directory's size: it sizes memory and ephemeral storage, so it is known at synth. */
 function checkSize(v: Validator, sizeMiB: unknown): void {
@@ -261,7 +261,7 @@ export abstract class LambdaInferenceModel {
     const v = new Validator();
     const method = "LambdaInferenceModel.fromEfs";
     v.problems.when(
-      isLiteral(props.fileSystemId) && !FILE_SYSTEM_ID.test(props.fileSystemId),
+      isLiteral(props.fileSystemId) && !EFS_FILE_SYSTEM_ID.test(props.fileSystemId),
       () => `fileSystemId must be an EFS file system id such as "fs-0123456789abcdef0", got ${JSON.stringify(props.fileSystemId)}`,
     );
     v.problems.when(

@@ -18,7 +18,7 @@ import { LambdaInferenceModel } from "./lambda-inference-model";
 import { RULES } from "./patterns";
 import { justifyCheckovSkip } from "./private/checkov";
 import { nameElement } from "./private/naming";
-import { shippedFiles, stageGenerated } from "./private/s3-directory";
+import { packageFiles, stageGenerated } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
 import { packageAsset } from "./private/assets";
 import { Validator, show } from "./private/validation";
@@ -275,9 +275,11 @@ export interface LambdaInferenceFunctionProps {
 }
 
 /** CloudWatch Logs' retention values. */
-export const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+export const LAMBDA_LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 /** A Lambda function name. */
-export const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+export const LAMBDA_FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** The tags the construct puts on every resource, before the user's. */
 const OWN_TAGS = { ManagedBy: "cdktf-neuronx-patterns" };
 
@@ -491,20 +493,9 @@ export class LambdaInferenceFunction extends Construct {
   }
 }
 
-/** The function's code: path in the .zip -> content (the handler package and the chat contract, without caches or requirements.txt). */
-export function lambdaInferenceCodeFiles(): Map<string, Buffer> {
-  const contents = new Map<string, Buffer>();
-  for (const p of LAMBDA_INFERENCE_CODE.packages) {
-    for (const rel of shippedFiles(p.dir).filter((f) => f !== "requirements.txt")) {
-      contents.set(path.posix.join(p.name, rel), fs.readFileSync(path.join(p.dir, rel)));
-    }
-  }
-  return contents;
-}
-
-/** The function's .zip: {@link lambdaInferenceCodeFiles}, staged and zipped by cdktf. */
+/** The function's .zip: the packages' files ({@link packageFiles}), staged and zipped by cdktf. */
 function packageCode(scope: Construct): { asset: TerraformAsset; unzippedBytes: number } {
-  const contents = lambdaInferenceCodeFiles();
+  const contents = packageFiles(LAMBDA_INFERENCE_CODE.packages);
   const unzipped = [...contents.values()].reduce((sum, b) => sum + b.length, 0);
   const { dir, hash } = stageGenerated(scope, contents);
   const asset = new TerraformAsset(scope, "CodeAsset", { path: dir, type: AssetType.ARCHIVE, assetHash: hash });
@@ -568,8 +559,9 @@ function validate(construct: Construct, props: LambdaInferenceFunctionProps, fro
   );
   intIn("reservedConcurrentExecutions", props.reservedConcurrentExecutions, L.reservedConcurrency.min, L.reservedConcurrency.max);
   problems.when(
-    props.logRetentionDays !== undefined && !RETENTION_DAYS.includes(props.logRetentionDays),
-    () => `logRetentionDays must be one of CloudWatch's retention values (${RETENTION_DAYS.join(", ")}), got ${props.logRetentionDays}`,
+    props.logRetentionDays !== undefined && !LAMBDA_LOG_RETENTION_DAYS.includes(props.logRetentionDays),
+    () =>
+      `logRetentionDays must be one of CloudWatch's retention values (${LAMBDA_LOG_RETENTION_DAYS.join(", ")}), got ${props.logRetentionDays}`,
   );
   v.string("logKmsKeyArn", props.logKmsKeyArn, RULES.kmsKeyArn);
 
@@ -621,7 +613,7 @@ function validate(construct: Construct, props: LambdaInferenceFunctionProps, fro
   const functionName = props.functionName ?? defaultEndpointName(construct);
   if (v.text("functionName", functionName)) {
     problems.when(
-      !FUNCTION_NAME.test(functionName),
+      !LAMBDA_FUNCTION_NAME.test(functionName),
       () => `functionName must be 1 to 64 letters, digits, hyphens and underscores, got ${show(functionName)}`,
     );
   }

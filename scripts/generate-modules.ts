@@ -31,7 +31,7 @@ import { DEFAULT_INFERENCE_CODE_DIR } from "../lib/model-data";
 import { COMPILE_TIME_MODEL, PRICE_TABLE } from "../lib/cost";
 import { DASHBOARD_WIDGETS, DEPLOYMENT_DEFAULTS, DEPLOYMENT_LIMITS, MONITORING_DEFAULTS } from "../lib/endpoint-operations";
 import { PATTERNS, RULES, RuleName, hclString, ruleCondition } from "../lib/patterns";
-import { ALWAYS_EXCLUDED_REGEXES, hashDirectory, shippedFiles } from "../lib/private/s3-directory";
+import { ALWAYS_EXCLUDED_REGEXES, hashDirectory, packageFiles, shippedFiles } from "../lib/private/s3-directory";
 import { MAX_TAGS } from "../lib/private/validation";
 import {
   ENDPOINT_DEFAULTS,
@@ -50,18 +50,17 @@ import { TRITON_INF1_REFUSAL, TRITON_RESERVED_ENVIRONMENT, TRITON_SERVING_ENV, T
 import { TRITON_NEURON_DOCKERFILE, TRITON_NEURON_DOCKERFILE_SDK } from "../lib/triton-image";
 import { TRITON_LIMITS } from "../lib/triton-model-repository";
 import {
-  FUNCTION_NAME,
+  LAMBDA_FUNCTION_NAME,
   LAMBDA_DEFAULT_RUNTIME,
   LAMBDA_INFERENCE_CODE,
   LAMBDA_LIMITS,
   LAMBDA_PYTHON_RUNTIMES,
   LAMBDA_SIZING,
   LAYER_VERSION_ARN,
-  RETENTION_DAYS,
+  LAMBDA_LOG_RETENTION_DAYS,
   SNAPSTART_UNSUPPORTED_REGIONS,
-  lambdaInferenceCodeFiles,
 } from "../lib/lambda-inference";
-import { FILE_SYSTEM_ID, LAMBDA_INFERENCE_DOCKERFILE, LAMBDA_INFERENCE_MODEL } from "../lib/lambda-inference-model";
+import { EFS_FILE_SYSTEM_ID, LAMBDA_INFERENCE_DOCKERFILE, LAMBDA_INFERENCE_MODEL } from "../lib/lambda-inference-model";
 import { FRONT_DOOR_LIMITS, HTTP_API_ACCESS_LOG_FORMAT } from "../lib/lambda-inference-front-door";
 import { deterministicZip } from "./deterministic-zip";
 import { EMULATED_SERVICES } from "../stacks/provider";
@@ -295,10 +294,10 @@ function lambdaReplacements(): Record<string, string> {
   const L = LAMBDA_LIMITS;
   const S = LAMBDA_SIZING;
   const env = LAMBDA_INFERENCE_MODEL.env;
-  const unzipped = [...lambdaInferenceCodeFiles().values()].reduce((sum, b) => sum + b.length, 0);
+  const unzipped = [...packageFiles(LAMBDA_INFERENCE_CODE.packages).values()].reduce((sum, b) => sum + b.length, 0);
   return {
-    LAMBDA_FUNCTION_NAME_PATTERN: pattern(FUNCTION_NAME),
-    LAMBDA_EFS_ID_PATTERN: pattern(FILE_SYSTEM_ID),
+    LAMBDA_FUNCTION_NAME_PATTERN: pattern(LAMBDA_FUNCTION_NAME),
+    LAMBDA_EFS_ID_PATTERN: pattern(EFS_FILE_SYSTEM_ID),
     LAMBDA_LAYER_ARN_PATTERN: pattern(LAYER_VERSION_ARN),
     LAMBDA_DOCKERFILE: LAMBDA_INFERENCE_DOCKERFILE,
     LAMBDA_IMAGE_MODEL_DIR: LAMBDA_INFERENCE_MODEL.imageModelDir,
@@ -323,8 +322,8 @@ function lambdaReplacements(): Record<string, string> {
     LAMBDA_RUNTIMES: hclList(LAMBDA_PYTHON_RUNTIMES),
     LAMBDA_RUNTIMES_TEXT: text(LAMBDA_PYTHON_RUNTIMES),
     LAMBDA_RUNTIME_DEFAULT: LAMBDA_DEFAULT_RUNTIME,
-    LAMBDA_RETENTION_DAYS: hclList(RETENTION_DAYS),
-    LAMBDA_RETENTION_DAYS_TEXT: text(RETENTION_DAYS),
+    LAMBDA_RETENTION_DAYS: hclList(LAMBDA_LOG_RETENTION_DAYS),
+    LAMBDA_RETENTION_DAYS_TEXT: text(LAMBDA_LOG_RETENTION_DAYS),
     LAMBDA_HANDLER: LAMBDA_INFERENCE_CODE.handler,
     LAMBDA_CODE_UNZIPPED_BYTES: String(unzipped),
     SNAPSTART_UNSUPPORTED_REGIONS: hclList(SNAPSTART_UNSUPPORTED_REGIONS),
@@ -454,7 +453,7 @@ export function renderModules(): Map<string, string | Buffer> {
   }
 
   // The Lambda function's code: its sources to read, and the .zip the function is created from.
-  const lambdaCode = lambdaInferenceCodeFiles();
+  const lambdaCode = packageFiles(LAMBDA_INFERENCE_CODE.packages);
   for (const [rel, content] of lambdaCode) files.set(`lambda-inference/code/${rel}`, content.toString("utf8"));
 
   for (const [name, info] of Object.entries(MODULES)) {
