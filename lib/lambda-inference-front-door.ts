@@ -19,9 +19,22 @@ export const FRONT_DOOR_LIMITS = {
   httpApiTimeoutSeconds: 30,
   /** A function URL waits for the function's own timeout, at most 15 minutes. */
   functionUrlTimeoutSeconds: 900,
+  /** The function's timeout behind a function URL when unset. */
+  functionUrlDefaultTimeoutSeconds: 300,
 } as const;
 
 /** JWT authorization of an HTTP API route (an OIDC or Cognito issuer). */
+/** The HTTP API stage's access log line (JSON). */
+export const HTTP_API_ACCESS_LOG_FORMAT = {
+  requestId: "$context.requestId",
+  ip: "$context.identity.sourceIp",
+  caller: "$context.identity.caller",
+  routeKey: "$context.routeKey",
+  status: "$context.status",
+  integrationLatency: "$context.integrationLatency",
+  responseLatency: "$context.responseLatency",
+} as const;
+
 export interface JwtAuthorization {
   /** The issuer URL, e.g. `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123`. */
   readonly issuer: string;
@@ -85,7 +98,7 @@ export abstract class LambdaInferenceFrontDoor {
     return new (class extends LambdaInferenceFrontDoor {
       public readonly kind = "function URL";
       public readonly maxTimeoutSeconds = FRONT_DOOR_LIMITS.functionUrlTimeoutSeconds;
-      public readonly defaultTimeoutSeconds = 300;
+      public readonly defaultTimeoutSeconds = FRONT_DOOR_LIMITS.functionUrlDefaultTimeoutSeconds;
       public bind(scope: Construct, target: FrontDoorTarget): FrontDoorConfig {
         const url = nameElement(
           new LambdaFunctionUrl(scope, "FunctionUrl", {
@@ -219,15 +232,7 @@ export abstract class LambdaInferenceFrontDoor {
             autoDeploy: true,
             accessLogSettings: {
               destinationArn: accessLog.arn,
-              format: JSON.stringify({
-                requestId: "$context.requestId",
-                ip: "$context.identity.sourceIp",
-                caller: "$context.identity.caller",
-                routeKey: "$context.routeKey",
-                status: "$context.status",
-                integrationLatency: "$context.integrationLatency",
-                responseLatency: "$context.responseLatency",
-              }),
+              format: JSON.stringify(HTTP_API_ACCESS_LOG_FORMAT),
             },
             defaultRouteSettings: { throttlingRateLimit: rate, throttlingBurstLimit: burst },
             tags: target.tags,

@@ -112,7 +112,11 @@ export interface ImageLambdaModelProps {
   readonly modelDir?: string;
 }
 
-const FILE_SYSTEM_ID = /^fs-[0-9a-f]{8,40}$/;
+/** The documented Dockerfile of the container image option. */
+export const LAMBDA_INFERENCE_DOCKERFILE = "docker/lambda-inference/Dockerfile";
+
+/** An EFS file system id. */
+export const EFS_FILE_SYSTEM_ID = /^fs-[0-9a-f]{8,40}$/;
 
 /** The model directory's size: it sizes memory and ephemeral storage, so it is known at synth. */
 function checkSize(v: Validator, sizeMiB: unknown): void {
@@ -257,7 +261,7 @@ export abstract class LambdaInferenceModel {
     const v = new Validator();
     const method = "LambdaInferenceModel.fromEfs";
     v.problems.when(
-      isLiteral(props.fileSystemId) && !FILE_SYSTEM_ID.test(props.fileSystemId),
+      isLiteral(props.fileSystemId) && !EFS_FILE_SYSTEM_ID.test(props.fileSystemId),
       () => `fileSystemId must be an EFS file system id such as "fs-0123456789abcdef0", got ${JSON.stringify(props.fileSystemId)}`,
     );
     v.problems.when(

@@ -18,7 +18,7 @@ import { LambdaInferenceModel } from "./lambda-inference-model";
 import { RULES } from "./patterns";
 import { justifyCheckovSkip } from "./private/checkov";
 import { nameElement } from "./private/naming";
-import { shippedFiles, stageGenerated } from "./private/s3-directory";
+import { packageFiles, stageGenerated } from "./private/s3-directory";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
 import { packageAsset } from "./private/assets";
 import { Validator, show } from "./private/validation";
@@ -26,6 +26,9 @@ import { unzippedBytes } from "./private/zip-size";
 import { defaultEndpointName } from "./realtime-endpoint";
 
 const MiB = 2 ** 20;
+
+/** A Lambda layer version ARN. */
+export const LAYER_VERSION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$/;
 
 /** Lambda's quotas that bound this function (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
 export const LAMBDA_LIMITS = {
@@ -67,6 +70,9 @@ export const LAMBDA_SIZING = {
 
 /** Python runtimes of Lambda that this function supports: SnapStart needs 3.12 or later. */
 export const LAMBDA_PYTHON_RUNTIMES = ["python3.12", "python3.13", "python3.14"] as const;
+
+/** The runtime of a .zip function when unset. */
+export const LAMBDA_DEFAULT_RUNTIME: LambdaPythonRuntime = "python3.13";
 
 /** A Lambda Python runtime identifier. */
 export type LambdaPythonRuntime = (typeof LAMBDA_PYTHON_RUNTIMES)[number];
@@ -173,7 +179,7 @@ export abstract class LambdaInferenceDependencies {
    * @param unzippedMiB its unzipped size, to check Lambda's 250 MB limit at synth
    */
   public static fromLayerArn(layerArn: string, unzippedMiB?: number): LambdaInferenceDependencies {
-    if (!Token.isUnresolved(layerArn) && !/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$/.test(layerArn)) {
+    if (!Token.isUnresolved(layerArn) && !LAYER_VERSION_ARN.test(layerArn)) {
       throw new ValidationError("LambdaInferenceDependencies.fromLayerArn", [
         `layerArn must be a layer version ARN such as "arn:aws:lambda:us-east-1:123456789012:layer:lambda-inference:3", got ${JSON.stringify(layerArn)}`,
       ]);
@@ -268,8 +274,12 @@ export interface LambdaInferenceFunctionProps {
   readonly tags?: Record<string, string>;
 }
 
-const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
-const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** CloudWatch Logs' retention values. */
+export const LAMBDA_LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+/** A Lambda function name. */
+export const LAMBDA_FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** The tags the construct puts on every resource, before the user's. */
 const OWN_TAGS = { ManagedBy: "cdktf-neuronx-patterns" };
 
@@ -483,14 +493,9 @@ export class LambdaInferenceFunction extends Construct {
   }
 }
 
-/** The function's .zip: the handler package and the chat contract, staged without caches and zipped by cdktf. */
+/** The function's .zip: the packages' files ({@link packageFiles}), staged and zipped by cdktf. */
 function packageCode(scope: Construct): { asset: TerraformAsset; unzippedBytes: number } {
-  const contents = new Map<string, Buffer>();
-  for (const p of LAMBDA_INFERENCE_CODE.packages) {
-    for (const rel of shippedFiles(p.dir).filter((f) => f !== "requirements.txt")) {
-      contents.set(path.posix.join(p.name, rel), fs.readFileSync(path.join(p.dir, rel)));
-    }
-  }
+  const contents = packageFiles(LAMBDA_INFERENCE_CODE.packages);
   const unzipped = [...contents.values()].reduce((sum, b) => sum + b.length, 0);
   const { dir, hash } = stageGenerated(scope, contents);
   const asset = new TerraformAsset(scope, "CodeAsset", { path: dir, type: AssetType.ARCHIVE, assetHash: hash });
@@ -554,12 +559,13 @@ function validate(construct: Construct, props: LambdaInferenceFunctionProps, fro
   );
   intIn("reservedConcurrentExecutions", props.reservedConcurrentExecutions, L.reservedConcurrency.min, L.reservedConcurrency.max);
   problems.when(
-    props.logRetentionDays !== undefined && !RETENTION_DAYS.includes(props.logRetentionDays),
-    () => `logRetentionDays must be one of CloudWatch's retention values (${RETENTION_DAYS.join(", ")}), got ${props.logRetentionDays}`,
+    props.logRetentionDays !== undefined && !LAMBDA_LOG_RETENTION_DAYS.includes(props.logRetentionDays),
+    () =>
+      `logRetentionDays must be one of CloudWatch's retention values (${LAMBDA_LOG_RETENTION_DAYS.join(", ")}), got ${props.logRetentionDays}`,
   );
   v.string("logKmsKeyArn", props.logKmsKeyArn, RULES.kmsKeyArn);
 
-  const runtime = props.runtime ?? "python3.13";
+  const runtime = props.runtime ?? LAMBDA_DEFAULT_RUNTIME;
   problems.when(
     !(LAMBDA_PYTHON_RUNTIMES as readonly string[]).includes(runtime),
     () =>
@@ -607,7 +613,7 @@ function validate(construct: Construct, props: LambdaInferenceFunctionProps, fro
   const functionName = props.functionName ?? defaultEndpointName(construct);
   if (v.text("functionName", functionName)) {
     problems.when(
-      !FUNCTION_NAME.test(functionName),
+      !LAMBDA_FUNCTION_NAME.test(functionName),
       () => `functionName must be 1 to 64 letters, digits, hyphens and underscores, got ${show(functionName)}`,
     );
   }

@@ -27,6 +27,9 @@ export const TRITON_SERVING_ENV = {
   logVerbose: "SAGEMAKER_TRITON_LOG_VERBOSE",
 } as const;
 
+/** Why an Inf1 type cannot serve the repository (the construct's and the HCL module's message). */
+export const TRITON_INF1_REFUSAL = "the Neuron SDK no longer supports Inf1, and models traced with torch-neuronx run on Inf2";
+
 /** The serve script's own shared-memory defaults, the least the endpoint sets. */
 export const TRITON_SHM_DEFAULTS = { defaultBytes: 16 * MiB, growthBytes: 1 * MiB } as const;
 
@@ -168,7 +171,7 @@ function checkInstanceType(v: Validator, instanceType: unknown, coresUsed: numbe
     const inf1 = typeof instanceType === "string" && /^(ml\.)?inf1\./.test(instanceType);
     v.problems.add(
       inf1
-        ? `instanceType ${instanceType} is an Inf1 type: the Neuron SDK no longer supports Inf1, and models traced with torch-neuronx run on Inf2; use one of ${allowed}`
+        ? `instanceType ${instanceType} is an Inf1 type: ${TRITON_INF1_REFUSAL}; use one of ${allowed}`
         : `instanceType must be one of ${allowed}, got ${
             typeof instanceType === "string" && Token.isUnresolved(instanceType)
               ? "a Terraform reference (it is checked against the repository's NeuronCores, so it must be known at synth time)"

@@ -31,7 +31,7 @@ import { DEFAULT_INFERENCE_CODE_DIR } from "../lib/model-data";
 import { COMPILE_TIME_MODEL, PRICE_TABLE } from "../lib/cost";
 import { DASHBOARD_WIDGETS, DEPLOYMENT_DEFAULTS, DEPLOYMENT_LIMITS, MONITORING_DEFAULTS } from "../lib/endpoint-operations";
 import { PATTERNS, RULES, RuleName, hclString, ruleCondition } from "../lib/patterns";
-import { ALWAYS_EXCLUDED_REGEXES, hashDirectory, shippedFiles } from "../lib/private/s3-directory";
+import { ALWAYS_EXCLUDED_REGEXES, hashDirectory, packageFiles, shippedFiles } from "../lib/private/s3-directory";
 import { MAX_TAGS } from "../lib/private/validation";
 import {
   ENDPOINT_DEFAULTS,
@@ -54,6 +54,23 @@ import {
 } from "../lib/compile-waiter";
 import { WAITER_SCRIPT } from "../lib/s3-object-waiter";
 import { EXAMPLE_DEFAULTS } from "../stacks/config";
+import { TRITON_INF1_REFUSAL, TRITON_RESERVED_ENVIRONMENT, TRITON_SERVING_ENV, TRITON_SHM_DEFAULTS } from "../lib/triton-endpoint";
+import { TRITON_NEURON_DOCKERFILE, TRITON_NEURON_DOCKERFILE_SDK } from "../lib/triton-image";
+import { TRITON_LIMITS } from "../lib/triton-model-repository";
+import {
+  LAMBDA_FUNCTION_NAME,
+  LAMBDA_DEFAULT_RUNTIME,
+  LAMBDA_INFERENCE_CODE,
+  LAMBDA_LIMITS,
+  LAMBDA_PYTHON_RUNTIMES,
+  LAMBDA_SIZING,
+  LAYER_VERSION_ARN,
+  LAMBDA_LOG_RETENTION_DAYS,
+  SNAPSTART_UNSUPPORTED_REGIONS,
+} from "../lib/lambda-inference";
+import { EFS_FILE_SYSTEM_ID, LAMBDA_INFERENCE_DOCKERFILE, LAMBDA_INFERENCE_MODEL } from "../lib/lambda-inference-model";
+import { FRONT_DOOR_LIMITS, HTTP_API_ACCESS_LOG_FORMAT } from "../lib/lambda-inference-front-door";
+import { deterministicZip } from "./deterministic-zip";
 import { EMULATED_SERVICES } from "../stacks/provider";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -279,7 +296,87 @@ function replacements(): Record<string, string> {
     VPC_SUBNETS_MAX: String(SAGEMAKER_LIMITS.vpc.subnets),
     VPC_SGS_MAX: String(SAGEMAKER_LIMITS.vpc.securityGroups),
     CODE_EXCLUDE_REGEXES: `[${ALWAYS_EXCLUDED_REGEXES.map((re) => hclString(re)).join(", ")}]`,
+    ...tritonReplacements(),
+    ...lambdaReplacements(),
     EMULATED_ENDPOINTS: EMULATED_SERVICES.map((service) => `${service.padEnd(serviceWidth)} = endpoints.value`).join("\n      "),
+  };
+}
+
+/** The lambda-inference module's values: lib/lambda-inference*.ts. */
+function lambdaReplacements(): Record<string, string> {
+  const L = LAMBDA_LIMITS;
+  const S = LAMBDA_SIZING;
+  const env = LAMBDA_INFERENCE_MODEL.env;
+  const unzipped = [...packageFiles(LAMBDA_INFERENCE_CODE.packages).values()].reduce((sum, b) => sum + b.length, 0);
+  return {
+    LAMBDA_FUNCTION_NAME_PATTERN: pattern(LAMBDA_FUNCTION_NAME),
+    LAMBDA_EFS_ID_PATTERN: pattern(EFS_FILE_SYSTEM_ID),
+    LAMBDA_LAYER_ARN_PATTERN: pattern(LAYER_VERSION_ARN),
+    LAMBDA_DOCKERFILE: LAMBDA_INFERENCE_DOCKERFILE,
+    LAMBDA_IMAGE_MODEL_DIR: LAMBDA_INFERENCE_MODEL.imageModelDir,
+    LAMBDA_EFS_MOUNT: LAMBDA_INFERENCE_MODEL.efsMountPath,
+    LAMBDA_ZIP_MAX: String(L.zipUnzippedMiB),
+    LAMBDA_IMAGE_MAX: String(L.imageMiB),
+    LAMBDA_MEMORY_MIN: String(L.memoryMiB.min),
+    LAMBDA_MEMORY_MAX: String(L.memoryMiB.max),
+    LAMBDA_EPHEMERAL_MIN: String(L.ephemeralStorageMiB.min),
+    LAMBDA_EPHEMERAL_MAX: String(L.ephemeralStorageMiB.max),
+    LAMBDA_TIMEOUT_MIN: String(L.timeoutSeconds.min),
+    LAMBDA_TIMEOUT_MAX: String(L.timeoutSeconds.max),
+    LAMBDA_RESERVED_MIN: String(L.reservedConcurrency.min),
+    LAMBDA_RESERVED_MAX: String(L.reservedConcurrency.max),
+    SNAPSTART_MAX_EPHEMERAL: String(L.snapStartMaxEphemeralMiB),
+    LAMBDA_LOAD_COPIES: String(S.loadCopies),
+    LAMBDA_BASE_MIB: String(S.baseMiB),
+    LAMBDA_MEMORY_FLOOR: String(S.minimumMemoryMiB),
+    LAMBDA_MEMORY_STEP: String(S.memoryStepMiB),
+    LAMBDA_EPHEMERAL_FACTOR: String(S.ephemeralFactor),
+    LAMBDA_EPHEMERAL_HEADROOM: String(S.ephemeralHeadroomMiB),
+    LAMBDA_RUNTIMES: hclList(LAMBDA_PYTHON_RUNTIMES),
+    LAMBDA_RUNTIMES_TEXT: text(LAMBDA_PYTHON_RUNTIMES),
+    LAMBDA_RUNTIME_DEFAULT: LAMBDA_DEFAULT_RUNTIME,
+    LAMBDA_RETENTION_DAYS: hclList(LAMBDA_LOG_RETENTION_DAYS),
+    LAMBDA_RETENTION_DAYS_TEXT: text(LAMBDA_LOG_RETENTION_DAYS),
+    LAMBDA_HANDLER: LAMBDA_INFERENCE_CODE.handler,
+    LAMBDA_CODE_UNZIPPED_BYTES: String(unzipped),
+    SNAPSTART_UNSUPPORTED_REGIONS: hclList(SNAPSTART_UNSUPPORTED_REGIONS),
+    HTTP_API_TIMEOUT: String(FRONT_DOOR_LIMITS.httpApiTimeoutSeconds),
+    FUNCTION_URL_TIMEOUT_DEFAULT: String(FRONT_DOOR_LIMITS.functionUrlDefaultTimeoutSeconds),
+    HTTP_API_ACCESS_LOG_FORMAT: hclString(JSON.stringify(HTTP_API_ACCESS_LOG_FORMAT)),
+    ENV_SOURCE: env.source,
+    ENV_BUCKET: env.bucket,
+    ENV_PREFIX: env.prefix,
+    ENV_DIR: env.directory,
+  };
+}
+
+/** The triton-endpoint module's values: lib/triton-endpoint.ts, lib/triton-image.ts and the repository's limits. */
+function tritonReplacements(): Record<string, string> {
+  const env = TRITON_SERVING_ENV;
+  const width = Math.max(...Object.values(env).map((name) => name.length));
+  const reserved = [...Object.values(env), ...Object.keys(TRITON_RESERVED_ENVIRONMENT)];
+  const ownTags = ["neuronx:triton-model", "ManagedBy"];
+  return {
+    TRITON_MODEL_NAME_ENV: env.defaultModelName.padEnd(width),
+    TRITON_SHM_DEFAULT_ENV: env.shmDefaultByteSize.padEnd(width),
+    TRITON_SHM_GROWTH_ENV: env.shmGrowthByteSize.padEnd(width),
+    TRITON_LOG_VERBOSE_ENV: env.logVerbose.padEnd(width),
+    TRITON_MODEL_NAME_PATTERN: pattern(TRITON_LIMITS.modelName),
+    TRITON_MAX_CORES: String(Math.max(...INF2_INSTANCE_TYPES.map((t) => t.neuronCores))),
+    TRITON_SHM_DEFAULT: String(TRITON_SHM_DEFAULTS.defaultBytes),
+    TRITON_SHM_GROWTH: String(TRITON_SHM_DEFAULTS.growthBytes),
+    TRITON_DOCKERFILE: TRITON_NEURON_DOCKERFILE,
+    TRITON_SDK: TRITON_NEURON_DOCKERFILE_SDK,
+    TRITON_INF1_REFUSAL: inString(`Inf1: ${TRITON_INF1_REFUSAL}.`),
+    TRITON_RESERVED_ENV: hclList(reserved),
+    TRITON_RESERVED_ENV_TEXT: text(reserved),
+    TRITON_RESERVED_ENV_REASONS: inString(
+      Object.entries(TRITON_RESERVED_ENVIRONMENT)
+        .map(([key, reason]) => `${key}: ${reason}`)
+        .join("; "),
+    ),
+    TRITON_OWN_TAGS: hclList(ownTags),
+    TRITON_OWN_TAGS_TEXT: text(ownTags),
   };
 }
 
@@ -319,15 +416,37 @@ const MODULES = {
       "The default inference code ships in `code/`; `code_dir` uploads yours (a directory with `inference.py`) instead, to `<prefix>code/<endpoint_name>/`: each endpoint has a folder of its own, which the container's `PYTHONPATH` names, so two endpoints on one compile never overwrite each other's code.",
     ],
   },
+  "lambda-inference": {
+    title: "lambda-inference",
+    summary:
+      "A Lambda function that answers the chat contract of the SageMaker endpoint on CPU with a small ONNX causal LM, and costs nothing when idle: the model in S3, on EFS or in a container image, behind a function URL (IAM auth) or an HTTP API. The HCL twin of the `LambdaInferenceFunction` construct.",
+    notes: [
+      "Set exactly one of `model_s3`, `model_efs` and `model_image`. A .zip function (S3 or EFS) needs `dependencies_layer_arn`: build the layer with `scripts/build-lambda-layer.sh <arm64|x86_64> <3.12|3.13|3.14>` (about 50 MB zipped, so publish it through S3) and pass its ARN.",
+      "The function's code is `function.zip`, generated with the module from the sources in `code/` (a test unzips it and compares them): no archive provider, and the .zip is there at apply time wherever the plan was made (a saved plan applied in CI or Terraform Cloud included).",
+      "Memory, ephemeral storage and timeout follow the model's size and the front door as in the construct; SnapStart is refused with EFS and container images, and in the regions that lack it, before anything is created.",
+    ],
+    example: "See the README's Lambda section for the module in a root module.",
+  },
+  "triton-endpoint": {
+    title: "triton-endpoint",
+    summary:
+      "A SageMaker real-time endpoint on Inferentia2 that serves a Triton model repository (Neuron-traced models behind Triton's Python backend) with your Triton image. The HCL twin of the `TritonSageMakerRealtimeInferenceEndpoint` construct.",
+    notes: [
+      "The module takes the repository's S3 location and the three numbers the endpoint needs (`default_model_name`, `neuron_cores_used`, `largest_batch_bytes`); it does not write the repository. `TritonNeuronModelRepository` (CDKTF) or `scripts/render-triton-repository.ts` (a JSON spec in, the repository folder and these inputs out) write and check it: the checks Triton only makes at load stay in one implementation.",
+      `AWS publishes no Triton image with the Neuron runtime: build \`${TRITON_NEURON_DOCKERFILE}\`, push it to your ECR and pass \`image_uri\` and \`image_neuron_sdk_version\`; the role may pull from that repository only.`,
+      "Not in this module (the construct has them): autoscaling, alarms and dashboard, deployment configuration, data capture.",
+    ],
+    example: "See the README's Triton section for the module with a repository, and `scripts/render-triton-repository.ts --help`.",
+  },
 } as const;
 
 /** Renders every file of modules/: relative path -> content. */
-export function renderModules(): Map<string, string> {
+export function renderModules(): Map<string, string | Buffer> {
   const values = replacements();
   const files = new Map<string, string>();
   const header = (source: string) => `# Generated by npm run generate:modules from ${source} and lib/. Do not edit.\n\n`;
 
-  for (const dir of ["neuronx-compile", "sagemaker-endpoint", "example"]) {
+  for (const dir of ["neuronx-compile", "sagemaker-endpoint", "triton-endpoint", "lambda-inference", "example"]) {
     const target = dir === "example" ? "examples/compile-and-serve" : dir;
     for (const file of ["main.tf", "variables.tf", "outputs.tf", "versions.tf"]) {
       const source = `scripts/modules/templates/${dir}/${file}`;
@@ -347,12 +466,18 @@ export function renderModules(): Map<string, string> {
     files.set(`sagemaker-endpoint/code/${rel}`, fs.readFileSync(path.join(DEFAULT_INFERENCE_CODE_DIR, rel), "utf8"));
   }
 
+  // The Lambda function's code: its sources to read, and the .zip the function is created from.
+  const lambdaCode = packageFiles(LAMBDA_INFERENCE_CODE.packages);
+  for (const [rel, content] of lambdaCode) files.set(`lambda-inference/code/${rel}`, content.toString("utf8"));
+
   for (const [name, info] of Object.entries(MODULES)) {
     files.set(`${name}/README.md`, moduleReadme(name, info, files));
   }
   files.set("examples/compile-and-serve/README.md", exampleReadme(files));
   files.set("README.md", indexReadme());
-  return files;
+  const all = new Map<string, string | Buffer>(files);
+  all.set("lambda-inference/function.zip", deterministicZip(lambdaCode));
+  return all;
 }
 
 interface Variable {
@@ -389,8 +514,7 @@ function moduleReadme(name: string, info: (typeof MODULES)[keyof typeof MODULES]
     "",
     ...info.notes.map((n) => `- ${n}`),
     "",
-    "See `../examples/compile-and-serve` for both modules together.",
-    "",
+    ...("example" in info ? [info.example, ""] : ["See `../examples/compile-and-serve` for both modules together.", ""]),
     "## Inputs",
     "",
     "| Name | Description | Type | Default | Required |",

@@ -19,11 +19,11 @@ import { CompileStack } from "../../stacks/compile-stack";
 import { loadConfig } from "../../stacks/config";
 import { EndpointStack } from "../../stacks/endpoint-stack";
 import { MODULES_DIR } from "../../scripts/generate-modules";
-import { EMULATED_SERVICES } from "../../stacks/provider";
 import { only, synth } from "../helpers/synth";
 import { Moto, startMoto } from "../helpers/moto";
 import { thrown } from "../helpers/thrown";
 import { checkovFailures, terraform, unjustifiedSkips } from "../helpers/terraform";
+import { blocks, emulatedAwsProvider } from "../helpers/module-plan";
 
 const AMI = "ami-785db401"; // one of moto's images
 const BUCKET = "parity-artifacts";
@@ -35,7 +35,7 @@ function copyModules(): string {
   return dir;
 }
 
-const MODULE_DIRS = ["neuronx-compile", "sagemaker-endpoint", "examples/compile-and-serve"];
+const MODULE_DIRS = ["neuronx-compile", "sagemaker-endpoint", "triton-endpoint", "lambda-inference", "examples/compile-and-serve"];
 
 describe("the HCL modules", () => {
   const dir = copyModules();
@@ -203,18 +203,7 @@ const REJECTED: Record<string, [Case, RegExp, RegExp]> = {
 const hclValue = (v: unknown) => JSON.stringify(v);
 
 function rootModule(dir: string, moto: Moto, cases: Record<string, Case>, withEndpoint: boolean): void {
-  const blocks = [
-    `provider "aws" {`,
-    `  region                      = "us-east-1"`,
-    `  s3_use_path_style           = true`,
-    `  skip_credentials_validation = true`,
-    `  skip_metadata_api_check     = true`,
-    `  skip_requesting_account_id  = true`,
-    `  endpoints {`,
-    ...EMULATED_SERVICES.map((s) => `    ${s} = "${moto.url}"`),
-    `  }`,
-    `}`,
-  ];
+  const blocks = emulatedAwsProvider(moto);
   for (const [name, c] of Object.entries(cases)) {
     blocks.push(
       `module "compile_${name}" {`,
@@ -279,22 +268,6 @@ function constructs(c: Case, name = "rejected") {
     });
   });
   return json;
-}
-
-/** Terraform's plan and the synthesized JSON in one shape: a block list of one is its block; no nulls or empty lists. */
-function blocks(value: unknown): unknown {
-  if (value === null) return undefined;
-  if (Array.isArray(value)) {
-    const items = value.map(blocks);
-    return items.length === 1 && typeof items[0] === "object" && items[0] !== null ? items[0] : items.length === 0 ? undefined : items;
-  }
-  if (typeof value === "object" && value !== null) {
-    const entries = Object.entries(value)
-      .map(([k, v]) => [k, blocks(v)] as const)
-      .filter(([, v]) => v !== null && v !== undefined);
-    return entries.length === 0 ? undefined : Object.fromEntries(entries);
-  }
-  return value;
 }
 
 const unescapeTemplate = (s: string) => s.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{");

@@ -251,3 +251,17 @@ export function uploadDirectory(scope: Construct, id: string, props: UploadDirec
     props.suffix,
   );
 }
+
+/**
+ * Python packages as the files of a .zip: path in the archive (`<name>/<file>`) -> content, each
+ * package's shipped files (no dotfiles, caches or tests) without its requirements.txt.
+ */
+export function packageFiles(packages: readonly { readonly dir: string; readonly name: string }[]): Map<string, Buffer> {
+  const contents = new Map<string, Buffer>();
+  for (const p of packages) {
+    for (const rel of shippedFiles(p.dir).filter((f) => f !== "requirements.txt")) {
+      contents.set(path.posix.join(p.name, rel), fs.readFileSync(path.join(p.dir, rel)));
+    }
+  }
+  return contents;
+}
