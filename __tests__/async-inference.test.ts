@@ -1,6 +1,8 @@
 // Asynchronous inference and scale to zero, as the transformers-neuronx endpoint synthesizes them (every endpoint gets
 // them from the core): async_inference_config, the created bucket and key, the execution role's and the callers'
 // statements, the backlog scaling and the HasBacklogWithoutCapacity alarm; and the refusals.
+import * as fs from "fs";
+import * as path from "path";
 import { Model } from "../lib/model";
 import { TransformersNeuronxSageMakerInferenceModelData } from "../lib/model-data";
 import { NeuronxCompile } from "../lib/neuronx-compile";
@@ -105,6 +107,11 @@ describe("asyncInference: {}", () => {
       120 + variant.model_data_download_timeout_in_seconds + variant.container_startup_health_check_timeout_in_seconds,
     );
     expect(coldStartSeconds(scaledDefaults(0).downloadTimeout, scaledDefaults(0).startupTimeout)).toBe(120 + 600 + 600);
+    // The README's worked example is this endpoint's (TinyLlama 1.1B).
+    const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8").replace(/\s+/g, " ");
+    expect(readme).toContain(
+      `120 + ${variant.model_data_download_timeout_in_seconds} + ${variant.container_startup_health_check_timeout_in_seconds} = ${made.coldStartSeconds} s`,
+    );
   });
 });
 

@@ -82,18 +82,20 @@ locals {
 
   # Asynchronous inference (as lib/async-inference.ts): the paths left null are prefixes of a created bucket.
   async_create = var.async_inference != null && try(var.async_inference.input_path == null || var.async_inference.output_path == null || var.async_inference.failure_path == null, false)
-  async_bucket = local.async_create ? aws_s3_bucket.async[0].bucket : null
+  # (Both branches of a conditional are evaluated: no null interpolated, no index of an empty list.)
+  async_bucket     = local.async_create ? one(aws_s3_bucket.async[*].bucket) : ""
+  async_bucket_arn = local.async_create ? one(aws_s3_bucket.async[*].arn) : ""
   async_paths = var.async_inference == null ? null : {
     input   = coalesce(var.async_inference.input_path, "s3://${local.async_bucket}/async-inputs/")
     output  = coalesce(var.async_inference.output_path, "s3://${local.async_bucket}/async-outputs/")
     failure = coalesce(var.async_inference.failure_path, "s3://${local.async_bucket}/async-failures/")
   }
   async_objects = var.async_inference == null ? null : {
-    input   = var.async_inference.input_path == null ? "${aws_s3_bucket.async[0].arn}/async-inputs/*" : "arn:${data.aws_partition.current.partition}:s3:::${trimsuffix(trimprefix(var.async_inference.input_path, "s3://"), "/")}/*"
-    output  = var.async_inference.output_path == null ? "${aws_s3_bucket.async[0].arn}/async-outputs/*" : "arn:${data.aws_partition.current.partition}:s3:::${trimsuffix(trimprefix(var.async_inference.output_path, "s3://"), "/")}/*"
-    failure = var.async_inference.failure_path == null ? "${aws_s3_bucket.async[0].arn}/async-failures/*" : "arn:${data.aws_partition.current.partition}:s3:::${trimsuffix(trimprefix(var.async_inference.failure_path, "s3://"), "/")}/*"
+    input   = var.async_inference.input_path == null ? "${local.async_bucket_arn}/async-inputs/*" : "arn:${data.aws_partition.current.partition}:s3:::${trimsuffix(trimprefix(coalesce(var.async_inference.input_path, "-"), "s3://"), "/")}/*"
+    output  = var.async_inference.output_path == null ? "${local.async_bucket_arn}/async-outputs/*" : "arn:${data.aws_partition.current.partition}:s3:::${trimsuffix(trimprefix(coalesce(var.async_inference.output_path, "-"), "s3://"), "/")}/*"
+    failure = var.async_inference.failure_path == null ? "${local.async_bucket_arn}/async-failures/*" : "arn:${data.aws_partition.current.partition}:s3:::${trimsuffix(trimprefix(coalesce(var.async_inference.failure_path, "-"), "s3://"), "/")}/*"
   }
-  async_key     = var.async_inference == null ? null : (var.async_inference.kms_key_arn != null ? var.async_inference.kms_key_arn : (local.async_create ? aws_kms_key.async[0].arn : null))
+  async_key     = var.async_inference == null ? null : (var.async_inference.kms_key_arn != null ? var.async_inference.kms_key_arn : one(aws_kms_key.async[*].arn))
   async_topics  = var.async_inference == null ? [] : distinct(compact([var.async_inference.success_topic_arn, var.async_inference.error_topic_arn]))
   scale_to_zero = try(var.async_inference.scale_to_zero, false)
   # The longest the first request after an idle spell waits: the alarm's periods, the download and the load.
@@ -588,8 +590,8 @@ resource "aws_appautoscaling_target" "this" {
   resource_id        = "endpoint/${aws_sagemaker_endpoint.this.name}/variant/AllTraffic"
   scalable_dimension = "sagemaker:variant:DesiredInstanceCount"
   # Scale to zero: from no instance (an asynchronous endpoint only).
-  min_capacity = local.scale_to_zero ? 0 : var.auto_scaling.min_capacity
-  max_capacity = local.scale_to_zero ? coalesce(var.async_inference.max_capacity, var.instance_count) : var.auto_scaling.max_capacity
+  min_capacity = local.scale_to_zero ? 0 : try(var.auto_scaling.min_capacity, 0)
+  max_capacity = local.scale_to_zero ? coalesce(try(var.async_inference.max_capacity, null), var.instance_count) : try(var.auto_scaling.max_capacity, 0)
   tags         = local.tags
 }
 

@@ -389,7 +389,7 @@ variable "async_inference" {
   }
 
   validation {
-    condition     = var.async_inference == null || try(var.async_inference.max_concurrent_invocations_per_instance == null || (floor(var.async_inference.max_concurrent_invocations_per_instance) == var.async_inference.max_concurrent_invocations_per_instance && var.async_inference.max_concurrent_invocations_per_instance >= 1 && var.async_inference.max_concurrent_invocations_per_instance <= 1000), false)
+    condition     = var.async_inference == null || try(var.async_inference.max_concurrent_invocations_per_instance == null ? true : (floor(var.async_inference.max_concurrent_invocations_per_instance) == var.async_inference.max_concurrent_invocations_per_instance && var.async_inference.max_concurrent_invocations_per_instance >= 1 && var.async_inference.max_concurrent_invocations_per_instance <= 1000), false)
     error_message = "The async_inference.max_concurrent_invocations_per_instance must be null or a whole number from 1 to 1000 (SageMaker's limits)."
   }
 
@@ -399,7 +399,7 @@ variable "async_inference" {
   }
 
   validation {
-    condition     = var.async_inference == null || try((var.async_inference.max_capacity == null || (floor(var.async_inference.max_capacity) == var.async_inference.max_capacity && var.async_inference.max_capacity >= 1 && var.async_inference.max_capacity <= 100)) && (var.async_inference.target_backlog_per_instance == null || (var.async_inference.target_backlog_per_instance > 0 && var.async_inference.target_backlog_per_instance <= pow(2, 360))) && alltrue([for c in [var.async_inference.scale_in_cooldown_seconds, var.async_inference.scale_out_cooldown_seconds] : c == null ? true : (floor(c) == c && c >= 0 && c <= 3600)]), false)
+    condition     = var.async_inference == null || try((var.async_inference.max_capacity == null ? true : (floor(var.async_inference.max_capacity) == var.async_inference.max_capacity && var.async_inference.max_capacity >= 1 && var.async_inference.max_capacity <= 100)) && (var.async_inference.target_backlog_per_instance == null ? true : (var.async_inference.target_backlog_per_instance > 0 && var.async_inference.target_backlog_per_instance <= pow(2, 360))) && alltrue([for c in [var.async_inference.scale_in_cooldown_seconds, var.async_inference.scale_out_cooldown_seconds] : c == null ? true : (floor(c) == c && c >= 0 && c <= 3600)]), false)
     error_message = "The async_inference needs a whole max_capacity from 1 to 100, a target_backlog_per_instance greater than 0 and at most 2^360, and whole cooldowns from 0 to 3600 seconds."
   }
 }

@@ -387,7 +387,7 @@ variable "async_inference" {
   }
 
   validation {
-    condition     = var.async_inference == null || try(var.async_inference.max_concurrent_invocations_per_instance == null || (floor(var.async_inference.max_concurrent_invocations_per_instance) == var.async_inference.max_concurrent_invocations_per_instance && var.async_inference.max_concurrent_invocations_per_instance >= @@ASYNC_CONCURRENCY_MIN@@ && var.async_inference.max_concurrent_invocations_per_instance <= @@ASYNC_CONCURRENCY_MAX@@), false)
+    condition     = var.async_inference == null || try(var.async_inference.max_concurrent_invocations_per_instance == null ? true : (floor(var.async_inference.max_concurrent_invocations_per_instance) == var.async_inference.max_concurrent_invocations_per_instance && var.async_inference.max_concurrent_invocations_per_instance >= @@ASYNC_CONCURRENCY_MIN@@ && var.async_inference.max_concurrent_invocations_per_instance <= @@ASYNC_CONCURRENCY_MAX@@), false)
     error_message = "The async_inference.max_concurrent_invocations_per_instance must be null or a whole number from @@ASYNC_CONCURRENCY_MIN@@ to @@ASYNC_CONCURRENCY_MAX@@ (SageMaker's limits)."
   }
 
@@ -397,7 +397,7 @@ variable "async_inference" {
   }
 
   validation {
-    condition     = var.async_inference == null || try((var.async_inference.max_capacity == null || (floor(var.async_inference.max_capacity) == var.async_inference.max_capacity && var.async_inference.max_capacity >= @@COUNT_MIN@@ && var.async_inference.max_capacity <= @@COUNT_MAX@@)) && (var.async_inference.target_backlog_per_instance == null || (var.async_inference.target_backlog_per_instance > 0 && var.async_inference.target_backlog_per_instance <= pow(2, 360))) && alltrue([for c in [var.async_inference.scale_in_cooldown_seconds, var.async_inference.scale_out_cooldown_seconds] : c == null ? true : (floor(c) == c && c >= 0 && c <= @@ASYNC_COOLDOWN_MAX@@)]), false)
+    condition     = var.async_inference == null || try((var.async_inference.max_capacity == null ? true : (floor(var.async_inference.max_capacity) == var.async_inference.max_capacity && var.async_inference.max_capacity >= @@COUNT_MIN@@ && var.async_inference.max_capacity <= @@COUNT_MAX@@)) && (var.async_inference.target_backlog_per_instance == null ? true : (var.async_inference.target_backlog_per_instance > 0 && var.async_inference.target_backlog_per_instance <= pow(2, 360))) && alltrue([for c in [var.async_inference.scale_in_cooldown_seconds, var.async_inference.scale_out_cooldown_seconds] : c == null ? true : (floor(c) == c && c >= 0 && c <= @@ASYNC_COOLDOWN_MAX@@)]), false)
     error_message = "The async_inference needs a whole max_capacity from @@COUNT_MIN@@ to @@COUNT_MAX@@, a target_backlog_per_instance greater than 0 and at most 2^360, and whole cooldowns from 0 to @@ASYNC_COOLDOWN_MAX@@ seconds."
   }
 }
