@@ -496,9 +496,11 @@ describe("the modules and the constructs agree", () => {
         expect(planned[`${prefix}aws_appautoscaling_target.this[0]`]).toBeUndefined();
         return;
       }
-      // disable_scale_in: the provider plans its default, false; the construct leaves it out.
+      // The provider plans its defaults (disable_scale_in false, no upper bound ""); the construct leaves them out.
       const withoutDefaults = (v: unknown) =>
-        JSON.parse(JSON.stringify(v ?? null), (k, x) => (k === "disable_scale_in" && x === false ? undefined : x));
+        JSON.parse(JSON.stringify(v ?? null), (k, x) =>
+          (k === "disable_scale_in" && x === false) || (k === "metric_interval_upper_bound" && x === "") ? undefined : x,
+        );
       const pick = (o: any, fields: string[]) => Object.fromEntries(fields.map((f) => [f, blocks(withoutDefaults(o[f])) ?? null]));
       const target = ["min_capacity", "max_capacity", "scalable_dimension", "service_namespace"];
       expect(pick(planned[`${prefix}aws_appautoscaling_target.this[0]`], target)).toEqual(
