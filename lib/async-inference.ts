@@ -17,9 +17,9 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SagemakerEndpointConfigurationAsyncInferenceConfig } from "@cdktf/provider-aws/lib/sagemaker-endpoint-configuration";
 import { RULES } from "./patterns";
 import { ArtifactBucket } from "./private/artifact-bucket";
-import { justifyCheckovSkip } from "./private/checkov";
+import { accountAdministersKey, justifyKeyPolicy } from "./private/key-policy";
 import { nameElement } from "./private/naming";
-import { currentAccount, currentPartition } from "./private/stack-singletons";
+import { currentPartition } from "./private/stack-singletons";
 import { Validator, embeddedExpression, show } from "./private/validation";
 import { SAGEMAKER_LIMITS } from "./sagemaker-spec";
 
@@ -300,26 +300,12 @@ export function renderAsyncInference(
 
 /** A rotated KMS key for the created bucket: the account administers it, IAM policies grant its use. */
 function renderOutputKey(scope: Construct, endpointName: string, tags: Record<string, string>): KmsKey {
-  const partition = currentPartition(scope).partition;
-  const account = currentAccount(scope).accountId;
   const policy = nameElement(
-    new DataAwsIamPolicyDocument(scope, "AsyncKeyPolicy", {
-      statement: [
-        {
-          sid: "AccountAdministersTheKey",
-          actions: ["kms:*"],
-          principals: [{ type: "AWS", identifiers: [`arn:${partition}:iam::${account}:root`] }],
-          resources: ["*"],
-        },
-      ],
-    }),
+    new DataAwsIamPolicyDocument(scope, "AsyncKeyPolicy", { statement: [accountAdministersKey(scope)] }),
     scope,
     "async_key",
   );
-  const reason =
-    "A key policy's Resource * is the key itself; the account statement is KMS's default key policy, which IAM policies narrow " +
-    "(https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).";
-  for (const check of ["CKV_AWS_109", "CKV_AWS_111", "CKV_AWS_356"]) justifyCheckovSkip(policy, check, reason);
+  justifyKeyPolicy(policy);
   return nameElement(
     new KmsKey(scope, "AsyncKey", {
       description: `Encrypts the asynchronous requests and responses of the SageMaker endpoint ${endpointName}`,
