@@ -95,6 +95,8 @@ def test_invoke_endpoint_async_writes_where_the_configuration_says(aws, sagemake
     with pytest.raises(ClientError):
         s3.head_object(Bucket="async-io", Key=failed["OutputLocation"].removeprefix("s3://async-io/"))
 
+    # Nothing of moto's own result buckets is left.
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["async-io"]
     # The same request again: the same answer.
     again = runtime.invoke_endpoint_async(EndpointName="e", InputLocation="s3://async-io/in/1.json")
     assert again["OutputLocation"] == done["OutputLocation"]

@@ -38,7 +38,8 @@
   reading the request, and writes the result into a bucket of its own. Here, as SageMaker does,
   the endpoint must exist with an AsyncInferenceConfig, the input object must exist, and the
   result (moto's queued one) is written below the configuration's S3OutputPath as `<id>.out`, or
-  below its S3FailurePath as `<id>-error.out`, and those locations are answered.
+  below its S3FailurePath as `<id>-error.out`, and those locations are answered; moto's own result
+  bucket is removed.
 Everything else is moto as published.
 """
 
@@ -406,6 +407,12 @@ def _invoke_endpoint_async_as_sagemaker(self, endpoint_name: str, input_location
         f"{(output.get('S3FailurePath') or output['S3OutputPath']).rstrip('/')}/{ident}-error.out",
     )
     s3.put_object(*_split_s3(locations[1] if failed else locations[0]), value=result.value)
+    # moto's own bucket for the result goes: nothing of it should outlive the request (nor look like a leftover).
+    own_bucket = _split_s3(moto_output)[0]
+    for uri in (moto_output, moto_failure):
+        if _object(s3, uri) is not None:
+            s3.delete_object(*_split_s3(uri))
+    s3.delete_bucket(own_bucket)
     self.async_results[endpoint_name][input_location] = locations
     return locations
 
