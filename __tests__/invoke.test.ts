@@ -3,7 +3,20 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ModelError } from "@aws-sdk/client-sagemaker-runtime";
-import { HELP, UsageError, clientConfig, describeError, parseCommandLine, requestBody } from "../scripts/invoke";
+import { DeleteObjectCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
+import {
+  ASYNC_WAIT_DEFAULTS,
+  HELP,
+  UsageError,
+  clientConfig,
+  describeError,
+  invokeAsync,
+  parseCommandLine,
+  parseS3Uri,
+  requestBody,
+  requestKey,
+} from "../scripts/invoke";
 import { Moto, startMoto } from "./helpers/moto";
 
 const ROOT = path.join(__dirname, "..");
@@ -123,7 +136,121 @@ describe("npm run invoke", () => {
   );
 });
 
+describe("npm run invoke -- --async", () => {
+  let moto: Moto;
+  beforeAll(async () => {
+    moto = await startMoto();
+    // The bucket callers put requests in (the endpoint's asyncInference input location).
+    expect((await fetch(`${moto.url}/requests`, { method: "PUT" })).status).toBe(200);
+  }, 60_000);
+  afterAll(async () => moto?.stop());
+
+  // moto answers InvokeEndpointAsync with the next queued result, written to S3 at once; a failure goes to its failure location.
+  async function queueAsync(...results: { data: string; is_failure?: boolean }[]) {
+    const r = await fetch(`${moto.url}/moto-api/static/sagemaker/async-endpoint-results`, {
+      method: "POST",
+      body: JSON.stringify({ results, region: "us-east-1", account_id: "123456789012" }),
+    });
+    expect(r.status).toBe(201);
+  }
+  const s3 = () =>
+    new S3Client({ region: "us-east-1", endpoint: moto.url, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } });
+
+  test("puts the request in S3, invokes asynchronously, waits and prints the response", async () => {
+    await queueAsync({ data: JSON.stringify({ generated_text: "4" }) });
+    const r = run(["--endpoint", "chat", "--async", "--input-location", "s3://requests/in/", "--poll", "1", "what is 2+2?"], moto.env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("4\n");
+    const queued =
+      /^queued (s3:\/\/requests\/in\/chat-[0-9a-f-]{36}\.json) as inference [0-9a-f-]{36}; waiting for s3:\/\/\S+ or s3:\/\/\S+\n$/.exec(
+        r.stderr,
+      );
+    expect(queued).not.toBeNull();
+    // The request SageMaker reads is the chat contract's.
+    const { bucket, key } = parseS3Uri(queued![1]);
+    const object = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    expect(JSON.parse(await object.Body!.transformToString())).toEqual({ messages: [{ role: "user", content: "what is 2+2?" }] });
+    expect(object.ContentType).toBe("application/json");
+  }, 30_000);
+
+  test("fails with the failure object's content when the request failed", async () => {
+    await queueAsync({ is_failure: true, data: "ModelError: the model could not load onto the NeuronCores" });
+    const r = run(["--endpoint", "chat", "--async", "--input-location", "s3://requests/in", "--poll", "1", "hi"], moto.env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /invoke chat failed: Error: the request failed: ModelError: the model could not load onto the NeuronCores \(s3:\/\/\S+\)\n$/,
+    );
+  }, 30_000);
+
+  test("times out, with progress, when no response appears; says where it will appear", async () => {
+    const options = parseCommandLine([
+      "--endpoint",
+      "slow",
+      "--async",
+      "--input-location",
+      "s3://requests/in/",
+      "--timeout",
+      "2",
+      "--poll",
+      "0.5",
+      "hi",
+    ]);
+    const config = { region: "us-east-1", endpoint: moto.url, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } };
+    const clients = { runtime: new SageMakerRuntimeClient(config), s3: s3() };
+    await queueAsync({ data: JSON.stringify({ generated_text: "late" }) });
+    const lines: string[] = [];
+    expect(await invokeAsync(options, (l) => lines.push(l), clients, "fixed")).toBe("late");
+    // moto writes the response at once and answers the same input location with the same locations: with the
+    // response removed, the second request's response is still to come, as while SageMaker runs it.
+    const output = /waiting for (s3:\/\/\S+) or/.exec(lines[0])![1];
+    await clients.s3.send(new DeleteObjectCommand({ Bucket: parseS3Uri(output).bucket, Key: parseS3Uri(output).key }));
+    lines.length = 0;
+    const started = Date.now();
+    await expect(invokeAsync(options, (l) => lines.push(l), clients, "fixed")).rejects.toThrow(
+      new RegExp(
+        `^no response after 2 s \\(--timeout 2\\); inference [0-9a-f-]{36} may still run: its response will be at ${output.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}`,
+      ),
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    expect(lines[0]).toMatch(/^queued s3:\/\/requests\/in\/slow-fixed\.json as inference/);
+    expect(lines.slice(1).every((l) => /^waiting for inference [0-9a-f-]{36}: \d+ s of 2 s$/.test(l))).toBe(true);
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+  }, 30_000);
+
+  test.each([
+    [["--endpoint", "chat", "--async", "hi"], /--async needs --input-location s3:\/\/bucket\/prefix\//],
+    [["--endpoint", "chat", "--input-location", "s3://requests/in/", "hi"], /--input-location goes with --async/],
+    [
+      ["--endpoint", "chat", "--async", "--input-location", "/tmp/in", "hi"],
+      /--input-location must be s3:\/\/bucket\/prefix\/, got "\/tmp\/in"/,
+    ],
+    [
+      ["--endpoint", "chat", "--async", "--input-location", "s3://requests/", "--timeout", "0", "hi"],
+      /--timeout must be a positive number, got "0"/,
+    ],
+  ])(
+    "exits 2 with the usage for %j",
+    (args, message) => {
+      const r = run(args, moto.env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+    },
+    30_000,
+  );
+});
+
 describe("the invoke client", () => {
+  test("--async's defaults and the request's key", () => {
+    expect(parseCommandLine(["--endpoint", "e", "--async", "--input-location", "s3://bkt/p", "hi"]).async).toEqual({
+      inputLocation: "s3://bkt/p",
+      timeoutSeconds: ASYNC_WAIT_DEFAULTS.timeoutSeconds,
+      pollSeconds: ASYNC_WAIT_DEFAULTS.pollSeconds,
+    });
+    expect(requestKey("s3://b/p", "e", "1")).toEqual({ bucket: "b", key: "p/e-1.json" });
+    expect(requestKey("s3://b/p/", "e", "1")).toEqual({ bucket: "b", key: "p/e-1.json" });
+    expect(requestKey("s3://b", "e", "1")).toEqual({ bucket: "b", key: "e-1.json" });
+  });
+
   test("sends the chat contract's request", () => {
     const options = parseCommandLine([
       "--endpoint",

@@ -196,7 +196,22 @@ describe("the README's commands that run here, against moto", () => {
     expect(results.map((r) => r.stdout.trim().split("\n").pop())).toEqual(block.map((_, i) => `answer ${i}`));
   }, 60_000);
 
+  test("asks an asynchronous endpoint with npm run invoke --async", async () => {
+    const block = blocks.find((b) => b.some((c) => c.includes(" --async ")))!;
+    const bucket = /s3:\/\/([^/]+)\//.exec(block[0])![1];
+    expect((await fetch(`${moto.url}/${bucket}`, { method: "PUT" })).status).toBe(200);
+    const r = await fetch(`${moto.url}/moto-api/static/sagemaker/async-endpoint-results`, {
+      method: "POST",
+      body: JSON.stringify({ results: [{ data: JSON.stringify({ generated_text: "a summary" }) }], region: "us-east-1" }),
+    });
+    expect(r.status).toBe(201);
+    const results = runBlock(block);
+    // npm prints its banner first; the answer is the last line.
+    expect(results.map((x) => [x.status, x.stdout.trim().split("\n").pop()])).toEqual([[0, "a summary"]]);
+    expect(results[0].stderr).toMatch(/^queued s3:\/\/my-bucket\/async-inputs\/my-async-endpoint-/);
+  }, 60_000);
+
   test("has no other block that runs here", () => {
-    expect(blocks).toHaveLength(3);
+    expect(blocks).toHaveLength(4);
   });
 });

@@ -436,7 +436,7 @@ describe("TransformersNeuronxSageMakerRealtimeInferenceEndpoint", () => {
       ],
       [
         { autoScaling: { minCapacity: 0, maxCapacity: 2, targetInvocationsPerInstance: 10 } },
-        /autoScaling\.minCapacity must be a whole number from 1 to 100, got 0/,
+        /autoScaling\.minCapacity must be at least 1, got 0: a real-time endpoint keeps an instance; to scale to zero, make the endpoint asynchronous with asyncInference: \{ scaleToZero: true \}/,
       ],
       [
         { autoScaling: { minCapacity: 1, maxCapacity: 2, targetInvocationsPerInstance: 0 } },

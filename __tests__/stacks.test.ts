@@ -134,6 +134,28 @@ describe("EndpointStack", () => {
         .initial_instance_count,
     ).toBe(2);
   });
+
+  test("is asynchronous, and rolls changes out all at once with a bake, as the configuration says", () => {
+    const app2 = Testing.app();
+    const config2 = loadConfig(app2, {
+      NEURONX_ASYNC_INFERENCE: "true",
+      NEURONX_DEPLOYMENT_WAIT_SECONDS: "30",
+      NEURONX_AWS_ENDPOINT_URL: "http://127.0.0.1:5000",
+    });
+    const compile2 = new CompileStack(app2, "compile", config2);
+    const json = JSON.parse(Testing.synth(new EndpointStack(app2, "endpoint", config2, compile2.compile)));
+    expect(json.resource.aws_sagemaker_endpoint_configuration.realtime_inference.async_inference_config.output_config).toMatchObject({
+      s3_output_path: "s3://${aws_s3_bucket.realtime_inference_async.bucket}/async-outputs/",
+    });
+    // Against an emulator there are no alarms, so nothing to roll back on.
+    expect(json.resource.aws_sagemaker_endpoint.realtime_inference.deployment_config).toEqual({
+      blue_green_update_policy: expect.objectContaining({
+        traffic_routing_configuration: { type: "ALL_AT_ONCE", wait_interval_in_seconds: 30 },
+      }),
+    });
+    expect(json.output.async_input_path.value).toBe("s3://${aws_s3_bucket.realtime_inference_async.bucket}/async-inputs/");
+    expect(Object.keys(json.output)).toEqual(expect.arrayContaining(["async_input_path", "async_output_path", "cold_start_seconds"]));
+  });
 });
 
 describe("the example app", () => {

@@ -11,7 +11,7 @@ import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-p
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { RULES } from "./patterns";
-import { justifyCheckovSkip } from "./private/checkov";
+import { accountAdministersKey, justifyKeyPolicy } from "./private/key-policy";
 import { currentAccount, currentPartition, currentRegion } from "./private/stack-singletons";
 import { Validator, show } from "./private/validation";
 import { nameElement } from "./private/naming";
@@ -526,12 +526,7 @@ function renderAlarmTopic(scope: Construct, endpointName: string, tags: Record<s
   const keyPolicy = nameElement(
     new DataAwsIamPolicyDocument(scope, "AlarmTopicKeyPolicy", {
       statement: [
-        {
-          sid: "AccountAdministersTheKey",
-          actions: ["kms:*"],
-          principals: [{ type: "AWS", identifiers: [`arn:${partition}:iam::${account}:root`] }],
-          resources: ["*"],
-        },
+        accountAdministersKey(scope),
         {
           sid: "CloudWatchAlarmsPublish",
           actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
@@ -547,10 +542,7 @@ function renderAlarmTopic(scope: Construct, endpointName: string, tags: Record<s
     scope,
     "alarm_topic_key",
   );
-  const keyPolicyReason =
-    "A key policy's Resource * is the key itself; the account statement is KMS's default key policy, which IAM policies narrow " +
-    "(https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).";
-  for (const check of ["CKV_AWS_109", "CKV_AWS_111", "CKV_AWS_356"]) justifyCheckovSkip(keyPolicy, check, keyPolicyReason);
+  justifyKeyPolicy(keyPolicy);
   const key = nameElement(
     new KmsKey(scope, "AlarmTopicKey", {
       description: `Encrypts the alarm topic of the SageMaker endpoint ${endpointName}`,

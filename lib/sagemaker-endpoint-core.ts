@@ -8,8 +8,22 @@ import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from "@cd
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SagemakerEndpoint } from "@cdktf/provider-aws/lib/sagemaker-endpoint";
-import { SagemakerEndpointConfiguration } from "@cdktf/provider-aws/lib/sagemaker-endpoint-configuration";
+import {
+  SagemakerEndpointConfiguration,
+  SagemakerEndpointConfigurationAsyncInferenceConfig,
+} from "@cdktf/provider-aws/lib/sagemaker-endpoint-configuration";
 import { SagemakerModel } from "@cdktf/provider-aws/lib/sagemaker-model";
+import {
+  AsyncInferenceLocations,
+  AsyncInferenceOptions,
+  ResolvedAsyncInference,
+  asyncInvokeStatements,
+  asyncRoleStatements,
+  checkAsyncInference,
+  renderAsyncInference,
+  renderScaleToZero,
+  s3UriPath,
+} from "./async-inference";
 import { ContainerImageConfig } from "./container-images";
 import {
   EndpointDeployment,
@@ -203,6 +217,13 @@ export interface SageMakerEndpointCommonProps {
    * @default true
    */
   readonly monitoring?: boolean | EndpointMonitoringOptions;
+  /**
+   * An asynchronous endpoint: requests queue, SageMaker writes each response (or failure) to S3 and can notify SNS;
+   * `scaleToZero: true` scales it on the backlog down to no instances. `{}` gives one with created, KMS-encrypted S3
+   * locations. The endpoint then takes InvokeEndpointAsync only.
+   * @default - a real-time endpoint
+   */
+  readonly asyncInference?: AsyncInferenceOptions;
 }
 
 /** The model data an endpoint serves: an S3 prefix that SageMaker copies, uncompressed, to /opt/ml/model. */
@@ -316,6 +337,7 @@ interface Resolved {
   readonly ownTags: Record<string, string>;
   readonly deployment?: ResolvedDeployment;
   readonly monitoring?: ResolvedMonitoring;
+  readonly asyncInference?: ResolvedAsyncInference;
 }
 
 /**
@@ -345,6 +367,13 @@ export abstract class SageMakerInferenceEndpointBase extends Construct {
   public readonly endpoint: SagemakerEndpoint;
   /** The endpoint's CloudWatch alarms (none with `monitoring: false`). */
   public readonly alarms: CloudwatchMetricAlarm[];
+  /** An asynchronous endpoint's S3 locations and key (undefined for a real-time endpoint). */
+  public readonly asyncLocations?: AsyncInferenceLocations;
+  /**
+   * An asynchronous endpoint's longest wait for an instance, in seconds, when a request arrives while it has none
+   * (scale to zero): the alarm's 2 minutes, the model's download and startup health check timeouts.
+   */
+  public readonly coldStartSeconds?: number;
 
   protected constructor(scope: Construct, id: string, props: SageMakerEndpointCommonProps, recipe: SageMakerEndpointRecipe) {
     super(scope, id);
@@ -378,9 +407,15 @@ export abstract class SageMakerInferenceEndpointBase extends Construct {
       }),
       this,
     );
+    const asyncInference = v.asyncInference ? renderAsyncInference(this, v.asyncInference, v.endpointName, tags) : undefined;
+    this.asyncLocations = asyncInference?.locations;
+    this.coldStartSeconds = v.asyncInference?.coldStartSeconds;
     const policyDocument = nameElement(
       new DataAwsIamPolicyDocument(this, "Policy", {
-        statement: roleStatements(this, props, served.modelData, image, v.endpointName),
+        statement: [
+          ...roleStatements(this, props, served.modelData, image, v.endpointName),
+          ...(v.asyncInference && asyncInference ? asyncRoleStatements(v.asyncInference, asyncInference.locations) : []),
+        ],
         // References among the bucket, prefix, capture destination and keys are checked before they reach IAM.
         lifecycle: preconditions.length > 0 ? { precondition: preconditions } : undefined,
       }),
@@ -427,7 +462,7 @@ export abstract class SageMakerInferenceEndpointBase extends Construct {
       this,
     );
 
-    this.endpointConfiguration = this.renderEndpointConfiguration(props, v, tags);
+    this.endpointConfiguration = this.renderEndpointConfiguration(props, v, tags, asyncInference?.config);
     // The alarms watch the endpoint by name (not by its attribute), so that its deployment_config can name them.
     this.alarms = v.monitoring ? renderEndpointAlarms(this, v.endpointName, v.monitoring, tags) : [];
     if (v.monitoring?.dashboard) renderDashboard(this, v.endpointName);
@@ -443,10 +478,16 @@ export abstract class SageMakerInferenceEndpointBase extends Construct {
     this.endpointArn = this.endpoint.arn;
 
     if (props.autoScaling) this.renderAutoScaling(props.autoScaling, v.endpointName, tags);
+    if (v.asyncInference?.scaleToZero) {
+      renderScaleToZero(this, this.endpoint.name, v.endpointName, v.asyncInference.scaleToZero, v.asyncInference.coldStartSeconds, tags);
+    }
 
     this.invokePolicyJson = nameElement(
       new DataAwsIamPolicyDocument(this, "InvokePolicy", {
-        statement: [{ sid: "InvokeEndpoint", actions: ["sagemaker:InvokeEndpoint"], resources: [this.endpoint.arn] }],
+        // An asynchronous endpoint takes InvokeEndpointAsync only; its callers put requests and read results in S3.
+        statement: asyncInference
+          ? asyncInvokeStatements(this.endpoint.arn, asyncInference.locations)
+          : [{ sid: "InvokeEndpoint", actions: ["sagemaker:InvokeEndpoint"], resources: [this.endpoint.arn] }],
       }),
       this,
       "invoke",
@@ -457,6 +498,7 @@ export abstract class SageMakerInferenceEndpointBase extends Construct {
     props: SageMakerEndpointCommonProps,
     v: Resolved,
     tags: Record<string, string>,
+    asyncInferenceConfig: SagemakerEndpointConfigurationAsyncInferenceConfig | undefined,
   ): SagemakerEndpointConfiguration {
     const capture = props.dataCapture;
     const configuration = nameElement(
@@ -491,6 +533,7 @@ export abstract class SageMakerInferenceEndpointBase extends Construct {
               captureContentTypeHeader: { jsonContentTypes: ["application/json"] },
             }
           : undefined,
+        asyncInferenceConfig,
         tags,
         lifecycle: { createBeforeDestroy: true },
       }),
@@ -592,10 +635,7 @@ function roleStatements(
     // SageMaker writes <destination>/<endpoint name>/<variant>/yyyy/mm/dd/hh/*.jsonl
     // (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-endpoint.html):
     // the role may write there only, even when the destination is a bucket's root.
-    const destination = props.dataCapture.destinationS3Uri;
-    const path = Token.isUnresolved(destination)
-      ? `\${trimsuffix(trimprefix(${embeddedExpression(destination)}, "s3://"), "/")}`
-      : destination.replace(/^s3:\/\//, "").replace(/\/+$/, "");
+    const path = s3UriPath(props.dataCapture.destinationS3Uri);
     statements.push({ sid: "WriteDataCapture", actions: ["s3:PutObject"], resources: [`arn:${partition}:s3:::${path}/${endpointName}/*`] });
   }
   if (props.vpcConfig) {
@@ -694,7 +734,15 @@ function resolve(construct: Construct, props: SageMakerEndpointCommonProps, reci
     v.record("autoScaling", scaling, { what: "AutoScalingOptions (minCapacity, maxCapacity, targetInvocationsPerInstance)" }) &&
     scaling
   ) {
-    const minOk = v.integer("autoScaling.minCapacity", scaling.minCapacity, count.min, count.max, { optional: false });
+    // SageMaker scales a real-time variant down to 1; only an asynchronous one goes to 0
+    // (https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-autoscale.html).
+    problems.when(
+      scaling.minCapacity === 0,
+      "autoScaling.minCapacity must be at least 1, got 0: a real-time endpoint keeps an instance; to scale to zero, " +
+        "make the endpoint asynchronous with asyncInference: { scaleToZero: true } (it scales on the backlog) and leave autoScaling unset",
+    );
+    const minOk =
+      scaling.minCapacity !== 0 && v.integer("autoScaling.minCapacity", scaling.minCapacity, count.min, count.max, { optional: false });
     const maxOk = v.integer("autoScaling.maxCapacity", scaling.maxCapacity, count.min, count.max, { optional: false });
     problems.when(
       minOk && maxOk && scaling.maxCapacity < scaling.minCapacity,
@@ -747,6 +795,12 @@ function resolve(construct: Construct, props: SageMakerEndpointCommonProps, reci
     instanceStartSeconds: downloadTimeout + startupTimeout,
     monitoring: monitoring !== undefined,
   });
+  const asyncInference = checkAsyncInference(v, props.asyncInference, {
+    instanceCount: typeof props.instanceCount === "number" && countOk ? props.instanceCount : 1,
+    autoScaling: scaling !== undefined,
+    downloadTimeoutSeconds: downloadTimeout,
+    startupTimeoutSeconds: startupTimeout,
+  });
 
   const ownTags = { ...recipe.tags, ...MANAGED_BY };
   v.tags("tags", props.tags, ownTags);
@@ -764,5 +818,6 @@ function resolve(construct: Construct, props: SageMakerEndpointCommonProps, reci
     ownTags,
     deployment,
     monitoring,
+    asyncInference,
   };
 }

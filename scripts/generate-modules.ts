@@ -29,6 +29,7 @@ import {
 } from "../lib/neuronx-compile";
 import { DEFAULT_INFERENCE_CODE_DIR } from "../lib/model-data";
 import { COMPILE_TIME_MODEL, PRICE_TABLE } from "../lib/cost";
+import { ASYNC_LIMITS, ASYNC_PREFIXES, SCALE_TO_ZERO_DEFAULTS } from "../lib/async-inference";
 import { DASHBOARD_WIDGETS, DEPLOYMENT_DEFAULTS, DEPLOYMENT_LIMITS, MONITORING_DEFAULTS } from "../lib/endpoint-operations";
 import { PATTERNS, RULES, RuleName, hclString, ruleCondition } from "../lib/patterns";
 import { ALWAYS_EXCLUDED_REGEXES, hashDirectory, packageFiles, shippedFiles } from "../lib/private/s3-directory";
@@ -245,6 +246,18 @@ function replacements(): Record<string, string> {
     DEPLOY_CANARY_RANGE: hclList(DEPLOYMENT_LIMITS.canaryPercent),
     DEPLOY_LINEAR_RANGE: hclList(DEPLOYMENT_LIMITS.linearPercent),
     DEPLOY_ROLLING_RANGE: hclList(DEPLOYMENT_LIMITS.rollingPercent),
+    ASYNC_CONCURRENCY_MIN: String(ASYNC_LIMITS.maxConcurrentInvocationsPerInstance.min),
+    ASYNC_CONCURRENCY_MAX: String(ASYNC_LIMITS.maxConcurrentInvocationsPerInstance.max),
+    ASYNC_COOLDOWN_MAX: String(ASYNC_LIMITS.cooldownSeconds.max),
+    ASYNC_INPUT_PREFIX: ASYNC_PREFIXES.input,
+    ASYNC_OUTPUT_PREFIX: ASYNC_PREFIXES.output,
+    ASYNC_FAILURE_PREFIX: ASYNC_PREFIXES.failure,
+    ZERO_TARGET_DEFAULT: String(SCALE_TO_ZERO_DEFAULTS.targetBacklogPerInstance),
+    ZERO_SCALE_IN_DEFAULT: String(SCALE_TO_ZERO_DEFAULTS.scaleInCooldownSeconds),
+    ZERO_SCALE_OUT_DEFAULT: String(SCALE_TO_ZERO_DEFAULTS.scaleOutCooldownSeconds),
+    ZERO_STEP_COOLDOWN: String(SCALE_TO_ZERO_DEFAULTS.stepCooldownSeconds),
+    ZERO_ALARM_PERIOD: String(SCALE_TO_ZERO_DEFAULTS.alarmPeriodSeconds),
+    ZERO_ALARM_PERIODS: String(SCALE_TO_ZERO_DEFAULTS.alarmEvaluationPeriods),
     ALARM_PERIOD: String(MONITORING_DEFAULTS.periodSeconds),
     ALARM_EVALUATION_PERIODS: String(MONITORING_DEFAULTS.evaluationPeriods),
     ALARM_DATAPOINTS: String(MONITORING_DEFAULTS.datapointsToAlarm),

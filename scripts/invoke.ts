@@ -3,12 +3,19 @@
 // 2 on a usage error, 0 with the usage for --help. Credentials come from the AWS SDK's usual sources
 // (the environment, the shared config and credentials files, --profile or AWS_PROFILE); so does the
 // region, after --region, AWS_REGION and AWS_DEFAULT_REGION (the AWS CLI's variable, which the SDK
-// for JavaScript does not read).
+// for JavaScript does not read). With --async, it asks an asynchronous endpoint: puts the request in S3, calls
+// InvokeEndpointAsync and waits for the response or failure object, with progress on stderr and a timeout.
+import { randomUUID } from "crypto";
 import { parseArgs } from "util";
-import { InvokeEndpointCommand, ModelError, SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
+import { InvokeEndpointAsyncCommand, InvokeEndpointCommand, ModelError, SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 
 const USAGE = `usage: npm run invoke -- --endpoint NAME [--region REGION] [--profile PROFILE] [--system TEXT]
-                         [--role ROLE] [--max-new-tokens N] [--temperature T] "question"`;
+                         [--role ROLE] [--max-new-tokens N] [--temperature T]
+                         [--async --input-location S3URI [--timeout SECONDS] [--poll SECONDS]] "question"`;
+
+/** The wait's defaults: an hour, SageMaker's longest asynchronous invocation, and a look every 10 seconds. */
+export const ASYNC_WAIT_DEFAULTS = { timeoutSeconds: 3600, pollSeconds: 10 } as const;
 
 /** --help: the usage and what each option means. */
 export const HELP = `${USAGE}
@@ -23,10 +30,18 @@ prints the answer.
   --role ROLE           the name of the answering role in the conversation (default "assistant")
   --max-new-tokens N    most tokens to generate
   --temperature T       sample with this temperature (default: greedy)
+  --async               the endpoint is asynchronous (asyncInference): put the request in S3, call
+                        InvokeEndpointAsync and wait for the response or failure in S3
+  --input-location URI  with --async, where requests go, s3://bucket/prefix/ (the endpoint's
+                        execution role reads below it: its asyncInference.inputPath, or the
+                        created bucket's async-inputs/ prefix)
+  --timeout SECONDS     with --async, how long to wait (default ${ASYNC_WAIT_DEFAULTS.timeoutSeconds}); an endpoint scaled to zero
+                        first waits for an instance (its coldStartSeconds)
+  --poll SECONDS        with --async, seconds between looks at S3 (default ${ASYNC_WAIT_DEFAULTS.pollSeconds})
   --help                this text
 
-Exits 0 with the answer, 1 when the call fails (with the service's or the model's message), 2 on a
-usage error.`;
+Exits 0 with the answer, 1 when the call fails (with the service's or the model's message; with
+--async also when the request failed or the wait timed out), 2 on a usage error.`;
 
 /** The user asked for --help: not an error. */
 export class HelpRequested extends Error {}
@@ -44,6 +59,8 @@ export interface InvokeOptions {
   readonly role?: string;
   readonly maxNewTokens?: number;
   readonly temperature?: number;
+  /** Ask an asynchronous endpoint, with requests under this S3 location. */
+  readonly async?: { readonly inputLocation: string; readonly timeoutSeconds: number; readonly pollSeconds: number };
 }
 
 /** Reads the command line. */
@@ -61,6 +78,10 @@ export function parseCommandLine(argv: string[]): InvokeOptions {
         role: { type: "string" },
         "max-new-tokens": { type: "string" },
         temperature: { type: "string" },
+        async: { type: "boolean" },
+        "input-location": { type: "string" },
+        timeout: { type: "string" },
+        poll: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -81,6 +102,13 @@ export function parseCommandLine(argv: string[]): InvokeOptions {
     }
     return n;
   };
+  const asyncOnly = (["input-location", "timeout", "poll"] as const).filter((o) => values[o] !== undefined);
+  if (!values.async && asyncOnly.length > 0) throw new UsageError(`--${asyncOnly[0]} goes with --async\n${USAGE}`);
+  const inputLocation = values["input-location"];
+  if (values.async && inputLocation === undefined) throw new UsageError(`--async needs --input-location s3://bucket/prefix/\n${USAGE}`);
+  if (inputLocation !== undefined && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(inputLocation)) {
+    throw new UsageError(`--input-location must be s3://bucket/prefix/, got ${JSON.stringify(inputLocation)}\n${USAGE}`);
+  }
   return {
     endpoint: values.endpoint,
     region: values.region,
@@ -90,6 +118,13 @@ export function parseCommandLine(argv: string[]): InvokeOptions {
     role: values.role,
     maxNewTokens: number("max-new-tokens", values["max-new-tokens"], true),
     temperature: number("temperature", values.temperature, false),
+    async: values.async
+      ? {
+          inputLocation: inputLocation!,
+          timeoutSeconds: number("timeout", values.timeout, false) ?? ASYNC_WAIT_DEFAULTS.timeoutSeconds,
+          pollSeconds: number("poll", values.poll, false) ?? ASYNC_WAIT_DEFAULTS.pollSeconds,
+        }
+      : undefined,
   };
 }
 
@@ -141,7 +176,93 @@ export async function invoke(o: InvokeOptions, client = new SageMakerRuntimeClie
       Accept: "application/json",
     }),
   );
-  const text = new TextDecoder().decode(response.Body);
+  return generatedText(new TextDecoder().decode(response.Body));
+}
+
+/** `s3://bucket/key` -> bucket and key. */
+export function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!m) throw new Error(`not an S3 URI: ${JSON.stringify(uri)}`);
+  return { bucket: m[1], key: m[2] };
+}
+
+/** The request's key under the input location: `<prefix>/<endpoint>-<uuid>.json`. */
+export function requestKey(inputLocation: string, endpoint: string, id: string = randomUUID()): { bucket: string; key: string } {
+  const { bucket, key } = parseS3Uri(inputLocation);
+  const prefix = key === "" || key.endsWith("/") ? key : `${key}/`;
+  return { bucket, key: `${prefix}${endpoint}-${id}.json` };
+}
+
+/** The clients an asynchronous invocation uses. */
+export interface AsyncClients {
+  readonly runtime: SageMakerRuntimeClient;
+  readonly s3: S3Client;
+}
+
+/** Where a progress line goes (stderr, so that stdout holds the answer only). */
+export type Progress = (line: string) => void;
+
+/**
+ * Puts the request in S3, calls InvokeEndpointAsync, then looks for the response or the failure object every
+ * `pollSeconds` until `timeoutSeconds`; returns the generated text, or throws with the failure's content or the timeout.
+ */
+export async function invokeAsync(
+  o: InvokeOptions,
+  progress: Progress = (line) => process.stderr.write(`${line}\n`),
+  clients: AsyncClients = { runtime: new SageMakerRuntimeClient(clientConfig(o)), s3: new S3Client(clientConfig(o)) },
+  requestId: string = randomUUID(),
+): Promise<string> {
+  const wait = o.async!;
+  const input = requestKey(wait.inputLocation, o.endpoint, requestId);
+  await clients.s3.send(
+    new PutObjectCommand({ Bucket: input.bucket, Key: input.key, Body: requestBody(o), ContentType: "application/json" }),
+  );
+  const inputLocation = `s3://${input.bucket}/${input.key}`;
+  const queued = await clients.runtime.send(
+    new InvokeEndpointAsyncCommand({
+      EndpointName: o.endpoint,
+      InputLocation: inputLocation,
+      ContentType: "application/json",
+      Accept: "application/json",
+      InvocationTimeoutSeconds: Math.min(3600, Math.max(1, Math.ceil(wait.timeoutSeconds))),
+    }),
+  );
+  const output = queued.OutputLocation;
+  if (!output) throw new Error(`InvokeEndpointAsync answered no OutputLocation (inference ${queued.InferenceId ?? "without an id"})`);
+  const failure = queued.FailureLocation;
+  progress(`queued ${inputLocation} as inference ${queued.InferenceId}; waiting for ${output}${failure ? ` or ${failure}` : ""}`);
+  const started = Date.now();
+  for (;;) {
+    const answer = await readIfThere(clients.s3, output);
+    if (answer !== undefined) return generatedText(answer);
+    const failed = failure ? await readIfThere(clients.s3, failure) : undefined;
+    if (failed !== undefined) throw new Error(`the request failed: ${failed.trim().slice(0, 2000)} (${failure})`);
+    const elapsed = (Date.now() - started) / 1000;
+    if (elapsed >= wait.timeoutSeconds) {
+      throw new Error(
+        `no response after ${Math.round(elapsed)} s (--timeout ${wait.timeoutSeconds}); inference ${queued.InferenceId} may still run: ` +
+          `its response will be at ${output}${failure ? `, a failure at ${failure}` : ""}`,
+      );
+    }
+    progress(`waiting for inference ${queued.InferenceId}: ${Math.round(elapsed)} s of ${wait.timeoutSeconds} s`);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(wait.pollSeconds, wait.timeoutSeconds - elapsed) * 1000));
+  }
+}
+
+/** The object's text, or undefined while it does not exist. */
+async function readIfThere(s3: S3Client, uri: string): Promise<string | undefined> {
+  const { bucket, key } = parseS3Uri(uri);
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return await object.Body!.transformToString();
+  } catch (error) {
+    if (error instanceof NoSuchKey || (error as { name?: string }).name === "NoSuchKey") return undefined;
+    throw error;
+  }
+}
+
+/** The generated text of the chat contract's answer. */
+export function generatedText(text: string): string {
   let answer: unknown;
   try {
     answer = JSON.parse(text);
@@ -168,7 +289,7 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
-    process.stdout.write(`${await invoke(options)}\n`);
+    process.stdout.write(`${options.async ? await invokeAsync(options) : await invoke(options)}\n`);
     return 0;
   } catch (error) {
     process.stderr.write(`invoke ${options.endpoint} failed: ${describeError(error)}\n`);

@@ -62,6 +62,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
 
 import boto3
+import requests
 
 from tests.support.chat_model import build_tokenizer
 from tests.support.emulator import Emulator, Faults
@@ -724,8 +725,11 @@ def two_endpoints_one_compile(r: Rehearsal, tf_env: dict[str, str], compile_root
     """Two endpoint stacks with different custom code on the cdktf CLI phase's compile (its state, copied
     beside each, is read by their terraform_remote_state). Both upload into the one prefix SageMaker
     copies at every instance start; then each model is started as an instance would be after a restart
-    (tests/support/sagemaker_host: its model data from S3, its environment, the real toolkit)."""
+    (tests/support/sagemaker_host: its model data from S3, its environment, the real toolkit). The first
+    rolls configuration changes out with a deployment config (blue/green, all at once, a bake) and is
+    updated; the second is asynchronous and is asked through npm run invoke --async, side by side."""
     names = ("rehearsal-code-a", "rehearsal-code-b")
+    settings = {names[0]: {"NEURONX_DEPLOYMENT_WAIT_SECONDS": "0"}, names[1]: {"NEURONX_ASYNC_INFERENCE": "true"}}
     t = time.monotonic()
 
     synthesized = []
@@ -734,7 +738,9 @@ def two_endpoints_one_compile(r: Rehearsal, tf_env: dict[str, str], compile_root
         code.mkdir(parents=True)
         (code / "inference.py").write_text(CUSTOM_CODE.format(name=name))
         root = r.root / name
-        proc = synthesize(root / "cdktf.out", tf_env, NEURONX_ENDPOINT_NAME=name, NEURONX_CUSTOM_CODE_DIR=str(code))
+        proc = synthesize(
+            root / "cdktf.out", tf_env, NEURONX_ENDPOINT_NAME=name, NEURONX_CUSTOM_CODE_DIR=str(code), **settings[name]
+        )
         shutil.copy(compile_root / "terraform.compile.tfstate", root / "terraform.compile.tfstate")
         synthesized.append((name, Terraform(r, root / "cdktf.out" / "stacks", tf_env), proc.returncode == 0))
 
@@ -754,6 +760,11 @@ def two_endpoints_one_compile(r: Rehearsal, tf_env: dict[str, str], compile_root
         ok,
         "" if ok else "; ".join((a[3].stdout + a[3].stderr)[-400:] for a in applied if not a[2]),
     )
+
+    # The update with a deployment config (the longest check) runs beside the restart check and the
+    # asynchronous request (which asks for the answer the restarted instance gives): they touch different stacks.
+    pool = ThreadPoolExecutor(max_workers=1)
+    updated = pool.submit(update_with_deployment, r, tf_env, applied[0][1], names[0], r.root / "custom-code" / names[0])
 
     t = time.monotonic()
     sm, s3 = boto3.client("sagemaker"), boto3.client("s3")
@@ -781,6 +792,10 @@ def two_endpoints_one_compile(r: Rehearsal, tf_env: dict[str, str], compile_root
         "; ".join(details),
     )
 
+    r.check(*ask_asynchronously(r, applied[1][1], names[1], answers.get(names[1])))
+    r.check(*updated.result())
+    pool.shutdown()
+
     t = time.monotonic()
     with ThreadPoolExecutor(max_workers=len(applied)) as pool:
         destroyed = list(
@@ -793,6 +808,100 @@ def two_endpoints_one_compile(r: Rehearsal, tf_env: dict[str, str], compile_root
         all(d.returncode == 0 for d in destroyed) and not left,
         f"left: {left}" if left else "",
     )
+
+
+def update_with_deployment(r: Rehearsal, tf_env: dict[str, str], tf: Terraform, name: str, code: Path) -> tuple:
+    """A change that needs a new endpoint configuration (a second instance), applied to an endpoint with a
+    deployment config: the plan carries the deployment_config, and the provider's UpdateEndpoint moves the
+    endpoint to the new configuration with it (the emulator's UpdateEndpoint, which moto lacks; SageMaker's
+    traffic shifting itself is not emulated)."""
+    t = time.monotonic()
+    sm = boto3.client("sagemaker")
+    before = sm.describe_endpoint(EndpointName=name)["EndpointConfigName"]
+    proc = synthesize(
+        r.root / name / "cdktf.out",
+        tf_env,
+        NEURONX_ENDPOINT_NAME=name,
+        NEURONX_CUSTOM_CODE_DIR=str(code),
+        NEURONX_DEPLOYMENT_WAIT_SECONDS="0",
+        NEURONX_INSTANCE_COUNT="2",
+    )
+    plan = tf("endpoint", "plan", "-input=false", "-no-color", "-out=update.plan")
+    shown = json.loads(tf("endpoint", "show", "-json", "update.plan").stdout or "{}")
+    changes = {c["address"]: c["change"] for c in shown.get("resource_changes", [])}
+    planned = (changes.get("aws_sagemaker_endpoint.realtime_inference") or {}).get("after") or {}
+    routing = (
+        (planned.get("deployment_config") or [{}])[0]
+        .get("blue_green_update_policy", [{}])[0]
+        .get("traffic_routing_configuration")
+        or [{}]
+    )[0]
+    apply = tf("endpoint", "apply", "-input=false", "-no-color", "update.plan")
+    endpoint = sm.describe_endpoint(EndpointName=name)
+    last = (
+        endpoint.get("LastDeploymentConfig", {}).get("BlueGreenUpdatePolicy", {}).get("TrafficRoutingConfiguration", {})
+    )
+    ok = (
+        proc.returncode == 0
+        and plan.returncode == 0
+        and routing.get("type") == "ALL_AT_ONCE"
+        and apply.returncode == 0
+        and endpoint["EndpointConfigName"] != before
+        and endpoint["ProductionVariants"][0].get("CurrentInstanceCount") == 2
+        and last.get("Type") == "ALL_AT_ONCE"
+        and last.get("WaitIntervalInSeconds") == 0
+    )
+    return (
+        "local state: an update of an endpoint's configuration (a second instance) with its deployment config (blue/green, all at once)",
+        t,
+        ok,
+        f"planned routing {routing}; configuration {before} -> {endpoint['EndpointConfigName']}; last deployment {last}"
+        + ("" if ok else f"; {(proc.stderr + plan.stdout + plan.stderr + apply.stdout + apply.stderr)[-600:]}"),
+    )
+
+
+def ask_asynchronously(r: Rehearsal, tf: Terraform, name: str, answer: str | None) -> tuple:
+    """npm run invoke --async against the asynchronous endpoint: the request goes below the stack's
+    async_input_path, the emulator (as SageMaker) reads it and writes the answer its restarted instance gave
+    below the configuration's output path, in the created bucket; the CLI prints it."""
+    t = time.monotonic()
+    outputs = json.loads(tf("endpoint", "output", "-json").stdout or "{}")
+    input_path = outputs.get("async_input_path", {}).get("value", "")
+    output_path = outputs.get("async_output_path", {}).get("value", "")
+    config = boto3.client("sagemaker").describe_endpoint_config(
+        EndpointConfigName=boto3.client("sagemaker").describe_endpoint(EndpointName=name)["EndpointConfigName"]
+    )
+    queued = requests_post(
+        f"{r.emulator.url}/moto-api/static/sagemaker/async-endpoint-results",
+        {"results": [{"data": json.dumps({"generated_text": answer})}]},
+    )
+    proc = subprocess.run(
+        ["npx", "tsx", "scripts/invoke.ts", "--endpoint", name, "--async", "--input-location", input_path]
+        + ["--poll", "1", "--timeout", "60", "hi"],
+        cwd=REPO,
+        env={**os.environ, "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED": "true"},
+        capture_output=True,
+        text=True,
+    )
+    written = re.search(r"waiting for (s3://\S+)", proc.stderr)
+    ok = (
+        queued
+        and config.get("AsyncInferenceConfig", {}).get("OutputConfig", {}).get("S3OutputPath") == output_path
+        and proc.returncode == 0
+        and proc.stdout.strip() == answer
+        and written is not None
+        and written.group(1).startswith(output_path)
+    )
+    return (
+        "local state: the asynchronous endpoint answers npm run invoke --async through its created, encrypted bucket",
+        t,
+        bool(ok),
+        f"input {input_path}; {proc.stdout.strip()!r}; " + (proc.stderr.strip().splitlines() or [""])[0][:300],
+    )
+
+
+def requests_post(url: str, body: dict) -> bool:
+    return requests.post(url, json=body, timeout=10).status_code == 201
 
 
 FAILURES = (

@@ -42,6 +42,10 @@ export interface ExampleConfig {
   readonly instanceCount?: number;
   /** Directory of custom inference code (with inference.py). */
   readonly customCodeDir?: string;
+  /** An asynchronous endpoint with created, KMS-encrypted S3 locations (asyncInference: {}). */
+  readonly asyncInference?: boolean;
+  /** Roll endpoint configuration changes out blue/green all at once, baking this many seconds. */
+  readonly deploymentWaitSeconds?: number;
   /** Seconds between the waiter's polls. */
   readonly pollIntervalSeconds?: number;
   /** Minutes the compile instance goes on without its lease renewed. */
@@ -93,6 +97,8 @@ export const CONFIG_SOURCES = {
   endpointName: { env: "NEURONX_ENDPOINT_NAME", context: "endpointName", kind: "string" },
   instanceCount: { env: "NEURONX_INSTANCE_COUNT", context: "instanceCount", kind: "integer" },
   customCodeDir: { env: "NEURONX_CUSTOM_CODE_DIR", context: "customCodeDir", kind: "string" },
+  asyncInference: { env: "NEURONX_ASYNC_INFERENCE", context: "asyncInference", kind: "boolean" },
+  deploymentWaitSeconds: { env: "NEURONX_DEPLOYMENT_WAIT_SECONDS", context: "deploymentWaitSeconds", kind: "integer" },
   pollIntervalSeconds: { env: "NEURONX_POLL_SECONDS", context: "pollIntervalSeconds", kind: "integer" },
   abandonAfterMinutes: { env: "NEURONX_ABANDON_AFTER_MINUTES", context: "abandonAfterMinutes", kind: "integer" },
   bucketForceDestroy: { env: "NEURONX_BUCKET_FORCE_DESTROY", context: "bucketForceDestroy", kind: "boolean" },
@@ -174,6 +180,8 @@ export function loadConfig(scope: Construct, env: NodeJS.ProcessEnv = process.en
     endpointName: str("endpointName"),
     instanceCount: num("instanceCount"),
     customCodeDir: str("customCodeDir"),
+    asyncInference: read("asyncInference") as boolean | undefined,
+    deploymentWaitSeconds: num("deploymentWaitSeconds"),
     pollIntervalSeconds: num("pollIntervalSeconds"),
     abandonAfterMinutes: num("abandonAfterMinutes"),
     bucketForceDestroy: read("bucketForceDestroy") as boolean | undefined,

@@ -5,6 +5,7 @@ import { TransformersNeuronxSageMakerInferenceModelData } from "../lib/model-dat
 import { PRICE_TABLE, estimateEndpointCost } from "../lib/cost";
 import { NeuronxCompile } from "../lib/neuronx-compile";
 import { TransformersNeuronxSageMakerRealtimeInferenceEndpoint } from "../lib/realtime-endpoint";
+import { EndpointDeployment } from "../lib/endpoint-operations";
 import { readStackState, useBackend } from "./backend";
 import { addCompile, addOutputs } from "./compile-stack";
 import { ExampleConfig } from "./config";
@@ -23,7 +24,26 @@ export function addEndpoint(
     // No alarms or dashboard against an emulator: moto (5.2.5) has no route for CloudWatch's RPC v2 CBOR protocol,
     // which the AWS provider's CloudWatch client speaks (PutMetricAlarm answers 404).
     monitoring: config.awsEndpointUrl === undefined,
+    asyncInference: config.asyncInference ? {} : undefined,
+    // Without monitoring there are no endpoint alarms to roll back on.
+    deployment:
+      config.deploymentWaitSeconds === undefined
+        ? undefined
+        : EndpointDeployment.allAtOnce({
+            waitIntervalSeconds: config.deploymentWaitSeconds,
+            rollbackOnEndpointAlarms: config.awsEndpointUrl === undefined,
+          }),
   });
+  if (endpoint.asyncLocations) {
+    addOutputs(stack, {
+      async_input_path: [
+        endpoint.asyncLocations.inputPath,
+        "Where requests go (npm run invoke -- --endpoint <name> --async --input-location <this>)",
+      ],
+      async_output_path: [endpoint.asyncLocations.outputPath, "Where SageMaker writes the responses"],
+      cold_start_seconds: [endpoint.coldStartSeconds ?? 0, "Longest wait for an instance when a request finds none (scale to zero)"],
+    });
+  }
   addOutputs(stack, {
     endpoint_name: [endpoint.endpointName, "Name of the SageMaker endpoint (npm run invoke -- --endpoint <name>)"],
     endpoint_arn: [endpoint.endpointArn, "ARN of the SageMaker endpoint"],

@@ -224,6 +224,24 @@ export const GOLDEN_CONFIGURATIONS: readonly GoldenConfiguration[] = [
       }),
     })),
   },
+  { name: "async-created-locations", render: withProps(() => ({ asyncInference: {} })) },
+  {
+    name: "async-scale-to-zero-given-locations-and-topics",
+    render: withProps(() => ({
+      instanceCount: 2,
+      asyncInference: {
+        inputPath: "s3://requests-bucket/chat/in/",
+        outputPath: "s3://results-bucket/chat/out/",
+        failurePath: "s3://results-bucket/chat/failed/",
+        kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        successTopicArn: "arn:aws:sns:us-east-1:123456789012:chat-done",
+        errorTopicArn: "arn:aws:sns:us-east-1:123456789012:chat-failed",
+        maxConcurrentInvocationsPerInstance: 2,
+        scaleToZero: true,
+        maxCapacity: 4,
+      },
+    })),
+  },
   {
     name: "deployment-rolling-with-autoscaling-monitoring-off",
     render: withProps(() => ({

@@ -167,6 +167,45 @@ const ENDPOINT_INPUTS: Record<
   },
 };
 
+// Asynchronous endpoints: given locations, key and topics with scale to zero; and created locations.
+const ASYNC_TOPIC = "arn:aws:sns:us-east-1:123456789012:inference-results";
+const ASYNC_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+ENDPOINT_INPUTS.f32_tp8 = {
+  hcl: {
+    instance_count: 2,
+    async_inference: {
+      input_path: "s3://requests-bucket/in/",
+      output_path: "s3://results-bucket/out",
+      failure_path: "s3://results-bucket/failed/",
+      kms_key_arn: ASYNC_KEY,
+      success_topic_arn: ASYNC_TOPIC,
+      error_topic_arn: ASYNC_TOPIC,
+      max_concurrent_invocations_per_instance: 4,
+      scale_to_zero: true,
+      max_capacity: 3,
+      target_backlog_per_instance: 2,
+      scale_in_cooldown_seconds: 900,
+    },
+  },
+  ts: {
+    instanceCount: 2,
+    asyncInference: {
+      inputPath: "s3://requests-bucket/in/",
+      outputPath: "s3://results-bucket/out",
+      failurePath: "s3://results-bucket/failed/",
+      kmsKeyArn: ASYNC_KEY,
+      successTopicArn: ASYNC_TOPIC,
+      errorTopicArn: ASYNC_TOPIC,
+      maxConcurrentInvocationsPerInstance: 4,
+      scaleToZero: true,
+      maxCapacity: 3,
+      targetBacklogPerInstance: 2,
+      scaleInCooldownSeconds: 900,
+    },
+  },
+};
+ENDPOINT_INPUTS.explicit_types = { hcl: { async_inference: {} }, ts: { asyncInference: {} } };
+
 /** A Hugging Face token passed where its secret's ARN belongs: both refuse it, and neither prints it. */
 const TOKEN = "hf_pastedTheTokenNotItsArn0123456789";
 
@@ -364,7 +403,10 @@ describe("the modules and the constructs agree", () => {
     });
 
     test("the same alarms and deployment_config", () => {
-      const alarms = Object.values(json.resource.aws_cloudwatch_metric_alarm ?? {}) as any[];
+      // The scale-from-zero alarm is compared with the scaling, below.
+      const alarms = Object.entries(json.resource.aws_cloudwatch_metric_alarm ?? {})
+        .filter(([k]) => !k.endsWith("_backlog_without_capacity"))
+        .map(([, a]) => a) as any[];
       const fields = [
         "alarm_name",
         "metric_name",
@@ -402,15 +444,93 @@ describe("the modules and the constructs agree", () => {
       if (ENDPOINT_INPUTS[name]?.hcl.deployment) expect(ts).not.toBeNull();
     });
 
+    test("the same async_inference_config, created bucket and key, and scale to zero", () => {
+      const prefix = `module.endpoint_${name}.`;
+      const hclConfig = planned[`${prefix}aws_sagemaker_endpoint_configuration.this`].async_inference_config;
+      const tsConfig = only(json, "aws_sagemaker_endpoint_configuration").async_inference_config;
+      const async = ENDPOINT_INPUTS[name]?.ts.asyncInference;
+      if (!async) {
+        expect([blocks(hclConfig), tsConfig]).toEqual([undefined, undefined]);
+        return;
+      }
+      if (async.inputPath && async.outputPath && async.failurePath) {
+        expect(blocks(hclConfig)).toEqual(blocks(tsConfig));
+      } else {
+        // Created locations and key are unknown in the plan, references in the JSON.
+        expect(hclConfig[0].output_config).toHaveLength(1);
+        expect(tsConfig.output_config).toMatchObject({
+          s3_output_path: "s3://${aws_s3_bucket.endpoint_async.bucket}/async-outputs/",
+          s3_failure_path: "s3://${aws_s3_bucket.endpoint_async.bucket}/async-failures/",
+          kms_key_id: "${aws_kms_key.endpoint_async.arn}",
+        });
+      }
+      const created = (types: string[]) =>
+        types.filter((t) => Object.keys(planned).some((a) => a.startsWith(`${prefix}${t}.async`))).sort();
+      const tsCreated = [
+        "aws_kms_key",
+        "aws_s3_bucket",
+        "aws_s3_bucket_policy",
+        "aws_s3_bucket_server_side_encryption_configuration",
+      ].filter((t) => Object.keys(json.resource[t] ?? {}).some((k) => k.endsWith("_async")));
+      expect(
+        created(["aws_kms_key", "aws_s3_bucket", "aws_s3_bucket_policy", "aws_s3_bucket_server_side_encryption_configuration"]),
+      ).toEqual(tsCreated);
+      if (tsCreated.length > 0) {
+        const sse = planned[`${prefix}aws_s3_bucket_server_side_encryption_configuration.async[0]`];
+        expect(sse.rule[0].apply_server_side_encryption_by_default[0].sse_algorithm).toBe("aws:kms");
+        expect(sse.rule[0].bucket_key_enabled).toBe(true);
+        expect(planned[`${prefix}aws_s3_bucket.async[0]`].bucket_prefix).toBe(json.resource.aws_s3_bucket.endpoint_async.bucket_prefix);
+      }
+      if (!async.scaleToZero) {
+        expect(planned[`${prefix}aws_appautoscaling_target.this[0]`]).toBeUndefined();
+        return;
+      }
+      // The provider plans its defaults (disable_scale_in false, no upper bound ""); the construct leaves them out.
+      const withoutDefaults = (v: unknown) =>
+        JSON.parse(JSON.stringify(v ?? null), (k, x) =>
+          (k === "disable_scale_in" && x === false) || (k === "metric_interval_upper_bound" && x === "") ? undefined : x,
+        );
+      const pick = (o: any, fields: string[]) => Object.fromEntries(fields.map((f) => [f, blocks(withoutDefaults(o[f])) ?? null]));
+      const target = ["min_capacity", "max_capacity", "scalable_dimension", "service_namespace"];
+      expect(pick(planned[`${prefix}aws_appautoscaling_target.this[0]`], target)).toEqual(
+        pick(only(json, "aws_appautoscaling_target"), target),
+      );
+      const policy = ["name", "policy_type", "target_tracking_scaling_policy_configuration", "step_scaling_policy_configuration"];
+      const tsPolicies = json.resource.aws_appautoscaling_policy;
+      expect(pick(planned[`${prefix}aws_appautoscaling_policy.backlog[0]`], policy)).toEqual(pick(tsPolicies.endpoint_backlog, policy));
+      expect(pick(planned[`${prefix}aws_appautoscaling_policy.scale_from_zero[0]`], policy)).toEqual(
+        pick(tsPolicies.endpoint_scale_from_zero, policy),
+      );
+      const alarm = [
+        "alarm_name",
+        "alarm_description",
+        "namespace",
+        "metric_name",
+        "dimensions",
+        "statistic",
+        "period",
+        "evaluation_periods",
+        "datapoints_to_alarm",
+        "threshold",
+        "comparison_operator",
+        "treat_missing_data",
+      ];
+      expect(pick(planned[`${prefix}aws_cloudwatch_metric_alarm.backlog_without_capacity[0]`], alarm)).toEqual(
+        pick(json.resource.aws_cloudwatch_metric_alarm.endpoint_backlog_without_capacity, alarm),
+      );
+    });
+
     test("the same alarm topic and dashboard", () => {
       const resources = (prefix: string) =>
         Object.keys(planned)
           .filter((a) => a.startsWith(prefix))
           .map((a) => a.slice(prefix.length).replace(/\[0\]$/, ""))
-          .filter((a) => /^aws_(sns_topic|kms_key|cloudwatch_dashboard)\./.test(a))
+          .filter((a) => /^aws_(sns_topic|kms_key|cloudwatch_dashboard)\./.test(a) && !/^aws_kms_key\.async/.test(a))
           .map((a) => a.split(".")[0])
           .sort();
-      const tsTypes = ["aws_sns_topic", "aws_kms_key", "aws_cloudwatch_dashboard"].filter((t) => json.resource[t]).sort();
+      const tsTypes = ["aws_sns_topic", "aws_kms_key", "aws_cloudwatch_dashboard"]
+        .filter((t) => Object.keys(json.resource[t] ?? {}).some((k) => !k.endsWith("_async")))
+        .sort();
       expect(resources(`module.endpoint_${name}.`)).toEqual(tsTypes);
       const topic = planned[`module.endpoint_${name}.aws_sns_topic.alarms[0]`];
       if (topic) expect(topic.name).toBe(only(json, "aws_sns_topic").name);

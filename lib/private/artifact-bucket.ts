@@ -16,11 +16,19 @@ export interface ArtifactBucketProps {
   readonly forceDestroy: boolean;
   /** Tags. */
   readonly tags: Record<string, string>;
+  /** The Terraform name suffix of its resources. @default "artifacts" */
+  readonly name?: string;
+  /** The bucket name's prefix. @default "neuronx-artifacts-" */
+  readonly bucketPrefix?: string;
+  /** Encrypt with this KMS key (SSE-KMS, with an S3 bucket key) instead of SSE-S3. @default - SSE-S3 */
+  readonly kmsKeyArn?: string;
+  /** What the bucket holds, for the checkov skips' reasons. @default - compiled artifacts, a rebuildable cache */
+  readonly purpose?: string;
 }
 
 /**
- * A bucket for compiled artifacts, as a platform team would write it: private
- * (public access blocked, ACLs disabled), encrypted (SSE-S3), versioned,
+ * A bucket for compiled artifacts (or, with its options, another purpose), as a platform team would write it: private
+ * (public access blocked, ACLs disabled), encrypted (SSE-S3, or SSE-KMS with a given key), versioned,
  * TLS-only, with incomplete uploads and old versions cleaned up.
  */
 export class ArtifactBucket extends Construct {
@@ -30,24 +38,38 @@ export class ArtifactBucket extends Construct {
   constructor(scope: Construct, id: string, props: ArtifactBucketProps) {
     super(scope, id);
     const owner = scope;
-    const name = "artifacts";
+    const name = props.name ?? "artifacts";
     this.bucket = nameElement(
-      new S3Bucket(this, "Bucket", { bucketPrefix: "neuronx-artifacts-", forceDestroy: props.forceDestroy, tags: props.tags }),
+      new S3Bucket(this, "Bucket", {
+        bucketPrefix: props.bucketPrefix ?? "neuronx-artifacts-",
+        forceDestroy: props.forceDestroy,
+        tags: props.tags,
+      }),
       owner,
       name,
     );
-    const reasons: [string, string][] = [
-      ["CKV_AWS_18", "Access logs need a log bucket the platform team owns; this bucket holds a rebuildable cache, private and TLS-only."],
-      [
-        "CKV_AWS_144",
-        "The artifacts are a cache keyed by model and options; a lost region recompiles them, so replication adds cost, not safety.",
-      ],
-      [
-        "CKV_AWS_145",
-        "SSE-S3 encrypts every object; the readers (compile instance, SageMaker) would need grants on a customer managed key for no gain in this default.",
-      ],
-      ["CKV2_AWS_62", "Nothing consumes object events: the waiter polls the markers."],
-    ];
+    const purpose = props.purpose;
+    const reasons: [string, string][] = purpose
+      ? [
+          ["CKV_AWS_18", `Access logs need a log bucket the platform team owns; this bucket holds ${purpose}, private and TLS-only.`],
+          ["CKV_AWS_144", `The bucket holds ${purpose}, transient by nature: replication adds cost, not safety.`],
+          ["CKV2_AWS_62", "Nothing consumes object events: SageMaker's SNS notifications, when configured, announce the results."],
+        ]
+      : [
+          [
+            "CKV_AWS_18",
+            "Access logs need a log bucket the platform team owns; this bucket holds a rebuildable cache, private and TLS-only.",
+          ],
+          [
+            "CKV_AWS_144",
+            "The artifacts are a cache keyed by model and options; a lost region recompiles them, so replication adds cost, not safety.",
+          ],
+          [
+            "CKV_AWS_145",
+            "SSE-S3 encrypts every object; the readers (compile instance, SageMaker) would need grants on a customer managed key for no gain in this default.",
+          ],
+          ["CKV2_AWS_62", "Nothing consumes object events: the waiter polls the markers."],
+        ];
     for (const [id, reason] of reasons) justifyCheckovSkip(this.bucket, id, reason);
     const bucket = this.bucket.id;
     const publicAccessBlock = nameElement(
@@ -69,7 +91,11 @@ export class ArtifactBucket extends Construct {
     nameElement(
       new S3BucketServerSideEncryptionConfigurationA(this, "Encryption", {
         bucket,
-        rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+        rule: [
+          props.kmsKeyArn
+            ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: props.kmsKeyArn }, bucketKeyEnabled: true }
+            : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+        ],
       }),
       owner,
       name,

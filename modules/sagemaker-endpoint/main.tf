@@ -79,6 +79,27 @@ locals {
   deployment_fleet  = var.auto_scaling == null ? var.instance_count : var.auto_scaling.max_capacity
   deployment_needed = local.deployment_type == "rolling" ? local.deployment_fleet + try(local.deployment_step.type == "CAPACITY_PERCENT" ? ceil(local.deployment_step.value * local.deployment_fleet / 100) : local.deployment_step.value, 0) : 2 * local.deployment_fleet
   rollback_alarms   = var.deployment == null ? [] : concat(var.deployment.rollback_on_endpoint_alarms && var.monitoring != null ? [aws_cloudwatch_metric_alarm.this["errors"].alarm_name, aws_cloudwatch_metric_alarm.this["model_latency"].alarm_name] : [], var.deployment.rollback_alarm_names)
+
+  # Asynchronous inference (as lib/async-inference.ts): the paths left null are prefixes of a created bucket.
+  async_create = var.async_inference != null && try(var.async_inference.input_path == null || var.async_inference.output_path == null || var.async_inference.failure_path == null, false)
+  # (Both branches of a conditional are evaluated: no null interpolated, no index of an empty list.)
+  async_bucket     = local.async_create ? one(aws_s3_bucket.async[*].bucket) : ""
+  async_bucket_arn = local.async_create ? one(aws_s3_bucket.async[*].arn) : ""
+  async_paths = var.async_inference == null ? null : {
+    input   = coalesce(var.async_inference.input_path, "s3://${local.async_bucket}/async-inputs/")
+    output  = coalesce(var.async_inference.output_path, "s3://${local.async_bucket}/async-outputs/")
+    failure = coalesce(var.async_inference.failure_path, "s3://${local.async_bucket}/async-failures/")
+  }
+  async_objects = var.async_inference == null ? null : {
+    input   = var.async_inference.input_path == null ? "${local.async_bucket_arn}/async-inputs/*" : "arn:${data.aws_partition.current.partition}:s3:::${trimsuffix(trimprefix(coalesce(var.async_inference.input_path, "-"), "s3://"), "/")}/*"
+    output  = var.async_inference.output_path == null ? "${local.async_bucket_arn}/async-outputs/*" : "arn:${data.aws_partition.current.partition}:s3:::${trimsuffix(trimprefix(coalesce(var.async_inference.output_path, "-"), "s3://"), "/")}/*"
+    failure = var.async_inference.failure_path == null ? "${local.async_bucket_arn}/async-failures/*" : "arn:${data.aws_partition.current.partition}:s3:::${trimsuffix(trimprefix(coalesce(var.async_inference.failure_path, "-"), "s3://"), "/")}/*"
+  }
+  async_key     = var.async_inference == null ? null : (var.async_inference.kms_key_arn != null ? var.async_inference.kms_key_arn : one(aws_kms_key.async[*].arn))
+  async_topics  = var.async_inference == null ? [] : distinct(compact([var.async_inference.success_topic_arn, var.async_inference.error_topic_arn]))
+  scale_to_zero = try(var.async_inference.scale_to_zero, false)
+  # The longest the first request after an idle spell waits: the alarm's periods, the download and the load.
+  cold_start_seconds = var.async_inference == null ? null : 60 * 2 + local.download_timeout + local.startup_timeout
 }
 
 # ---- the execution role: its artifacts, its image, its logs -------------------------------------------
@@ -149,6 +170,39 @@ data "aws_iam_policy_document" "this" {
       sid       = "WriteDataCapture"
       actions   = ["s3:PutObject"]
       resources = [statement.value]
+    }
+  }
+  # Asynchronous inference: read the requests, write responses and failures, use the key, notify the topics.
+  dynamic "statement" {
+    for_each = var.async_inference == null ? [] : [local.async_objects]
+    content {
+      sid       = "ReadAsyncRequests"
+      actions   = ["s3:GetObject"]
+      resources = [statement.value.input]
+    }
+  }
+  dynamic "statement" {
+    for_each = var.async_inference == null ? [] : [local.async_objects]
+    content {
+      sid       = "WriteAsyncResponses"
+      actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+      resources = distinct([statement.value.output, statement.value.failure])
+    }
+  }
+  dynamic "statement" {
+    for_each = local.async_key == null ? [] : [local.async_key]
+    content {
+      sid       = "UseAsyncKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
+  }
+  dynamic "statement" {
+    for_each = length(local.async_topics) == 0 ? [] : [local.async_topics]
+    content {
+      sid       = "NotifyAsyncResults"
+      actions   = ["sns:Publish"]
+      resources = statement.value
     }
   }
   dynamic "statement" {
@@ -290,8 +344,40 @@ resource "aws_sagemaker_endpoint_configuration" "this" {
     }
   }
 
+  dynamic "async_inference_config" {
+    for_each = var.async_inference == null ? [] : [var.async_inference]
+    content {
+      dynamic "client_config" {
+        for_each = async_inference_config.value.max_concurrent_invocations_per_instance == null ? [] : [async_inference_config.value.max_concurrent_invocations_per_instance]
+        content {
+          max_concurrent_invocations_per_instance = client_config.value
+        }
+      }
+      output_config {
+        s3_output_path  = local.async_paths.output
+        s3_failure_path = local.async_paths.failure
+        kms_key_id      = local.async_key
+        dynamic "notification_config" {
+          for_each = length(local.async_topics) == 0 ? [] : [async_inference_config.value]
+          content {
+            success_topic = notification_config.value.success_topic_arn
+            error_topic   = notification_config.value.error_topic_arn
+          }
+        }
+      }
+    }
+  }
+
   lifecycle {
     create_before_destroy = true
+    precondition {
+      condition     = !local.scale_to_zero || var.auto_scaling == null
+      error_message = "The async_inference.scale_to_zero scales the endpoint on its backlog, and auto_scaling on invocations per instance; two target tracking policies on one variant fight: leave auto_scaling null (size scale to zero with async_inference.max_capacity)."
+    }
+    precondition {
+      condition     = !local.scale_to_zero || var.instance_count <= coalesce(try(var.async_inference.max_capacity, null), var.instance_count)
+      error_message = "The instance_count must be at most async_inference.max_capacity."
+    }
   }
 }
 
@@ -498,18 +584,19 @@ resource "aws_cloudwatch_dashboard" "this" {
 }
 
 resource "aws_appautoscaling_target" "this" {
-  count = var.auto_scaling == null ? 0 : 1
+  count = var.auto_scaling == null && !local.scale_to_zero ? 0 : 1
 
   service_namespace  = "sagemaker"
   resource_id        = "endpoint/${aws_sagemaker_endpoint.this.name}/variant/AllTraffic"
   scalable_dimension = "sagemaker:variant:DesiredInstanceCount"
-  min_capacity       = var.auto_scaling.min_capacity
-  max_capacity       = var.auto_scaling.max_capacity
-  tags               = local.tags
+  # Scale to zero: from no instance (an asynchronous endpoint only).
+  min_capacity = local.scale_to_zero ? 0 : try(var.auto_scaling.min_capacity, 0)
+  max_capacity = local.scale_to_zero ? coalesce(try(var.async_inference.max_capacity, null), var.instance_count) : try(var.auto_scaling.max_capacity, 0)
+  tags         = local.tags
 }
 
 resource "aws_appautoscaling_policy" "this" {
-  count = var.auto_scaling == null ? 0 : 1
+  count = var.auto_scaling == null || local.scale_to_zero ? 0 : 1
 
   name               = "${var.endpoint_name}-invocations-per-instance"
   policy_type        = "TargetTrackingScaling"
@@ -527,10 +614,245 @@ resource "aws_appautoscaling_policy" "this" {
   }
 }
 
-data "aws_iam_policy_document" "invoke" {
+# ---- scale to zero: backlog target tracking from 0, and the alarm that starts the first instance ---------
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-autoscale.html)
+
+resource "aws_appautoscaling_policy" "backlog" {
+  count = local.scale_to_zero ? 1 : 0
+
+  name               = "${var.endpoint_name}-backlog-per-instance"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.this[0].service_namespace
+  resource_id        = aws_appautoscaling_target.this[0].resource_id
+  scalable_dimension = aws_appautoscaling_target.this[0].scalable_dimension
+
+  target_tracking_scaling_policy_configuration {
+    target_value       = coalesce(var.async_inference.target_backlog_per_instance, 5)
+    scale_in_cooldown  = coalesce(var.async_inference.scale_in_cooldown_seconds, 600)
+    scale_out_cooldown = coalesce(var.async_inference.scale_out_cooldown_seconds, 300)
+    customized_metric_specification {
+      namespace   = "AWS/SageMaker"
+      metric_name = "ApproximateBacklogSizePerInstance"
+      statistic   = "Average"
+      dimensions {
+        name  = "EndpointName"
+        value = var.endpoint_name
+      }
+    }
+  }
+}
+
+resource "aws_appautoscaling_policy" "scale_from_zero" {
+  count = local.scale_to_zero ? 1 : 0
+
+  name               = "${var.endpoint_name}-scale-from-zero"
+  policy_type        = "StepScaling"
+  service_namespace  = aws_appautoscaling_target.this[0].service_namespace
+  resource_id        = aws_appautoscaling_target.this[0].resource_id
+  scalable_dimension = aws_appautoscaling_target.this[0].scalable_dimension
+
+  step_scaling_policy_configuration {
+    adjustment_type         = "ChangeInCapacity"
+    metric_aggregation_type = "Average"
+    cooldown                = 300
+    step_adjustment {
+      metric_interval_lower_bound = "0"
+      scaling_adjustment          = 1
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "backlog_without_capacity" {
+  count = local.scale_to_zero ? 1 : 0
+
+  alarm_name          = "${var.endpoint_name}-backlog-without-capacity"
+  alarm_description   = "Requests queued at the SageMaker endpoint ${var.endpoint_name} while it has no instance: starts one. The first request waits up to ${local.cold_start_seconds} s (the alarm, then the model's download and load)."
+  namespace           = "AWS/SageMaker"
+  metric_name         = "HasBacklogWithoutCapacity"
+  dimensions          = { EndpointName = var.endpoint_name }
+  statistic           = "Average"
+  period              = 60
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "missing"
+  alarm_actions       = [aws_appautoscaling_policy.scale_from_zero[0].arn]
+  tags                = local.tags
+}
+
+# ---- the asynchronous requests' and responses' bucket and key, when paths are left null --------------
+
+data "aws_iam_policy_document" "async_key" {
+  #checkov:skip=CKV_AWS_109:A key policy's Resource * is the key itself; the account statement is KMS's default key policy, which IAM policies narrow (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+  #checkov:skip=CKV_AWS_111:A key policy's Resource * is the key itself; the account statement is KMS's default key policy, which IAM policies narrow (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+  #checkov:skip=CKV_AWS_356:A key policy's Resource * is the key itself; the account statement is KMS's default key policy, which IAM policies narrow (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+  count = local.async_create ? 1 : 0
+
   statement {
-    sid       = "InvokeEndpoint"
-    actions   = ["sagemaker:InvokeEndpoint"]
-    resources = [aws_sagemaker_endpoint.this.arn]
+    sid       = "AccountAdministersTheKey"
+    actions   = ["kms:*"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+}
+
+resource "aws_kms_key" "async" {
+  count = local.async_create ? 1 : 0
+
+  description             = "Encrypts the asynchronous requests and responses of the SageMaker endpoint ${var.endpoint_name}"
+  enable_key_rotation     = true
+  deletion_window_in_days = 7
+  policy                  = data.aws_iam_policy_document.async_key[0].json
+  tags                    = local.tags
+}
+
+resource "aws_s3_bucket" "async" {
+  #checkov:skip=CKV_AWS_18:Access logs need a log bucket the platform team owns; this bucket holds asynchronous inference requests and responses, private and TLS-only.
+  #checkov:skip=CKV_AWS_144:The bucket holds asynchronous inference requests and responses, transient by nature: replication adds cost, not safety.
+  #checkov:skip=CKV2_AWS_62:Nothing consumes object events: SageMaker's SNS notifications, when configured, announce the results.
+  count = local.async_create ? 1 : 0
+
+  bucket_prefix = "neuronx-async-"
+  force_destroy = true
+  tags          = local.tags
+}
+
+resource "aws_s3_bucket_public_access_block" "async" {
+  count = local.async_create ? 1 : 0
+
+  bucket                  = aws_s3_bucket.async[0].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "async" {
+  count = local.async_create ? 1 : 0
+
+  bucket = aws_s3_bucket.async[0].id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "async" {
+  count = local.async_create ? 1 : 0
+
+  bucket = aws_s3_bucket.async[0].id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.async[0].arn
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_versioning" "async" {
+  count = local.async_create ? 1 : 0
+
+  bucket = aws_s3_bucket.async[0].id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "async" {
+  count = local.async_create ? 1 : 0
+
+  bucket = aws_s3_bucket.async[0].id
+  rule {
+    id     = "abort-incomplete-multipart-uploads"
+    status = "Enabled"
+    filter {}
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+  rule {
+    id     = "expire-noncurrent-versions"
+    status = "Enabled"
+    filter {}
+    noncurrent_version_expiration {
+      noncurrent_days = 30
+    }
+  }
+}
+
+data "aws_iam_policy_document" "async_tls_only" {
+  count = local.async_create ? 1 : 0
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.async[0].arn, "${aws_s3_bucket.async[0].arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "async" {
+  count = local.async_create ? 1 : 0
+
+  bucket = aws_s3_bucket.async[0].id
+  policy = data.aws_iam_policy_document.async_tls_only[0].json
+  # After the public access block: S3 evaluates a new policy against it, and the two race otherwise.
+  depends_on = [aws_s3_bucket_public_access_block.async]
+}
+
+# An asynchronous endpoint takes InvokeEndpointAsync only; its callers put requests and read results in S3.
+data "aws_iam_policy_document" "invoke" {
+  dynamic "statement" {
+    for_each = var.async_inference == null ? ["sync"] : []
+    content {
+      sid       = "InvokeEndpoint"
+      actions   = ["sagemaker:InvokeEndpoint"]
+      resources = [aws_sagemaker_endpoint.this.arn]
+    }
+  }
+  dynamic "statement" {
+    for_each = var.async_inference == null ? [] : [local.async_objects]
+    content {
+      sid       = "InvokeEndpointAsync"
+      actions   = ["sagemaker:InvokeEndpointAsync"]
+      resources = [aws_sagemaker_endpoint.this.arn]
+    }
+  }
+  dynamic "statement" {
+    for_each = var.async_inference == null ? [] : [local.async_objects]
+    content {
+      sid       = "PutAsyncRequests"
+      actions   = ["s3:PutObject"]
+      resources = [statement.value.input]
+    }
+  }
+  dynamic "statement" {
+    for_each = var.async_inference == null ? [] : [local.async_objects]
+    content {
+      sid       = "ReadAsyncResponses"
+      actions   = ["s3:GetObject"]
+      resources = distinct([statement.value.output, statement.value.failure])
+    }
+  }
+  dynamic "statement" {
+    for_each = local.async_key == null ? [] : [local.async_key]
+    content {
+      sid       = "UseAsyncKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
   }
 }

@@ -29,3 +29,18 @@ output "model_name" {
   description = "Name of the SageMaker model."
   value       = aws_sagemaker_model.this.name
 }
+
+output "async_input_path" {
+  description = "An asynchronous endpoint's request location (s3://bucket/prefix/): npm run invoke -- --async --input-location <this>. Null for a real-time endpoint."
+  value       = try(local.async_paths.input, null)
+}
+
+output "async_output_path" {
+  description = "An asynchronous endpoint's response location. Null for a real-time endpoint."
+  value       = try(local.async_paths.output, null)
+}
+
+output "cold_start_seconds" {
+  description = "An asynchronous endpoint's longest wait for an instance when a request arrives while it has none (scale to zero): the alarm's periods, the model's download and startup health check timeouts. Null for a real-time endpoint."
+  value       = local.cold_start_seconds
+}

@@ -215,6 +215,11 @@ variable "auto_scaling" {
   default = null
 
   validation {
+    condition     = var.auto_scaling == null || try(var.auto_scaling.min_capacity != 0, false)
+    error_message = "The auto_scaling.min_capacity is 0: a real-time endpoint keeps an instance; to scale to zero, make the endpoint asynchronous with async_inference = { scale_to_zero = true } (it scales on the backlog) and leave auto_scaling null."
+  }
+
+  validation {
     condition     = var.auto_scaling == null || try(floor(var.auto_scaling.min_capacity) == var.auto_scaling.min_capacity && floor(var.auto_scaling.max_capacity) == var.auto_scaling.max_capacity && var.auto_scaling.min_capacity >= 1 && var.auto_scaling.max_capacity >= var.auto_scaling.min_capacity && var.auto_scaling.max_capacity <= 100 && var.auto_scaling.target_invocations_per_instance > 0 && var.auto_scaling.target_invocations_per_instance <= pow(2, 360) && alltrue([for c in [var.auto_scaling.scale_in_cooldown_seconds, var.auto_scaling.scale_out_cooldown_seconds] : floor(c) == c && c >= 0 && c <= 3600]), false)
     error_message = "The auto_scaling needs whole numbers 1 <= min_capacity <= max_capacity <= 100, a target_invocations_per_instance greater than 0 and at most 2^360 (Application Auto Scaling's limit), and whole cooldowns from 0 to 3600 seconds."
   }
@@ -347,5 +352,54 @@ variable "tags" {
     # AWS takes at most 50 tags a resource (the provider's default_tags count too); IAM compares keys without case.
     condition     = length(setunion(keys(var.tags), ["neuronx:model", "ManagedBy"])) <= 50 && length(distinct([for k in setunion(keys(var.tags), ["neuronx:model", "ManagedBy"]) : lower(k)])) == length(setunion(keys(var.tags), ["neuronx:model", "ManagedBy"]))
     error_message = "The tags, with the module's own (neuronx:model, ManagedBy), must be at most 50, and no two keys may differ only in case (IAM refuses that)."
+  }
+}
+
+variable "async_inference" {
+  description = "An asynchronous endpoint (as lib/async-inference.ts): requests queue; SageMaker writes each response, or failure, to S3 and can notify SNS topics. Paths left null are prefixes (async-inputs/, async-outputs/, async-failures/) of a bucket the module creates, encrypted with a KMS key it creates. scale_to_zero: target tracking on ApproximateBacklogSizePerInstance down to 0 instances, and a HasBacklogWithoutCapacity alarm with a step policy that starts one on the first queued request. Null: a real-time endpoint."
+  type = object({
+    output_path                             = optional(string)
+    failure_path                            = optional(string)
+    input_path                              = optional(string)
+    kms_key_arn                             = optional(string)
+    success_topic_arn                       = optional(string)
+    error_topic_arn                         = optional(string)
+    max_concurrent_invocations_per_instance = optional(number)
+    scale_to_zero                           = optional(bool, false)
+    max_capacity                            = optional(number)
+    target_backlog_per_instance             = optional(number)
+    scale_in_cooldown_seconds               = optional(number)
+    scale_out_cooldown_seconds              = optional(number)
+  })
+  default = null
+
+  validation {
+    condition     = var.async_inference == null || try(alltrue([for p in [var.async_inference.output_path, var.async_inference.failure_path, var.async_inference.input_path] : p == null ? true : (can(regex("^s3:\\/\\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\\/(?:[A-Za-z0-9_=+@,-][A-Za-z0-9._=+@,-]*\\/)*(?:[A-Za-z0-9_=+@,-][A-Za-z0-9._=+@,-]*)?)?$", p)) && length(p) <= 512 && length(p) >= 1 && !can(regex("\\.\\.", p)) && !can(regex("^s3:\\/\\/[^/]*\\.\\.", p)) && !can(regex("^s3:\\/\\/[^/]*\\.-", p)) && !can(regex("^s3:\\/\\/[^/]*-\\.", p)) && !can(regex("^s3:\\/\\/[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+(?:\\/|$)", p)) && !can(regex("^s3:\\/\\/xn--", p)) && !can(regex("^s3:\\/\\/sthree-", p)) && !can(regex("^s3:\\/\\/amzn-s3-demo-", p)) && !can(regex("^s3:\\/\\/[^/]*-s3alias(?:\\/|$)", p)) && !can(regex("^s3:\\/\\/[^/]*--ol-s3(?:\\/|$)", p)) && !can(regex("^s3:\\/\\/[^/]*\\.mrap(?:\\/|$)", p)) && !can(regex("^s3:\\/\\/[^/]*--x-s3(?:\\/|$)", p)) && !can(regex("^s3:\\/\\/[^/]*--table-s3(?:\\/|$)", p)))]), false)
+    error_message = "The async_inference's output_path, failure_path and input_path must each be null or an S3 URI, s3://<bucket>[/<prefix>], where the bucket follows S3's naming rules and the prefix has segments of letters, digits and \".\" \"_\" \"-\" \"=\" \"+\" \"@\" \",\", no segment starting with \".\" (no \"..\" traversal), no \"*\" or \"?\" (IAM wildcards), no \"$\", spaces or control characters; 512 characters at most."
+  }
+
+  validation {
+    condition     = var.async_inference == null || try(var.async_inference.kms_key_arn == null ? true : (can(regex("^arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:key\\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$", var.async_inference.kms_key_arn)) && length(var.async_inference.kms_key_arn) <= 2048 && length(var.async_inference.kms_key_arn) >= 1), false)
+    error_message = "The async_inference.kms_key_arn must be null or a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id> (a key, not an alias: IAM grants name keys)."
+  }
+
+  validation {
+    condition     = var.async_inference == null || try(alltrue([for t in [var.async_inference.success_topic_arn, var.async_inference.error_topic_arn] : t == null ? true : (can(regex("^arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", t)) && length(t) <= 1024 && length(t) >= 1)]), false)
+    error_message = "The async_inference's success_topic_arn and error_topic_arn must each be null or a standard SNS topic ARN, arn:<partition>:sns:<region>:<account>:<name> (CloudWatch alarms cannot notify FIFO topics)."
+  }
+
+  validation {
+    condition     = var.async_inference == null || try(var.async_inference.max_concurrent_invocations_per_instance == null ? true : (floor(var.async_inference.max_concurrent_invocations_per_instance) == var.async_inference.max_concurrent_invocations_per_instance && var.async_inference.max_concurrent_invocations_per_instance >= 1 && var.async_inference.max_concurrent_invocations_per_instance <= 1000), false)
+    error_message = "The async_inference.max_concurrent_invocations_per_instance must be null or a whole number from 1 to 1000 (SageMaker's limits)."
+  }
+
+  validation {
+    condition     = var.async_inference == null || try(var.async_inference.scale_to_zero || alltrue([for v in [var.async_inference.max_capacity, var.async_inference.target_backlog_per_instance, var.async_inference.scale_in_cooldown_seconds, var.async_inference.scale_out_cooldown_seconds] : v == null]), false)
+    error_message = "The async_inference's max_capacity, target_backlog_per_instance and cooldowns size scale to zero: set scale_to_zero = true, or leave them null."
+  }
+
+  validation {
+    condition     = var.async_inference == null || try((var.async_inference.max_capacity == null ? true : (floor(var.async_inference.max_capacity) == var.async_inference.max_capacity && var.async_inference.max_capacity >= 1 && var.async_inference.max_capacity <= 100)) && (var.async_inference.target_backlog_per_instance == null ? true : (var.async_inference.target_backlog_per_instance > 0 && var.async_inference.target_backlog_per_instance <= pow(2, 360))) && alltrue([for c in [var.async_inference.scale_in_cooldown_seconds, var.async_inference.scale_out_cooldown_seconds] : c == null ? true : (floor(c) == c && c >= 0 && c <= 3600)]), false)
+    error_message = "The async_inference needs a whole max_capacity from 1 to 100, a target_backlog_per_instance greater than 0 and at most 2^360, and whole cooldowns from 0 to 3600 seconds."
   }
 }

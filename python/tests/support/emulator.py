@@ -44,6 +44,17 @@
   answered. moto's events carry no ClientRequestToken, by which the AWS provider picks the events of
   its own create to report (terraform-provider-aws internal/service/cloudformation/stack.go,
   findStackEventsForOperation); they carry the CreateStack's token here.
+- moto 5.2.5 has no UpdateEndpoint, which the AWS provider calls when an endpoint moves to a new
+  endpoint configuration (with its deployment_config): here the endpoint moves to the new
+  configuration (which must exist, as SageMaker checks) and keeps the DeploymentConfig it was
+  given, which DescribeEndpoint answers as LastDeploymentConfig, as SageMaker does. Endpoints here
+  are InService at once; SageMaker's blue/green or rolling steps are not emulated.
+- moto answers InvokeEndpointAsync for any endpoint, whether it exists or is asynchronous, without
+  reading the request, and writes the result into a bucket of its own. Here, as SageMaker does,
+  the endpoint must exist with an AsyncInferenceConfig, the input object must exist, and the
+  result (moto's queued one) is written below the configuration's S3OutputPath as `<id>.out`, or
+  below its S3FailurePath as `<id>-error.out`, and those locations are answered; moto's own result
+  bucket is removed.
 Everything else is moto as published.
 """
 
@@ -57,6 +68,7 @@ import secrets
 import socket
 import threading
 import time
+import uuid
 from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -76,8 +88,10 @@ from moto.iam import access_control, policy_conditions
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3.models import FakeDeleteMarker
 from moto.s3.responses import S3Response
-from moto.sagemaker.models import FakeEndpointConfig, Model, SageMakerModelBackend
+from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, Model, SageMakerModelBackend, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
+from moto.sagemakerruntime.models import SageMakerRuntimeBackend
 from moto.server import ThreadedMotoServer
 
 
@@ -555,6 +569,88 @@ def _take_signal(path: str, body: bytes) -> bool:
     _signals[token].append(json.loads(body.decode() or "{}"))
     return True
 
+
+def _update_endpoint(self):
+    backend = self.sagemaker_backend
+    name = self._get_param("EndpointName")
+    backend.describe_endpoint(name)  # ValidationError for an endpoint that does not exist
+    endpoint = backend.endpoints[name]
+    config_name = self._get_param("EndpointConfigName")
+    try:
+        config = backend.describe_endpoint_config(config_name)
+    except KeyError:
+        arn = FakeEndpointConfig.arn_formatter(config_name, backend.account_id, backend.region_name)
+        raise ValidationError(message=f"Could not find endpoint configuration '{arn}'.") from None
+    endpoint.endpoint_config_name = config_name
+    endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])
+    endpoint.data_capture_config = config.get("DataCaptureConfig")
+    endpoint.last_deployment_config = self._get_param("DeploymentConfig")
+    return ActionResult({"EndpointArn": endpoint.arn})
+
+
+SageMakerResponse.update_endpoint = _update_endpoint
+_endpoint_response = FakeEndpoint.response_object.fget
+
+
+def _endpoint_response_with_deployment(self):
+    response = dict(_endpoint_response(self))
+    if getattr(self, "last_deployment_config", None):
+        response["LastDeploymentConfig"] = self.last_deployment_config
+    return response
+
+
+FakeEndpoint.response_object = property(_endpoint_response_with_deployment)
+
+_invoke_endpoint_async = SageMakerRuntimeBackend.invoke_endpoint_async
+
+
+def _split_s3(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def _invoke_endpoint_async_as_sagemaker(self, endpoint_name: str, input_location: str) -> tuple[str, str]:
+    from moto.s3.models import s3_backends
+
+    sagemaker = sagemaker_backends[self.account_id][self.region_name]
+    sagemaker.describe_endpoint(endpoint_name)  # ValidationError for an endpoint that does not exist
+    config = sagemaker.describe_endpoint_config(sagemaker.endpoints[endpoint_name].endpoint_config_name)
+    output = (config.get("AsyncInferenceConfig") or {}).get("OutputConfig")
+    if not output:
+        raise ValidationError(message=f"Endpoint {endpoint_name} is not an asynchronous inference endpoint.")
+    s3 = s3_backends[self.account_id][self.partition]
+    if _object(s3, input_location) is None:
+        raise ValidationError(message=f"Could not read the input location {input_location}.")
+    moto_output, moto_failure = _invoke_endpoint_async(self, endpoint_name, input_location)
+    if moto_output.startswith(output["S3OutputPath"]):
+        return moto_output, moto_failure  # the same input again: the same answer
+    failed = _object(s3, moto_failure)
+    result = failed or _object(s3, moto_output)
+    ident = str(uuid.uuid4())
+    locations = (
+        f"{output['S3OutputPath'].rstrip('/')}/{ident}.out",
+        f"{(output.get('S3FailurePath') or output['S3OutputPath']).rstrip('/')}/{ident}-error.out",
+    )
+    s3.put_object(*_split_s3(locations[1] if failed else locations[0]), value=result.value)
+    # moto's own bucket for the result goes: nothing of it should outlive the request (nor look like a leftover).
+    own_bucket = _split_s3(moto_output)[0]
+    for uri in (moto_output, moto_failure):
+        if _object(s3, uri) is not None:
+            s3.delete_object(*_split_s3(uri))
+    s3.delete_bucket(own_bucket)
+    self.async_results[endpoint_name][input_location] = locations
+    return locations
+
+
+def _object(s3, uri: str):
+    """The object at an s3:// URI, or None (a missing bucket included)."""
+    try:
+        return s3.get_object(*_split_s3(uri))
+    except Exception:  # moto's MissingBucket
+        return None
+
+
+SageMakerRuntimeBackend.invoke_endpoint_async = _invoke_endpoint_async_as_sagemaker
 
 if __name__ == "__main__":
     # Standalone, for trying a stack by hand: python -m tests.support.emulator (from python/).

@@ -213,6 +213,11 @@ variable "auto_scaling" {
   default = null
 
   validation {
+    condition     = var.auto_scaling == null || try(var.auto_scaling.min_capacity != 0, false)
+    error_message = "The auto_scaling.min_capacity is 0: a real-time endpoint keeps an instance; to scale to zero, make the endpoint asynchronous with async_inference = { scale_to_zero = true } (it scales on the backlog) and leave auto_scaling null."
+  }
+
+  validation {
     condition     = var.auto_scaling == null || try(floor(var.auto_scaling.min_capacity) == var.auto_scaling.min_capacity && floor(var.auto_scaling.max_capacity) == var.auto_scaling.max_capacity && var.auto_scaling.min_capacity >= @@COUNT_MIN@@ && var.auto_scaling.max_capacity >= var.auto_scaling.min_capacity && var.auto_scaling.max_capacity <= @@COUNT_MAX@@ && var.auto_scaling.target_invocations_per_instance > 0 && var.auto_scaling.target_invocations_per_instance <= pow(2, 360) && alltrue([for c in [var.auto_scaling.scale_in_cooldown_seconds, var.auto_scaling.scale_out_cooldown_seconds] : floor(c) == c && c >= 0 && c <= 3600]), false)
     error_message = "The auto_scaling needs whole numbers @@COUNT_MIN@@ <= min_capacity <= max_capacity <= @@COUNT_MAX@@, a target_invocations_per_instance greater than 0 and at most 2^360 (Application Auto Scaling's limit), and whole cooldowns from 0 to 3600 seconds."
   }
@@ -345,5 +350,54 @@ variable "tags" {
     # AWS takes at most 50 tags a resource (the provider's default_tags count too); IAM compares keys without case.
     condition     = length(setunion(keys(var.tags), @@ENDPOINT_OWN_TAGS@@)) <= @@MAX_TAGS@@ && length(distinct([for k in setunion(keys(var.tags), @@ENDPOINT_OWN_TAGS@@) : lower(k)])) == length(setunion(keys(var.tags), @@ENDPOINT_OWN_TAGS@@))
     error_message = "The tags, with the module's own (@@ENDPOINT_OWN_TAGS_TEXT@@), must be at most @@MAX_TAGS@@, and no two keys may differ only in case (IAM refuses that)."
+  }
+}
+
+variable "async_inference" {
+  description = "An asynchronous endpoint (as lib/async-inference.ts): requests queue; SageMaker writes each response, or failure, to S3 and can notify SNS topics. Paths left null are prefixes (@@ASYNC_INPUT_PREFIX@@, @@ASYNC_OUTPUT_PREFIX@@, @@ASYNC_FAILURE_PREFIX@@) of a bucket the module creates, encrypted with a KMS key it creates. scale_to_zero: target tracking on ApproximateBacklogSizePerInstance down to 0 instances, and a HasBacklogWithoutCapacity alarm with a step policy that starts one on the first queued request. Null: a real-time endpoint."
+  type = object({
+    output_path                             = optional(string)
+    failure_path                            = optional(string)
+    input_path                              = optional(string)
+    kms_key_arn                             = optional(string)
+    success_topic_arn                       = optional(string)
+    error_topic_arn                         = optional(string)
+    max_concurrent_invocations_per_instance = optional(number)
+    scale_to_zero                           = optional(bool, false)
+    max_capacity                            = optional(number)
+    target_backlog_per_instance             = optional(number)
+    scale_in_cooldown_seconds               = optional(number)
+    scale_out_cooldown_seconds              = optional(number)
+  })
+  default = null
+
+  validation {
+    condition     = var.async_inference == null || try(alltrue([for p in [var.async_inference.output_path, var.async_inference.failure_path, var.async_inference.input_path] : p == null ? true : (@@RULE(s3Uri, p)@@)]), false)
+    error_message = "The async_inference's output_path, failure_path and input_path must each be null or @@RULE_TEXT(s3Uri)@@."
+  }
+
+  validation {
+    condition     = var.async_inference == null || try(var.async_inference.kms_key_arn == null ? true : (@@RULE(kmsKeyArn, var.async_inference.kms_key_arn)@@), false)
+    error_message = "The async_inference.kms_key_arn must be null or @@RULE_TEXT(kmsKeyArn)@@."
+  }
+
+  validation {
+    condition     = var.async_inference == null || try(alltrue([for t in [var.async_inference.success_topic_arn, var.async_inference.error_topic_arn] : t == null ? true : (@@RULE(snsTopicArn, t)@@)]), false)
+    error_message = "The async_inference's success_topic_arn and error_topic_arn must each be null or @@RULE_TEXT(snsTopicArn)@@."
+  }
+
+  validation {
+    condition     = var.async_inference == null || try(var.async_inference.max_concurrent_invocations_per_instance == null ? true : (floor(var.async_inference.max_concurrent_invocations_per_instance) == var.async_inference.max_concurrent_invocations_per_instance && var.async_inference.max_concurrent_invocations_per_instance >= @@ASYNC_CONCURRENCY_MIN@@ && var.async_inference.max_concurrent_invocations_per_instance <= @@ASYNC_CONCURRENCY_MAX@@), false)
+    error_message = "The async_inference.max_concurrent_invocations_per_instance must be null or a whole number from @@ASYNC_CONCURRENCY_MIN@@ to @@ASYNC_CONCURRENCY_MAX@@ (SageMaker's limits)."
+  }
+
+  validation {
+    condition     = var.async_inference == null || try(var.async_inference.scale_to_zero || alltrue([for v in [var.async_inference.max_capacity, var.async_inference.target_backlog_per_instance, var.async_inference.scale_in_cooldown_seconds, var.async_inference.scale_out_cooldown_seconds] : v == null]), false)
+    error_message = "The async_inference's max_capacity, target_backlog_per_instance and cooldowns size scale to zero: set scale_to_zero = true, or leave them null."
+  }
+
+  validation {
+    condition     = var.async_inference == null || try((var.async_inference.max_capacity == null ? true : (floor(var.async_inference.max_capacity) == var.async_inference.max_capacity && var.async_inference.max_capacity >= @@COUNT_MIN@@ && var.async_inference.max_capacity <= @@COUNT_MAX@@)) && (var.async_inference.target_backlog_per_instance == null ? true : (var.async_inference.target_backlog_per_instance > 0 && var.async_inference.target_backlog_per_instance <= pow(2, 360))) && alltrue([for c in [var.async_inference.scale_in_cooldown_seconds, var.async_inference.scale_out_cooldown_seconds] : c == null ? true : (floor(c) == c && c >= 0 && c <= @@ASYNC_COOLDOWN_MAX@@)]), false)
+    error_message = "The async_inference needs a whole max_capacity from @@COUNT_MIN@@ to @@COUNT_MAX@@, a target_backlog_per_instance greater than 0 and at most 2^360, and whole cooldowns from 0 to @@ASYNC_COOLDOWN_MAX@@ seconds."
   }
 }
