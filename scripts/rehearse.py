@@ -462,24 +462,22 @@ def plan_is_empty(r: Rehearsal, tf: Terraform, title: str) -> None:
     )
 
 
-def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str, companion: Terraform | None = None) -> None:
-    """The two stacks, their state in local files or in S3 (with its lock file), the endpoint stack
+def happy_path(r: Rehearsal, tf_env: dict[str, str], companion: Terraform | None = None) -> None:
+    """The two stacks, their state in S3 (with its lock file), the endpoint stack
     reading the compile stack's outputs from that state. A companion compile stack on the same prefix
     (another state, the same bucket, model and options), if given, is applied at the same moment as
     the compile stack: the concurrent applies."""
-    label = {"local": "local state", "s3": "S3 state"}[backend]
-    outdir = r.root / f"two-stacks-{backend}" / "cdktf.out"
-    config = {"NEURONX_BACKEND": backend}
-    keep = set()
-    if backend == "s3":
-        boto3.client("s3").create_bucket(Bucket=STATE_BUCKET)
-        # The artifacts in an existing bucket: the cdktf CLI phase has applied the created one.
-        keep = {STATE_BUCKET, existing_bucket()}
-        config.update(
-            NEURONX_STATE_BUCKET=STATE_BUCKET,
-            NEURONX_STATE_KEY_PREFIX="rehearsal/",
-            NEURONX_BUCKET=EXISTING_BUCKET,
-        )
+    label = "S3 state"
+    outdir = r.root / "two-stacks-s3" / "cdktf.out"
+    boto3.client("s3").create_bucket(Bucket=STATE_BUCKET)
+    # The artifacts in an existing bucket: the cdktf CLI phase has applied the created one.
+    keep = {STATE_BUCKET, existing_bucket()}
+    config = {
+        "NEURONX_BACKEND": "s3",
+        "NEURONX_STATE_BUCKET": STATE_BUCKET,
+        "NEURONX_STATE_KEY_PREFIX": "rehearsal/",
+        "NEURONX_BUCKET": EXISTING_BUCKET,
+    }
     t = time.monotonic()
     proc = synthesize(outdir, tf_env, **config)
     if not r.check(
@@ -540,20 +538,19 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str, companion: Te
 
     plan_is_empty(r, tf, f"{label}: plan again: no changes in either stack")
 
-    if backend == "s3":
-        # A lock file held by someone else (another apply) stops this one.
-        t = time.monotonic()
-        s3 = boto3.client("s3")
-        lock_key = "rehearsal/compile.tfstate.tflock"
-        s3.put_object(Bucket=STATE_BUCKET, Key=lock_key, Body=json.dumps({"ID": "rehearsal", "Who": "someone@else"}))
-        locked = tf("compile", "plan", "-lock-timeout=0s", "-input=false", "-no-color")
-        s3.delete_object(Bucket=STATE_BUCKET, Key=lock_key)
-        r.check(
-            f"{label}: a lock file held by another run stops a plan",
-            t,
-            locked.returncode != 0 and "Error acquiring the state lock" in locked.stderr,
-            "" if locked.returncode else f"the plan ran: {locked.stdout[-300:]}",
-        )
+    # A lock file held by someone else (another apply) stops this one.
+    t = time.monotonic()
+    s3 = boto3.client("s3")
+    lock_key = "rehearsal/compile.tfstate.tflock"
+    s3.put_object(Bucket=STATE_BUCKET, Key=lock_key, Body=json.dumps({"ID": "rehearsal", "Who": "someone@else"}))
+    locked = tf("compile", "plan", "-lock-timeout=0s", "-input=false", "-no-color")
+    s3.delete_object(Bucket=STATE_BUCKET, Key=lock_key)
+    r.check(
+        f"{label}: a lock file held by another run stops a plan",
+        t,
+        locked.returncode != 0 and "Error acquiring the state lock" in locked.stderr,
+        "" if locked.returncode else f"the plan ran: {locked.stdout[-300:]}",
+    )
 
     t = time.monotonic()
     before = len(worker.booted)
@@ -582,14 +579,11 @@ def happy_path(r: Rehearsal, tf_env: dict[str, str], backend: str, companion: Te
         tf(stack, "destroy", "-auto-approve", "-input=false", "-no-color") for stack in ("endpoint", "compile")
     ]
     left = [x for x in leftovers(keep=keep) if x not in theirs]
-    states = []
-    if backend == "s3":
-        s3 = boto3.client("s3")
-        states = [o["Key"] for o in s3.list_objects_v2(Bucket=STATE_BUCKET).get("Contents", [])]
-        for key in states:
-            s3.delete_object(Bucket=STATE_BUCKET, Key=key)
-        s3.delete_bucket(Bucket=STATE_BUCKET)
-    expected_states = ["rehearsal/compile.tfstate", "rehearsal/endpoint.tfstate"] if backend == "s3" else []
+    states = [o["Key"] for o in s3.list_objects_v2(Bucket=STATE_BUCKET).get("Contents", [])]
+    for key in states:
+        s3.delete_object(Bucket=STATE_BUCKET, Key=key)
+    s3.delete_bucket(Bucket=STATE_BUCKET)
+    expected_states = ["rehearsal/compile.tfstate", "rehearsal/endpoint.tfstate"]
     r.check(
         f"{label}: destroy both stacks: nothing left behind",
         t,
@@ -1401,7 +1395,7 @@ def s3_state_and_faults(r: Rehearsal, tf_env: dict[str, str]) -> None:
     # moment as that run's compile stack: the concurrent applies, at the cost of one apply.
     faults = faults_stack(r, tf_env, "main")
     faults("compile", "init", "-input=false", "-no-color")
-    happy_path(r, tf_env, "s3", companion=faults)
+    happy_path(r, tf_env, companion=faults)
     lifecycle_faults(r, tf_env, faults)
 
 
