@@ -76,6 +76,16 @@ esac
 DIR=${TF_TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cdktf-neuronx-patterns/terraform}
 mkdir -p "$DIR/bin" "$DIR/libexec" "$DIR/mirror" "$DIR/src" "$DIR/stamps" "$DIR/tmp"
 DIR=$(cd "$DIR" && pwd -P)
+# One run at a time per toolchain directory: two at once (two test commands, or
+# the tiers of two worktrees) would each rewrite the filtered source under the
+# other's build. A second run waits here, then finds the first one's binaries.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$DIR/.install.lock"
+  if ! flock -n 9; then
+    log "==> another install-terraform run holds $DIR/.install.lock; waiting for it"
+    flock 9
+  fi
+fi
 # A build goes to $DIR/tmp first and is moved into place when complete, so an
 # interrupted run never leaves a partial binary where Terraform looks.
 current_tmp=
