@@ -121,6 +121,14 @@ describe("CompileWaiter", () => {
       expect(statements).toEqual([
         { sid: "FindOwnStack", actions: ["ec2:DescribeTags"], resources: ["*"] },
         {
+          sid: "SeeLockHolder",
+          actions: ["ec2:DescribeInstances"],
+          resources: ["*"],
+          condition: [
+            { test: "StringEquals", variable: "aws:RequestedRegion", values: ["${data.aws_region.current.region}"] },
+          ],
+        },
+        {
           sid: "ReadSignalHandle",
           actions: ["cloudformation:DescribeStackResource"],
           resources: [
@@ -181,10 +189,8 @@ describe("CompileWaiter", () => {
       expect(() => compile({ deadlineMinutes: CFN_MAX_DEADLINE_MINUTES })).not.toThrow();
     });
 
-    test("abandonAfterMinutes: the local-exec waiter's lease", () => {
-      expect(problems({ abandonAfterMinutes: 10 })).toEqual([
-        expect.stringMatching(/^abandonAfterMinutes is the localExec waiter's lease .* got 10; remove it$/),
-      ]);
+    test("abandonAfterMinutes is accepted: the prefix lock's takeover window, in the user data", () => {
+      expect(problems({ abandonAfterMinutes: 10 })).toEqual([]);
     });
 
     test("a waiter that is not a CompileWaiter", () => {
@@ -194,7 +200,7 @@ describe("CompileWaiter", () => {
     });
 
     test("every problem at once", () => {
-      expect(problems({ spot: true, abandonAfterMinutes: 10, deadlineMinutes: 800 })).toHaveLength(3);
+      expect(problems({ spot: true, abandonAfterMinutes: 10, deadlineMinutes: 800 })).toHaveLength(2);
     });
   });
 });

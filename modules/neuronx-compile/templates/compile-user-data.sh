@@ -32,7 +32,11 @@ on_error() {
   local status=$? line=$1
   trap - ERR
   echo "failed with exit status $status at user data line $line"
-  if ! aws s3api head-object --bucket "$NEURONX_BUCKET" --key "$NEURONX_PREFIX"_FAILURE >/dev/null 2>&1; then
+  if [ -s "$WORK/work/stack-failure-reason" ]; then
+    signal_stack FAILURE "$(cat "$WORK/work/stack-failure-reason")"
+    shutdown -h now "neuronx-compile failed"
+    exit "$status"
+  elif ! aws s3api head-object --bucket "$NEURONX_BUCKET" --key "$NEURONX_PREFIX"_FAILURE >/dev/null 2>&1; then
     write_failure "bootstrap failed with exit status $status at user data line $line" bootstrap
   else
     aws s3 cp "$LOG" "$S3"_FAILURE.log --only-show-errors || true
@@ -52,6 +56,7 @@ find_stack_signal() {
   SIGNAL_URL=$(aws cloudformation describe-stack-resource --stack-name "$stack" --logical-resource-id CompileSignal \
     --output text --query StackResourceDetail.PhysicalResourceId) || return 1
   echo "the stack $stack owns this instance"
+  export NEURONX_STACK_NAME="$stack"
 }
 signal_stack() {
   [ -n "$SIGNAL_URL" ] || return 0
