@@ -124,9 +124,7 @@ describe("CompileWaiter", () => {
           sid: "SeeLockHolder",
           actions: ["ec2:DescribeInstances"],
           resources: ["*"],
-          condition: [
-            { test: "StringEquals", variable: "aws:RequestedRegion", values: ["${data.aws_region.current.region}"] },
-          ],
+          condition: [{ test: "StringEquals", variable: "aws:RequestedRegion", values: ["${data.aws_region.current.region}"] }],
         },
         {
           sid: "ReadSignalHandle",
@@ -167,6 +165,11 @@ describe("CompileWaiter", () => {
     });
   });
 
+  test("abandonAfterMinutes is accepted: the prefix lock's takeover window, which the instance reads", () => {
+    const { json } = compile({ abandonAfterMinutes: 10 });
+    expect(json.locals?.compile_user_data).toContain("export NEURONX_ABANDON_AFTER_SECONDS='600'");
+  });
+
   describe("refusals", () => {
     const problems = (props: Partial<NeuronxCompileProps>) => {
       const error = thrown(() => compile(props));
@@ -187,10 +190,6 @@ describe("CompileWaiter", () => {
         `deadlineMinutes must be at most 720 with waiter CompileWaiter.cloudFormation() (a CloudFormation wait condition waits at most 12 hours), got 721; lower it, or use CompileWaiter.localExec()`,
       ]);
       expect(() => compile({ deadlineMinutes: CFN_MAX_DEADLINE_MINUTES })).not.toThrow();
-    });
-
-    test("abandonAfterMinutes is accepted: the prefix lock's takeover window, in the user data", () => {
-      expect(problems({ abandonAfterMinutes: 10 })).toEqual([]);
     });
 
     test("a waiter that is not a CompileWaiter", () => {

@@ -1315,6 +1315,11 @@ def cfn_concurrent_applies(r: Rehearsal, tf: Terraform, outdir: Path, label: str
     t = time.monotonic()
     twin = outdir / "stacks" / "compile-twin"
     shutil.copytree(outdir / "stacks" / "compile", twin, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    config = json.loads((twin / "cdk.tf.json").read_text())  # a state of its own
+    config["terraform"]["backend"]["local"]["path"] = config["terraform"]["backend"]["local"]["path"].replace(
+        "terraform.compile.tfstate", "terraform.compile-twin.tfstate"
+    )
+    (twin / "cdk.tf.json").write_text(json.dumps(config))
     init = [tf(stack, "init", "-input=false", "-no-color") for stack in ("compile", "compile-twin")]
     other = tf.start("compile-twin", *APPLY)
     apply = tf("compile", *APPLY)
