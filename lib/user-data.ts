@@ -83,6 +83,8 @@ export function userDataBody(source: string): string {
     .slice(source.indexOf("\n\n") + 2)
     .split("\n")
     .filter((line) => !/^\s*#/.test(line))
+    // Indentation costs bytes under EC2's limit and means nothing to bash (the script has no here-documents).
+    .map((line) => line.trimStart())
     .join("\n");
 }
 const USER_DATA_BODY = userDataBody(readPackageAsset("scripts/compile-user-data.sh"));

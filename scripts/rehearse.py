@@ -1353,6 +1353,8 @@ def cfn_concurrent_applies(r: Rehearsal, tf: Terraform, outdir: Path, label: str
         + ("" if ok else f"; {(apply.stdout + apply.stderr + other.output())[-800:]}{worker.errors}"),
     )
     t = time.monotonic()
+    # The compile script's objects are content-addressed: both states manage the same keys in the one bucket.
+    tf("compile-twin", "state", "rm", "-no-color", "aws_s3_object.compile_script")
     destroy = tf("compile-twin", "destroy", "-auto-approve", "-input=false", "-no-color")
     r.check(f"{label}: destroy the second state", t, destroy.returncode == 0, destroy.stderr[-400:])
     return apply.returncode == 0
