@@ -121,6 +121,12 @@ describe("CompileWaiter", () => {
       expect(statements).toEqual([
         { sid: "FindOwnStack", actions: ["ec2:DescribeTags"], resources: ["*"] },
         {
+          sid: "SeeLockHolder",
+          actions: ["ec2:DescribeInstances"],
+          resources: ["*"],
+          condition: [{ test: "StringEquals", variable: "aws:RequestedRegion", values: ["${data.aws_region.current.region}"] }],
+        },
+        {
           sid: "ReadSignalHandle",
           actions: ["cloudformation:DescribeStackResource"],
           resources: [
@@ -159,6 +165,11 @@ describe("CompileWaiter", () => {
     });
   });
 
+  test("abandonAfterMinutes is accepted: the prefix lock's takeover window, which the instance reads", () => {
+    const { json } = compile({ abandonAfterMinutes: 10 });
+    expect(json.locals?.compile_user_data).toContain("export NEURONX_ABANDON_AFTER_SECONDS='600'");
+  });
+
   describe("refusals", () => {
     const problems = (props: Partial<NeuronxCompileProps>) => {
       const error = thrown(() => compile(props));
@@ -181,12 +192,6 @@ describe("CompileWaiter", () => {
       expect(() => compile({ deadlineMinutes: CFN_MAX_DEADLINE_MINUTES })).not.toThrow();
     });
 
-    test("abandonAfterMinutes: the local-exec waiter's lease", () => {
-      expect(problems({ abandonAfterMinutes: 10 })).toEqual([
-        expect.stringMatching(/^abandonAfterMinutes is the localExec waiter's lease .* got 10; remove it$/),
-      ]);
-    });
-
     test("a waiter that is not a CompileWaiter", () => {
       expect(problems({ waiter: "cloudFormation" as unknown as CompileWaiter })).toEqual([
         'waiter must be CompileWaiter.localExec() or CompileWaiter.cloudFormation(), got "cloudFormation"',
@@ -194,7 +199,7 @@ describe("CompileWaiter", () => {
     });
 
     test("every problem at once", () => {
-      expect(problems({ spot: true, abandonAfterMinutes: 10, deadlineMinutes: 800 })).toHaveLength(3);
+      expect(problems({ spot: true, abandonAfterMinutes: 10, deadlineMinutes: 800 })).toHaveLength(2);
     });
   });
 });

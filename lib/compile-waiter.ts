@@ -73,7 +73,9 @@ export const CFN_ROLLBACK_ALLOWANCE_MINUTES = 20;
  *   lock, renews the instance's lease, falls back from spot to on-demand and tries each subnet in turn.
  * - {@link CompileWaiter.cloudFormation}: an `aws_cloudformation_stack` that owns the compile instance (from
  *   the same launch template) and a wait condition the instance signals when `_SUCCESS` is written and verified,
- *   or with the failure's reason. It runs entirely inside the AWS provider, with the provider's credentials:
+ *   or with the failure's reason. The instance takes the prefix's lock itself (one writer per prefix, with either
+ *   waiter), renews it every pollIntervalSeconds, and another compile takes it over after abandonAfterMinutes
+ *   without a renewal, or at once when EC2 reports its instance gone. It runs entirely inside the AWS provider, with the provider's credentials:
  *   for Terraform Cloud's hosted runners, which have no AWS CLI.
  */
 export abstract class CompileWaiter {
@@ -90,7 +92,11 @@ export abstract class CompileWaiter {
   /** `localExec` or `cloudFormation`. */
   public abstract readonly kind: "localExec" | "cloudFormation";
 
-  /** Adds the problems of props this waiter cannot honour. */
+  /**
+   * Adds the problems of props this waiter cannot honour. (abandonAfterMinutes applies to both: with the
+   * cloudFormation waiter it is how long the prefix lock, renewed by its instance, may go unrenewed before another
+   * compile takes the prefix over.)
+   */
   public abstract check(v: Validator, props: CompileWaiterCheckedProps): void;
 
   /** What the credentials of `terraform apply` need for this waiter besides the launch, tags and role (IAM statements). */
@@ -127,12 +133,6 @@ class CloudFormationCompileWaiter extends CompileWaiter {
       () =>
         `deadlineMinutes must be at most ${CFN_MAX_DEADLINE_MINUTES} with waiter CompileWaiter.cloudFormation() (a CloudFormation ` +
         `wait condition waits at most 12 hours), got ${props.deadlineMinutes}; lower it, or use CompileWaiter.localExec()`,
-    );
-    p.when(
-      props.abandonAfterMinutes !== undefined,
-      () =>
-        `abandonAfterMinutes is the localExec waiter's lease and does not apply to waiter CompileWaiter.cloudFormation() ` +
-        `(its instance runs until it signals, or until deadlineMinutes), got ${props.abandonAfterMinutes}; remove it`,
     );
   }
 
@@ -199,6 +199,14 @@ export class CloudFormationWaiter extends Construct implements ICompileWaiter {
             sid: "FindOwnStack",
             actions: ["ec2:DescribeTags"], // no resource-level permissions
             resources: ["*"],
+          },
+          {
+            // The prefix lock (python/neuronx_compile/lock.py): a holder that EC2 reports gone is taken over at once.
+            // DescribeInstances has no resource-level permissions; the region is as far as it narrows.
+            sid: "SeeLockHolder",
+            actions: ["ec2:DescribeInstances"],
+            resources: ["*"],
+            condition: [{ test: "StringEquals", variable: "aws:RequestedRegion", values: [props.region] }],
           },
           {
             sid: "ReadSignalHandle",

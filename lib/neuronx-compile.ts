@@ -111,7 +111,9 @@ export interface NeuronxCompileProps {
   /**
    * Minutes the compile instance goes on without an apply renewing its lease (the apply was cancelled, killed, or
    * lost its credentials) before it stops itself: what a killed apply costs at most. A re-apply within it adopts
-   * the running compile.
+   * the running compile. With `CompileWaiter.cloudFormation()` no apply renews a lease (the deadline bounds the
+   * instance); it is how long the prefix lock, which that instance renews, may go unrenewed before another compile
+   * takes the prefix over.
    * @default 15, or deadlineMinutes when that is less
    */
   readonly abandonAfterMinutes?: number;

@@ -79,10 +79,14 @@ export function escapeTerraformTemplate(text: string): string {
  */
 export const USER_DATA_BODY_FILE = packageAsset("scripts/compile-user-data.sh");
 export function userDataBody(source: string): string {
-  return source
-    .slice(source.indexOf("\n\n") + 2)
-    .split("\n")
-    .filter((line) => !/^\s*#/.test(line))
-    .join("\n");
+  return (
+    source
+      .slice(source.indexOf("\n\n") + 2)
+      .split("\n")
+      .filter((line) => !/^\s*#/.test(line))
+      // Indentation costs bytes under EC2's limit and means nothing to bash (the script has no here-documents).
+      .map((line) => line.trimStart())
+      .join("\n")
+  );
 }
 const USER_DATA_BODY = userDataBody(readPackageAsset("scripts/compile-user-data.sh"));

@@ -67,7 +67,12 @@ on_error() {
   local status=$? line=$1
   trap - ERR
   echo "failed with exit status $status at user data line $line"
-  if ! aws s3api head-object --bucket "$NEURONX_BUCKET" --key "$NEURONX_PREFIX"_FAILURE >/dev/null 2>&1; then
+  # Another compile owns the prefix (python/neuronx_compile/lock.py): its markers are not this one's to write.
+  if [ -s "$WORK/work/stack-failure-reason" ]; then
+    signal_stack FAILURE "$(cat "$WORK/work/stack-failure-reason")"
+    shutdown -h now "neuronx-compile failed"
+    exit "$status"
+  elif ! aws s3api head-object --bucket "$NEURONX_BUCKET" --key "$NEURONX_PREFIX"_FAILURE >/dev/null 2>&1; then
     write_failure "bootstrap failed with exit status $status at user data line $line" bootstrap
   else
     aws s3 cp "$LOG" "$S3"_FAILURE.log --only-show-errors || true
@@ -88,6 +93,8 @@ find_stack_signal() {
   SIGNAL_URL=$(aws cloudformation describe-stack-resource --stack-name "$stack" --logical-resource-id CompileSignal \
     --output text --query StackResourceDetail.PhysicalResourceId) || return 1
   echo "the stack $stack owns this instance"
+  # The compile job then takes the prefix's lock itself (python/neuronx_compile/lock.py).
+  export NEURONX_STACK_NAME="$stack"
 }
 # signal_stack SUCCESS|FAILURE REASON (quotes, backslashes, control characters dropped)
 signal_stack() {

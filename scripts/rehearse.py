@@ -29,9 +29,12 @@ user data shuts down. Then:
   concurrent applies of two stacks on one prefix, destroy with the default props
   the CloudFormation waiter (a group of its own): the compile stack with
   NEURONX_WAITER=cloudformation, terraform run with no `aws` on PATH and credentials only from the
-  environment: apply (the stack runs the instance and waits for its signal) -> plan shows no changes
-  -> the stack replaced: a cache hit, no instance -> a compile error fails the apply with the wait
-  condition's reason -> destroy leaves nothing of it.
+  environment: two states (two stacks) on one prefix applied at once (each stack runs an instance,
+  one compiles, the other waits on the prefix lock; both applies succeed) -> plan shows no changes
+  -> the stack replaced: a cache hit, no instance -> apply cancelled mid-compile (SIGINT to
+  terraform), then the next apply (the cancelled stack's instance ends at once, a new one takes the
+  prefix over) -> a compile error fails the apply with the wait condition's reason -> destroy
+  leaves nothing of it.
 
 The scenarios run in groups (GROUPS, near the end), side by side, each in a process of its own
 with its own emulators; NEURONX_REHEARSAL_ONLY=<group>[,<group>] runs only those. It prints a summary table of the checks, their timings and, for every fault, the instance-seconds
@@ -41,6 +44,7 @@ left running after it, with what ended the instance; it exits non-zero if any ch
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import os
@@ -74,6 +78,7 @@ MODEL_ID = "rehearsal/tiny-chat-1m"
 # The CloudFormation waiter's revisions (their prefixes tell its instances apart, see Worker._cfn).
 CFN_REVISION = "rehearsal-cfn"
 CFN_FAILING_REVISION = "rehearsal-cfn-failing"
+CFN_CANCEL_REVISION = "rehearsal-cfn-cancel"
 POLL_SECONDS = 5
 # An Ubuntu image that moto serves; the real stacks resolve the Neuron DLAMI from SSM.
 AMI_ID = "ami-785db401"
@@ -256,6 +261,7 @@ def hub_with_tiny_chat_model() -> Hub:
             "rehearsal-concurrent",
             CFN_REVISION,
             CFN_FAILING_REVISION,
+            CFN_CANCEL_REVISION,
         ),
     )
     return hub
@@ -1209,26 +1215,7 @@ def cloudformation_waiter(r: Rehearsal, tf_env: dict[str, str]) -> None:
         return
     tf = Terraform(r, outdir / "stacks", env)
 
-    worker = Worker(r.root / "instances-cfn", "boot", cloudformation=True)
-    worker.start()
-    t = time.monotonic()
-    init = tf("compile", "init", "-input=false", "-no-color")
-    apply = tf("compile", *APPLY)
-    worker.stopping.set()
-    outputs = json.loads(tf("compile", "output", "-json").stdout or "{}")
-    bucket = outputs.get("artifact_bucket", {}).get("value", "")
-    prefix = outputs.get("artifact_prefix", {}).get("value", "")
-    verified, detail = success_verified(bucket, prefix)
-    url = outputs.get("compiled_artifact_s3_url", {}).get("value")
-    ok = init.returncode == 0 and apply.returncode == 0 and len(worker.booted) == 1 and not worker.errors and verified
-    r.check(
-        f"{label}: apply: the stack runs the instance, which signals after _SUCCESS is verified; the URL is the stack's output",
-        t,
-        ok and url == f"s3://{bucket}/{prefix}",
-        f"{len(worker.booted)} instance(s); {detail}; url {url}"
-        + ("" if ok else f"; {(init.stderr + apply.stdout + apply.stderr)[-800:]}{worker.errors}"),
-    )
-    if apply.returncode != 0:
+    if not cfn_concurrent_applies(r, tf, outdir, label):
         tf("compile", "destroy", "-auto-approve", "-input=false", "-no-color")
         return
 
@@ -1247,6 +1234,8 @@ def cloudformation_waiter(r: Rehearsal, tf_env: dict[str, str]) -> None:
         again.returncode == 0 and not worker.booted,
         f"{len(worker.booted)} instance(s)" + ("" if again.returncode == 0 else f"; {again.stderr[-600:]}"),
     )
+
+    cfn_cancelled_apply(r, tf, outdir, env, config, label)
 
     # Another revision: a new cache key, so a new stack (the old one goes first) whose compile fails.
     t = time.monotonic()
@@ -1291,6 +1280,162 @@ def cloudformation_waiter(r: Rehearsal, tf_env: dict[str, str]) -> None:
         t,
         destroy.returncode == 0 and not left and not state,
         f"left: {left}; state: {state}" if left or state else destroy.stderr[-600:],
+    )
+
+
+def cfn_instances(revision: str) -> dict[str, str]:
+    """Instance id -> state of the instances of the CloudFormation waiter's revision."""
+    found = boto3.client("ec2").describe_instances(
+        Filters=[{"Name": "tag:neuronx:prefix", "Values": [f"*/{revision}/*"]}]
+    )["Reservations"]
+    return {i["InstanceId"]: i["State"]["Name"] for res in found for i in res["Instances"]}
+
+
+def cfn_all_ended(revision: str, timeout: float = 30) -> list[str]:
+    """The instances of the revision still running after up to `timeout` seconds (they end themselves)."""
+    deadline = time.monotonic() + timeout
+    while (live := [i for i, s in cfn_instances(revision).items() if s in ("pending", "running")]) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.5)
+    return live
+
+
+def compiled_by(worker: Worker) -> list[str]:
+    """The instances whose compile job compiled (the others found the prefix another compile's)."""
+    return [i for i, run in worker.runs.items() if "compiled in " in run.console_text()]
+
+
+def cfn_concurrent_applies(r: Rehearsal, tf: Terraform, outdir: Path, label: str) -> bool:
+    """Two states on one prefix (the compile stack and a copy of it: two stacks, two instances) applied
+    at the same moment: the instances share the prefix lock, one compiles, the other waits for its
+    _SUCCESS; both applies succeed; the copy is destroyed again. True when the compile state applied."""
+    worker = Worker(r.root / "instances-cfn", "boot", compile_seconds=3 * POLL_SECONDS, cloudformation=True)
+    worker.start()
+    t = time.monotonic()
+    twin = outdir / "stacks" / "compile-twin"
+    shutil.copytree(outdir / "stacks" / "compile", twin, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    config = json.loads((twin / "cdk.tf.json").read_text())  # a state of its own
+    config["terraform"]["backend"]["local"]["path"] = config["terraform"]["backend"]["local"]["path"].replace(
+        "terraform.compile.tfstate", "terraform.compile-twin.tfstate"
+    )
+    (twin / "cdk.tf.json").write_text(json.dumps(config))
+    init = [tf(stack, "init", "-input=false", "-no-color") for stack in ("compile", "compile-twin")]
+    other = tf.start("compile-twin", *APPLY)
+    apply = tf("compile", *APPLY)
+    other_code = other.wait()
+    left = cfn_all_ended(CFN_REVISION)
+    worker.stopping.set()
+    outputs = json.loads(tf("compile", "output", "-json").stdout or "{}")
+    bucket = outputs.get("artifact_bucket", {}).get("value", "")
+    prefix = outputs.get("artifact_prefix", {}).get("value", "")
+    verified, detail = success_verified(bucket, prefix)
+    url = outputs.get("compiled_artifact_s3_url", {}).get("value")
+    compiled = compiled_by(worker)
+    waited = [
+        i
+        for i, run in worker.runs.items()
+        if "waiting for its compile instead of starting a second" in run.console_text()
+    ]
+    try:
+        lock = read_text(bucket, prefix + "_LOCK")
+    except Exception:  # noqa: BLE001 - reported
+        lock = ""
+    exits = [i.returncode for i in init] + [apply.returncode, other_code]
+    ok = exits == [0, 0, 0, 0] and len(worker.booted) == 2 and len(compiled) == 1 and not worker.errors and verified
+    r.check(
+        f"{label}: two states on one prefix applied at once: each stack runs an instance, one compiles, the other waits "
+        "on the prefix lock; both applies succeed; _SUCCESS verified; the URL is the stack's output; no instance left",
+        t,
+        ok and url == f"s3://{bucket}/{prefix}" and not left and "state=released" in lock,
+        f"exits {exits}; {len(worker.booted)} instance(s), compiled by {compiled}, waited: {waited}; {detail}; "
+        f"lock {'released' if 'state=released' in lock else 'not released'}; left running: {left}"
+        + ("" if ok else f"; {(apply.stdout + apply.stderr + other.output())[-800:]}{worker.errors}"),
+    )
+    t = time.monotonic()
+    # The compile script's objects are content-addressed: both states manage the same keys in the one bucket.
+    tf("compile-twin", "state", "rm", "-no-color", "aws_s3_object.compile_script")
+    destroy = tf("compile-twin", "destroy", "-auto-approve", "-input=false", "-no-color")
+    r.check(f"{label}: destroy the second state", t, destroy.returncode == 0, destroy.stderr[-400:])
+    return apply.returncode == 0
+
+
+def cfn_cancelled_apply(
+    r: Rehearsal, tf: Terraform, outdir: Path, env: dict[str, str], config: dict[str, str], label: str
+) -> None:
+    """An apply cancelled mid-compile (SIGINT to terraform, as Ctrl-C or a Terraform Cloud cancel): the
+    provider stops waiting, the stack goes on creating and is saved tainted; its instance is bounded by
+    its own compile's end or the deadline. The next apply, at once, deletes the stack (CloudFormation
+    terminates the instance) and creates a new one, whose instance takes the prefix over at once (EC2
+    reports the lock's holder terminated) and compiles: one compile's artifacts, no instance left."""
+    t = time.monotonic()
+    proc = synthesize(outdir, env, NEURONX_REVISION=CFN_CANCEL_REVISION, **config)
+    worker = Worker(r.root / "instances-cfn-cancel", "boot", compile_seconds=120, cloudformation=True)
+    worker.start()
+    apply = tf.start("compile", *APPLY)
+    booted = worker.wait_running(1, timeout=180)
+    ec2 = boto3.client("ec2")
+    first = booted[0] if booted else ""
+    tags = {}
+    if first:
+        described = ec2.describe_instances(InstanceIds=[first])["Reservations"][0]["Instances"][0]
+        tags = {x["Key"]: x["Value"] for x in described.get("Tags", [])}
+    bucket, prefix = tags.get("neuronx:bucket", ""), tags.get("neuronx:prefix", "")
+    deadline = time.monotonic() + 120
+    while first and time.monotonic() < deadline:  # mid-compile: the compile holds the lock and compiles
+        with contextlib.suppress(Exception):  # not written yet
+            if "phase=compile" in read_text(bucket, prefix + "_PROGRESS"):
+                break
+        time.sleep(0.5)
+    cancelled_at = time.monotonic()
+    os.killpg(apply.process.pid, signal.SIGINT)
+    code = apply.wait(timeout=300)
+    cancel_seconds = time.monotonic() - cancelled_at
+    still = cfn_instances(CFN_CANCEL_REVISION).get(first)
+    state = tf("compile", "state", "show", "-no-color", "aws_cloudformation_stack.compile_waiter").stdout
+    tainted = "tainted" in state
+    # The next apply, at once.
+    worker.compile_seconds = 0
+    t_again = time.monotonic()
+    again = tf("compile", *APPLY)
+    ended = worker.ended_at.get(first)
+    left = cfn_all_ended(CFN_CANCEL_REVISION)
+    worker.stopping.set()
+    verified, detail = success_verified(bucket, prefix)
+    try:
+        by = dict(x.split("=", 1) for x in read_text(bucket, prefix + "_SUCCESS").splitlines() if "=" in x)[
+            "instance_id"
+        ]
+    except Exception:  # noqa: BLE001 - reported through verified
+        by = ""
+    second = worker.booted[1] if len(worker.booted) > 1 else ""
+    took_over = (
+        second in worker.runs and "without a result: taking the prefix over" in worker.runs[second].console_text()
+    )
+    ended_after = ended - t_again if ended else None
+    r.check(
+        f"{label}: apply cancelled mid-compile (SIGINT to terraform): terraform stops, the stack is kept tainted, the "
+        "instance goes on; the next apply ends it at once, takes the prefix over and compiles; one compile's artifacts",
+        t,
+        proc.returncode == 0
+        and code != 0
+        and still == "running"
+        and tainted
+        and again.returncode == 0
+        and ended_after is not None
+        and verified
+        and by == second
+        and took_over
+        and compiled_by(worker) == [second]
+        and not left,
+        f"terraform exited {code} {cancel_seconds:.1f} s after SIGINT; {first} {still} after it; stack "
+        f"{'tainted' if tainted else 'not tainted'}; next apply exit {again.returncode}, {first} ended "
+        + (f"{ended_after:.1f} s into it" if ended_after is not None else "not")
+        + f"; {second or 'no new instance'} {'took the prefix over' if took_over else 'did not take over'}; "
+        f"_SUCCESS by {by or 'nobody'}; {detail}; left running: {left}"
+        + ("" if again.returncode == 0 else f"; {(again.stdout + again.stderr)[-800:]}"),
+        instance_seconds=ended - cancelled_at if ended else None,
+        ended_by="the next apply (CloudFormation deletes the tainted stack and terminates it)",
     )
 
 

@@ -93,7 +93,7 @@ locals {
 
   bucket_name = var.bucket_name == null ? aws_s3_bucket.artifacts[0].bucket : var.bucket_name
   bucket_arn  = var.bucket_name == null ? aws_s3_bucket.artifacts[0].arn : "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
-  code_prefix = "_neuronx/bootstrap/8b6e113627966ccb/"
+  code_prefix = "_neuronx/bootstrap/a3c5a83cd04656e3/"
 
   # S3 objects take at most 10 tags: the script objects carry the module's own only.
   own_tags = { "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }
@@ -636,6 +636,18 @@ data "aws_iam_policy_document" "signal" {
     actions   = ["ec2:DescribeTags"] # no resource-level permissions
     resources = ["*"]
   }
+  # The prefix lock (python/neuronx_compile/lock.py): a holder that EC2 reports gone is taken over at once.
+  # DescribeInstances has no resource-level permissions; the region is as far as it narrows.
+  statement {
+    sid       = "SeeLockHolder"
+    actions   = ["ec2:DescribeInstances"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestedRegion"
+      values   = [local.region]
+    }
+  }
   statement {
     sid       = "ReadSignalHandle"
     actions   = ["cloudformation:DescribeStackResource"]
@@ -688,10 +700,6 @@ resource "aws_cloudformation_stack" "waiter" {
     precondition {
       condition     = var.deadline_minutes <= 720
       error_message = "The deadline_minutes must be at most 720 with waiter = \"cloudformation\" (a CloudFormation wait condition waits at most 12 hours)."
-    }
-    precondition {
-      condition     = var.abandon_after_minutes == null
-      error_message = "The abandon_after_minutes is the local-exec waiter's lease and does not apply to waiter = \"cloudformation\"; remove it."
     }
     precondition {
       condition     = !local.refused_family

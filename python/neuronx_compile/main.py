@@ -18,6 +18,7 @@ from pathlib import Path
 from . import constants as c
 from .download import download, read_hf_token
 from .errors import AlreadyEndedError, CompileError, UploadError
+from .lock import stack_lock
 from .neuron import compile_model
 from .progress import Progress
 from .redaction import Redactor
@@ -123,8 +124,11 @@ def main(argv: list[str] | None = None) -> int:
         lambda body: ArtifactStore(s3, settings.bucket, settings.prefix).put_text(c.PROGRESS, body),
         settings.instance_id,
     )
+    lock = stack_lock(os.environ, settings, s3)  # one writer per prefix under a CloudFormation stack; else a no-op
     try:
-        run(settings, s3, boto3.client("secretsmanager"), progress, redactor)
+        with lock.held() as compile_here:
+            if compile_here:
+                run(settings, s3, boto3.client("secretsmanager"), progress, redactor)
         return 0
     except AlreadyEndedError as error:  # its _FAILURE is written: never overwrite the watchdog's reason
         log.error("%s", error)
@@ -145,3 +149,5 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as write_error:  # noqa: BLE001 - already failing; report and exit
             log.error("could not write _FAILURE: %s", write_error)
         return 1
+    finally:
+        lock.release()  # after _FAILURE: whoever waits on this compile reads its reason

@@ -43,3 +43,8 @@ class AlreadyEndedError(CompileError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, "bootstrap")
+
+
+class PrefixOwnedError(AlreadyEndedError):
+    """Another compile owns the prefix (it holds ``_LOCK``, failed, or took the prefix over): this one
+    stops without writing any marker, since they are that compile's (lock.py)."""

@@ -608,6 +608,18 @@ data "aws_iam_policy_document" "signal" {
     actions   = ["ec2:DescribeTags"] # no resource-level permissions
     resources = ["*"]
   }
+  # The prefix lock (python/neuronx_compile/lock.py): a holder that EC2 reports gone is taken over at once.
+  # DescribeInstances has no resource-level permissions; the region is as far as it narrows.
+  statement {
+    sid       = "SeeLockHolder"
+    actions   = ["ec2:DescribeInstances"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestedRegion"
+      values   = [local.region]
+    }
+  }
   statement {
     sid       = "ReadSignalHandle"
     actions   = ["cloudformation:DescribeStackResource"]
@@ -660,10 +672,6 @@ resource "aws_cloudformation_stack" "waiter" {
     precondition {
       condition     = var.deadline_minutes <= @@CFN_MAX_DEADLINE@@
       error_message = "The deadline_minutes must be at most @@CFN_MAX_DEADLINE@@ with waiter = \"cloudformation\" (a CloudFormation wait condition waits at most 12 hours)."
-    }
-    precondition {
-      condition     = var.abandon_after_minutes == null
-      error_message = "The abandon_after_minutes is the local-exec waiter's lease and does not apply to waiter = \"cloudformation\"; remove it."
     }
     precondition {
       condition     = !local.refused_family

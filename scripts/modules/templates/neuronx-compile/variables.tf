@@ -252,7 +252,7 @@ variable "poll_interval_seconds" {
 }
 
 variable "abandon_after_minutes" {
-  description = "Minutes the compile instance goes on without an apply renewing its lease (the apply was cancelled, killed, or lost its credentials) before it stops itself: what a killed apply costs at most. Null is @@ABANDON_DEFAULT@@, or deadline_minutes when that is less."
+  description = "Minutes the compile instance goes on without an apply renewing its lease (the apply was cancelled, killed, or lost its credentials) before it stops itself: what a killed apply costs at most. With waiter = \"cloudformation\" (no lease: the deadline bounds the instance), how long the prefix lock that its instance renews may go unrenewed before another compile takes the prefix over. Null is @@ABANDON_DEFAULT@@, or deadline_minutes when that is less."
   type        = number
   default     = null
 
