@@ -13,7 +13,7 @@ import {
   LambdaInferenceFunctionProps,
   sizeLambdaFunction,
 } from "../lib/lambda-inference";
-import { TerraformOutput } from "cdktf";
+import { TerraformAsset, TerraformOutput } from "cdktf";
 import { Synthesized, synth } from "./helpers/synth";
 import { thrown } from "./helpers/thrown";
 
@@ -111,11 +111,10 @@ describe("LambdaInferenceFunction", () => {
     test("packages the handler and the chat contract, and nothing else", () => {
       const assetPath: string = fn(json).filename;
       expect(assetPath).toMatch(/^assets\/.*\.zip$/);
-      const staged = fs
-        .readdirSync(os.tmpdir() + "/cdktf-neuronx-patterns-assets")
-        .filter((d) => d.startsWith("lambda-inference-") && !d.includes("."));
-      expect(staged.length).toBeGreaterThan(0);
-      const dir = path.join(os.tmpdir(), "cdktf-neuronx-patterns-assets", staged[staged.length - 1]);
+      // The directory cdktf zips: the code asset's source, staged under the app's output directory.
+      const asset = construct.node.findAll().find((c) => c instanceof TerraformAsset && c.node.id === "CodeAsset");
+      const dir: string = (asset as any).sourcePath;
+      expect(dir).toContain(`${path.sep}.neuronx-staging${path.sep}`);
       expect(fs.readdirSync(dir).sort()).toEqual(["chat_contract", "lambda_inference"]);
       expect(fs.readdirSync(path.join(dir, "lambda_inference"))).not.toContain("requirements.txt");
       expect(fs.readdirSync(path.join(dir, "lambda_inference"))).not.toContain("__pycache__");
