@@ -324,6 +324,7 @@ export abstract class NeuronCompileJob extends Construct {
     const abandonAfterMinutes = abandonAfter(props);
     const userData = renderCompileUserData({
       constructPath: this.node.path,
+      kind: recipe.kind,
       deadlineMinutes,
       environment: {
         ...plan.environment,
