@@ -20,6 +20,7 @@ import { OPTIMUM_NEURON_DLC, OPTIMUM_NEURON_TEXT_GENERATION_MODEL_TYPES, Optimum
 import { OPTIMUM_FIXTURE_DIR, OPTIMUM_FIXTURE_MODELS, renderFixture, synthOptimum, userDataExports } from "./helpers/optimum-fixtures";
 import { Synthesized, only, synth } from "./helpers/synth";
 import { thrown } from "./helpers/thrown";
+import { BENCH_MODELS, compileCostRows, formatCompileCostTable } from "../scripts/bench/compile-cost";
 
 const TINY = () => Model.fromHuggingFace("TinyLlama/TinyLlama-1.1B-Chat-v1.0");
 const LLAMA3_8B = () => Model.fromHuggingFace("meta-llama/Meta-Llama-3-8B-Instruct");
@@ -398,5 +399,30 @@ describe("OptimumNeuronSageMakerRealtimeInferenceEndpoint", () => {
       /^s3:\/\/\$\{data\.terraform_remote_state\.cross-stack-reference-input-compile\.outputs\.[^}]+\}\/\$\{data\.terraform_remote_state\.cross-stack-reference-input-compile\.outputs\.[^}]+prefix\}compiled\/$/,
     );
     expect(uri(read("serve2"))).toBe(`s3://artifacts-bucket/${c.artifactPrefix}compiled/`);
+  });
+});
+
+describe("npm run bench's modelled compile of both backends", () => {
+  const rows = compileCostRows();
+
+  test("has each README model on each backend and host; Mistral refused by optimum-neuron 0.4.5 only", () => {
+    expect(rows.map((r) => [r.model.split("/")[1], r.backend, r.refused === undefined])).toEqual(
+      BENCH_MODELS.flatMap((m) => {
+        const exportable = !m.id.startsWith("mistralai/");
+        return [
+          [m.id.split("/")[1], "transformers-neuronx", true],
+          [m.id.split("/")[1], "optimum-neuron (inf2 host)", exportable],
+          [m.id.split("/")[1], "optimum-neuron (CPU host)", exportable],
+        ];
+      }),
+    );
+  });
+
+  test("costs what the price tables and the time model say: the CPU host for less, the same inf2 host for the same", () => {
+    const of = (model: string, backend: string) => rows.find((r) => r.model === model && r.backend === backend)!;
+    const big = "meta-llama/Meta-Llama-3-70B-Instruct";
+    expect([of(big, "transformers-neuronx").usd, of(big, "optimum-neuron (inf2 host)").usd]).toEqual([31.59, 31.59]);
+    expect([of(big, "optimum-neuron (CPU host)").instanceType, of(big, "optimum-neuron (CPU host)").usd]).toEqual(["r7i.12xlarge", 7.73]);
+    expect(formatCompileCostTable(rows)).toMatch(/on-demand us-east-1 prices of \d{4}-\d{2}-\d{2} \(inf2\) and \d{4}-\d{2}-\d{2} \(r7i\)/);
   });
 });
