@@ -1,8 +1,9 @@
-import { TerraformStack, Token } from "cdktf";
+import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { ValidationError } from "./errors";
 import { Model } from "./model";
+import { CompileOutputs, checkCompileOutputs } from "./model-data";
 import { OPTIMUM_COMPILED_FOLDER, OPTIMUM_SIZING_PROPS, OptimumNeuronCompile } from "./optimum-neuron-compile";
 import {
   OPTIMUM_RESERVED_SERVE_ARGS,
@@ -22,7 +23,7 @@ import {
   SageMakerEndpointRecipe,
   SageMakerEndpointRecipeConfig,
   SageMakerInferenceEndpointBase,
-  scaledDefaults,
+  sizedDefaults,
 } from "./sagemaker-endpoint-core";
 import { Sizing, sizeModel } from "./sizing";
 
@@ -87,29 +88,10 @@ export abstract class OptimumNeuronModelData {
    * state (e.g. `terraform_remote_state` outputs), with the settings from the construct; no output is generated.
    * @param outputs the compile's bucket name, bucket ARN and `compiledArtifactS3Url` (the prefix, not its `compiled/`)
    */
-  public static fromCompileOutputs(
-    compile: OptimumNeuronCompile,
-    outputs: { readonly bucketName: string; readonly bucketArn: string; readonly compiledArtifactS3Url: string },
-  ): OptimumNeuronModelData {
+  public static fromCompileOutputs(compile: OptimumNeuronCompile, outputs: CompileOutputs): OptimumNeuronModelData {
     const v = new Validator();
     checkCompile(v, compile);
-    if (v.record("outputs", outputs, { optional: false, what: "an object of bucketName, bucketArn and compiledArtifactS3Url" })) {
-      v.string("outputs.bucketName", outputs.bucketName, RULES.bucketName, { optional: false });
-      v.string("outputs.bucketArn", outputs.bucketArn, RULES.bucketArn, { optional: false });
-      const urlOk = v.string("outputs.compiledArtifactS3Url", outputs.compiledArtifactS3Url, RULES.artifactS3Url, { optional: false });
-      if (typeof outputs.bucketName === "string" && !Token.isUnresolved(outputs.bucketName)) {
-        const name = outputs.bucketName;
-        v.problems.when(
-          typeof outputs.bucketArn === "string" && !Token.isUnresolved(outputs.bucketArn) && !outputs.bucketArn.endsWith(`:::${name}`),
-          () => `outputs.bucketArn must be the ARN of outputs.bucketName (${name}), got ${show(outputs.bucketArn)}`,
-        );
-        v.problems.when(
-          urlOk && !outputs.compiledArtifactS3Url.startsWith(`s3://${name}/`),
-          () =>
-            `outputs.compiledArtifactS3Url must be in outputs.bucketName (s3://${name}/...), got ${show(outputs.compiledArtifactS3Url)}`,
-        );
-      }
-    }
+    checkCompileOutputs(v, outputs);
     v.problems.throwIfAny("OptimumNeuronModelData.fromCompileOutputs");
     return new (class extends OptimumNeuronModelData {
       public bind(): OptimumNeuronModelDataConfig {
@@ -242,19 +224,13 @@ class OptimumNeuronRecipe implements SageMakerEndpointRecipe {
     }
     const data = props.modelData.bind(endpoint);
     const settings = data.settings;
-    const scaled = scaledDefaults(data.sizing.checkpointBytes);
     const servingEnv = settings.servingEnvironment;
     const settingsKeys = Object.keys(settings.environment);
     const setBy = "the endpoint (from the export settings)";
     return {
       modelData: data,
       tags: { "neuronx:model": settings.modelId },
-      defaults: {
-        instanceType: `ml.${data.sizing.servingInstanceType}`,
-        volumeSizeGiB: scaled.volumeSizeGiB,
-        modelDataDownloadTimeoutSeconds: scaled.downloadTimeout,
-        containerStartupHealthCheckTimeoutSeconds: scaled.startupTimeout,
-      },
+      defaults: sizedDefaults(`ml.${data.sizing.servingInstanceType}`, data.sizing.checkpointBytes),
       image: { prop: "containerImage", image: props.containerImage ?? data.containerImage },
       reservedEnvironment: {
         problem: (key) =>

@@ -11,7 +11,7 @@ import {
   SageMakerEndpointRecipe,
   SageMakerEndpointRecipeConfig,
   SageMakerInferenceEndpointBase,
-  scaledDefaults,
+  sizedDefaults,
 } from "./sagemaker-endpoint-core";
 import { NEURON_INFERENCE_AMI_VERSIONS } from "./sagemaker-spec";
 
@@ -146,18 +146,12 @@ class TransformersNeuronxRecipe implements SageMakerEndpointRecipe {
       v.problems.throwIfAny(endpoint.node.path);
     }
     const data = props.modelData.bind(endpoint);
-    const scaled = scaledDefaults(data.sizing.checkpointBytes);
     const settingsEnv = data.settings.environment;
     return {
       modelData: data,
       code: { dir: data.codeDir, exclude: data.codeExclude, folder: INFERENCE_CODE.keyPrefix },
       tags: { "neuronx:model": data.settings.modelId },
-      defaults: {
-        instanceType: `ml.${data.sizing.servingInstanceType}`,
-        volumeSizeGiB: scaled.volumeSizeGiB,
-        modelDataDownloadTimeoutSeconds: scaled.downloadTimeout,
-        containerStartupHealthCheckTimeoutSeconds: scaled.startupTimeout,
-      },
+      defaults: sizedDefaults(`ml.${data.sizing.servingInstanceType}`, data.sizing.checkpointBytes),
       image: { prop: "containerImage", image: props.containerImage ?? data.containerImage },
       reservedEnvironment: {
         problem: (key) =>
