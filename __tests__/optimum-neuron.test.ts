@@ -49,9 +49,9 @@ describe("OptimumNeuronCompile and its endpoint, for three model sizes", () => {
 
   test("size each model for inf2: TP degree, compile and serving instance types", () => {
     expect(sized.map((s) => [s.name, s.compile.tensorParallelSize, s.compile.compileInstanceType, s.compile.servingInstanceType])).toEqual([
-      ["tinyllama", 2, "inf2.xlarge", "inf2.xlarge"],
-      ["llama-3-8b", 2, "inf2.8xlarge", "inf2.8xlarge"],
-      ["llama-3-70b", 24, "inf2.48xlarge", "inf2.48xlarge"],
+      ["tinyllama-1.1b-chat", 2, "inf2.xlarge", "inf2.xlarge"],
+      ["meta-llama-3-8b-instruct", 2, "inf2.8xlarge", "inf2.8xlarge"],
+      ["meta-llama-3-70b-instruct", 24, "inf2.48xlarge", "inf2.48xlarge"],
     ]);
   });
 

@@ -37,11 +37,11 @@ const PLUMBING = new Set([
 export const OPTIMUM_FIXTURE_MODELS: readonly { readonly name: string; readonly props: () => OptimumNeuronCompileProps }[] = [
   {
     // TinyLlama's max_position_embeddings is 2048: the default 4096 would fail the export.
-    name: "tinyllama",
+    name: "tinyllama-1.1b-chat",
     props: () => ({ model: Model.fromHuggingFace("TinyLlama/TinyLlama-1.1B-Chat-v1.0"), exportOptions: { sequenceLength: 2048 } }),
   },
-  { name: "llama-3-8b", props: () => ({ model: Model.fromHuggingFace("meta-llama/Meta-Llama-3-8B-Instruct") }) },
-  { name: "llama-3-70b", props: () => ({ model: Model.fromHuggingFace("meta-llama/Meta-Llama-3-70B-Instruct") }) },
+  { name: "meta-llama-3-8b-instruct", props: () => ({ model: Model.fromHuggingFace("meta-llama/Meta-Llama-3-8B-Instruct") }) },
+  { name: "meta-llama-3-70b-instruct", props: () => ({ model: Model.fromHuggingFace("meta-llama/Meta-Llama-3-70B-Instruct") }) },
 ];
 
 /** The `export NAME='value'` lines of a user data script, unquoted (literal values only; references are left out). */
