@@ -29,6 +29,17 @@ function run(args: string[], env: Record<string, string>) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** An OpenAI chat completion as vLLM 0.11's OpenAI server answers it (ChatCompletionResponse). */
+const chatCompletion = (content: string) =>
+  JSON.stringify({
+    id: "chatcmpl-1",
+    object: "chat.completion",
+    created: 1764676800,
+    model: "meta-llama/Meta-Llama-3-8B-Instruct",
+    choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 14, completion_tokens: 1, total_tokens: 15 },
+  });
+
 describe("npm run invoke", () => {
   let moto: Moto;
   beforeAll(async () => {
@@ -97,6 +108,32 @@ describe("npm run invoke", () => {
     expect(r).toEqual({ code: 0, stdout: "2\n", stderr: "" });
   }, 30_000);
 
+  test("--api openai prints the assistant's message of the chat completion", async () => {
+    await queue(chatCompletion("2"));
+    const r = run(["--endpoint", "vllm", "--api", "openai", "what is 1+1?"], moto.env);
+    expect(r).toEqual({ code: 0, stdout: "2\n", stderr: "" });
+  }, 30_000);
+
+  test("--api openai fails with vLLM's error message, or with what the endpoint answered", async () => {
+    await queue(
+      JSON.stringify({
+        error: { message: "This model's maximum context length is 4096 tokens.", type: "BadRequestError", param: null, code: 400 },
+      }),
+      JSON.stringify({ generated_text: "2" }),
+    );
+    const error = run(["--endpoint", "vllm", "--api", "openai", "hi"], moto.env);
+    expect([error.code, error.stderr]).toEqual([
+      1,
+      "invoke vllm failed: Error: the endpoint answered an error: This model's maximum context length is 4096 tokens.\n",
+    ]);
+    // moto answers a repeated request (same endpoint and body) as before: another question takes the next result.
+    const other = run(["--endpoint", "vllm", "--api", "openai", "hello"], moto.env);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(
+      /the endpoint did not answer an OpenAI chat completion .*; it answered "\{\\"generated_text\\":\\"2\\"\}"/,
+    );
+  }, 30_000);
+
   test("fails with what the endpoint answered when it is not the chat contract", async () => {
     await queue("<html>oops</html>");
     const r = run(["--endpoint", "chat2", "hello?"], moto.env);
@@ -124,6 +161,9 @@ describe("npm run invoke", () => {
     [["--endpoint", "chat"], /give one question, in quotes/],
     [["--endpoint", "chat", "--max-new-tokens", "many", "hi"], /--max-new-tokens must be a positive whole number, got "many"/],
     [["--endpoint", "chat", "--bogus", "hi"], /^Unknown option '--bogus'\nusage:/],
+    [["--endpoint", "chat", "--api", "tgi", "hi"], /^--api must be one of neuronx, openai, got "tgi"/],
+    [["--endpoint", "chat", "--api", "openai", "--role", "ai", "hi"], /^--role goes with --api neuronx/],
+    [["--endpoint", "chat", "--model", "m", "hi"], /^--model goes with --api openai/],
   ])(
     "exits 2 with the usage for %j",
     (args, message) => {
@@ -171,6 +211,21 @@ describe("npm run invoke -- --async", () => {
     const object = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     expect(JSON.parse(await object.Body!.transformToString())).toEqual({ messages: [{ role: "user", content: "what is 2+2?" }] });
     expect(object.ContentType).toBe("application/json");
+  }, 30_000);
+
+  test("--api openai: the request in S3 is an OpenAI chat completion request, the answer its message", async () => {
+    await queueAsync({ data: chatCompletion("4") });
+    const r = run(
+      ["--endpoint", "vllm", "--api", "openai", "--async", "--input-location", "s3://requests/in/", "--poll", "1", "what is 2+2?"],
+      moto.env,
+    );
+    expect([r.code, r.stdout]).toEqual([0, "4\n"]);
+    const { bucket, key } = parseS3Uri(/^queued (\S+) /.exec(r.stderr)![1]);
+    const object = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    expect(JSON.parse(await object.Body!.transformToString())).toEqual({
+      messages: [{ role: "user", content: "what is 2+2?" }],
+      temperature: 0,
+    });
   }, 30_000);
 
   test("fails with the failure object's content when the request failed", async () => {
@@ -274,6 +329,37 @@ describe("the invoke client", () => {
       parameters: { max_new_tokens: 16, temperature: 0.5, do_sample: true },
     });
     expect(JSON.parse(requestBody(parseCommandLine(["--endpoint", "e", "hi"])))).toEqual({ messages: [{ role: "user", content: "hi" }] });
+  });
+
+  test("sends OpenAI's chat completion request with --api openai: greedy unless --temperature, max_tokens, the model if named", () => {
+    const options = parseCommandLine([
+      "--endpoint",
+      "e",
+      "--api",
+      "openai",
+      "--model",
+      "meta-llama/Meta-Llama-3-8B-Instruct",
+      "--system",
+      "be brief",
+      "--max-new-tokens",
+      "16",
+      "--temperature",
+      "0.5",
+      "hi",
+    ]);
+    expect(JSON.parse(requestBody(options))).toEqual({
+      model: "meta-llama/Meta-Llama-3-8B-Instruct",
+      messages: [
+        { role: "system", content: "be brief" },
+        { role: "user", content: "hi" },
+      ],
+      max_tokens: 16,
+      temperature: 0.5,
+    });
+    expect(JSON.parse(requestBody(parseCommandLine(["--endpoint", "e", "--api", "openai", "hi"])))).toEqual({
+      messages: [{ role: "user", content: "hi" }],
+      temperature: 0,
+    });
   });
 
   test("reports a model error with the model's own status and message", () => {

@@ -91,6 +91,7 @@ const EXAMPLE_STACKS: Record<string, { providers: string[]; resources: Record<st
   "examples/public-model.ts": { providers: ["aws", "null"], resources: { null_resource: 1, aws_sagemaker_endpoint: 1 } },
   "examples/gated-model.ts": { providers: ["aws", "null"], resources: { null_resource: 1, aws_sagemaker_endpoint: 1 } },
   "examples/lambda-chat.ts": { providers: ["aws"], resources: { aws_lambda_function: 1, aws_lambda_function_url: 1, aws_lambda_alias: 1 } },
+  "examples/optimum-neuron.ts": { providers: ["aws", "null"], resources: { null_resource: 1, aws_sagemaker_endpoint: 1 } },
   "examples/triton-endpoint.ts": {
     providers: ["aws"],
     resources: { aws_s3_object: 1, aws_s3_object_copy: 1, aws_sagemaker_model: 1, aws_sagemaker_endpoint: 1 },
@@ -211,7 +212,22 @@ describe("the README's commands that run here, against moto", () => {
     expect(results[0].stderr).toMatch(/^queued s3:\/\/my-bucket\/async-inputs\/my-async-endpoint-/);
   }, 60_000);
 
+  test("asks an optimum-neuron endpoint with npm run invoke --api openai", async () => {
+    const block = blocks.find((b) => b.every((c) => c.includes(" --api openai ")))!;
+    const results = block.map((_, i) => ({
+      Body: JSON.stringify({ object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: `vllm ${i}` } }] }),
+      ContentType: "application/json",
+    }));
+    const r = await fetch(`${moto.url}/moto-api/static/sagemaker/endpoint-results`, {
+      method: "POST",
+      body: JSON.stringify({ results, region: "us-east-1", account_id: "123456789012" }),
+    });
+    expect(r.status).toBe(201);
+    const ran = runBlock(block);
+    expect(ran.map((x) => [x.status, x.stdout.trim().split("\n").pop()])).toEqual(block.map((_, i) => [0, `vllm ${i}`]));
+  }, 60_000);
+
   test("has no other block that runs here", () => {
-    expect(blocks).toHaveLength(4);
+    expect(blocks).toHaveLength(5);
   });
 });

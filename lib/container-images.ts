@@ -93,27 +93,53 @@ class DlcImage extends NeuronxContainerImage {
   public readonly neuronSdkVersion = NEURONX_DLC.neuronSdkVersion;
 
   public bind(scope: Construct): ContainerImageConfig {
-    const accounts = stackSingleton(scope, "neuronx_dlc_registry_accounts", (stack) => {
-      const local = new TerraformLocal(stack, "neuronx_dlc_registry_accounts", DLC_REGISTRY_ACCOUNTS);
-      local.overrideLogicalId("neuronx_dlc_registry_accounts");
-      return local;
+    return bindDlcImage(scope, NEURONX_DLC, {
+      name: "The PyTorch inference Neuron DLC",
+      fix: "set containerImage to NeuronxContainerImage.fromEcrUri(...)",
     });
-    const region = currentRegion(scope).region;
-    const partition = currentPartition(scope);
-    // Unknown regions read as a placeholder here and fail the plan in the waiter's precondition.
-    const account = Fn.lookup(accounts.expression, region, "unsupported-region");
-    const registry = `${account}.dkr.ecr.${region}.${partition.dnsSuffix}`;
-    return {
-      imageUri: `${registry}/${NEURONX_DLC.repository}:${NEURONX_DLC.tag}`,
-      repositoryArn: `arn:${partition.partition}:ecr:${region}:${account}:repository/${NEURONX_DLC.repository}`,
-      registry,
-      regionCheck: {
-        condition: Fn.contains(Fn.keys(accounts.expression), region),
-        errorMessage:
-          "The PyTorch inference Neuron DLC is not published in this region (local.neuronx_dlc_registry_accounts lists the regions that carry it). Use one of those regions, or set containerImage to NeuronxContainerImage.fromEcrUri(...) with a copy of the image in your own ECR repository.",
-      },
-    };
   }
+}
+
+/**
+ * A Deep Learning Container of the stack's region, from the DLC registry accounts ({@link DLC_REGISTRY_ACCOUNTS}, one
+ * local a stack): its URI, repository ARN and registry, and a plan-time check that the region carries it.
+ * @param what the image's name and the prop that replaces it, for the check's message
+ */
+export function bindDlcImage(
+  scope: Construct,
+  image: { readonly repository: string; readonly tag: string },
+  what: { readonly name: string; readonly fix: string },
+): ContainerImageConfig {
+  const accounts = stackSingleton(scope, "neuronx_dlc_registry_accounts", (stack) => {
+    const local = new TerraformLocal(stack, "neuronx_dlc_registry_accounts", DLC_REGISTRY_ACCOUNTS);
+    local.overrideLogicalId("neuronx_dlc_registry_accounts");
+    return local;
+  });
+  const region = currentRegion(scope).region;
+  const partition = currentPartition(scope);
+  // Unknown regions read as a placeholder here and fail the plan in the waiter's precondition.
+  const account = Fn.lookup(accounts.expression, region, "unsupported-region");
+  const registry = `${account}.dkr.ecr.${region}.${partition.dnsSuffix}`;
+  return {
+    imageUri: `${registry}/${image.repository}:${image.tag}`,
+    repositoryArn: `arn:${partition.partition}:ecr:${region}:${account}:repository/${image.repository}`,
+    registry,
+    regionCheck: {
+      condition: Fn.contains(Fn.keys(accounts.expression), region),
+      errorMessage: `${what.name} is not published in this region (local.neuronx_dlc_registry_accounts lists the regions that carry it). Use one of those regions, or ${what.fix} with a copy of the image in your own ECR repository.`,
+    },
+  };
+}
+
+/** The parts of a private ECR image URI (checked against RULES.ecrImageUri first) as the roles and `docker login` need them. */
+export function ecrImageConfig(scope: Construct, imageUri: string): ContainerImageConfig {
+  const [, account, region, cn, repository] = ECR_URI.exec(imageUri) as RegExpExecArray;
+  const partition = currentPartition(scope).partition;
+  return {
+    imageUri,
+    repositoryArn: `arn:${partition}:ecr:${region}:${account}:repository/${repository}`,
+    registry: `${account}.dkr.ecr.${region}.amazonaws.com${cn ?? ""}`,
+  };
 }
 
 const ECR_URI = PATTERNS.ecrImageUri;
@@ -140,8 +166,6 @@ export function neuronSdkVersionProblem(neuronSdkVersion: string): string | unde
 }
 
 class EcrImage extends NeuronxContainerImage {
-  private readonly parts: RegExpExecArray;
-
   constructor(
     private readonly imageUri: string,
     public readonly neuronSdkVersion: string,
@@ -155,16 +179,9 @@ class EcrImage extends NeuronxContainerImage {
     const sdkProblem = sdkOk ? neuronSdkVersionProblem(neuronSdkVersion) : undefined;
     if (sdkProblem) v.problems.add(sdkProblem);
     v.problems.throwIfAny("NeuronxContainerImage.fromEcrUri");
-    this.parts = ECR_URI.exec(imageUri) as RegExpExecArray;
   }
 
   public bind(scope: Construct): ContainerImageConfig {
-    const [, account, region, cn, repository] = this.parts;
-    const partition = currentPartition(scope).partition;
-    return {
-      imageUri: this.imageUri,
-      repositoryArn: `arn:${partition}:ecr:${region}:${account}:repository/${repository}`,
-      registry: `${account}.dkr.ecr.${region}.amazonaws.com${cn ?? ""}`,
-    };
+    return ecrImageConfig(scope, this.imageUri);
   }
 }

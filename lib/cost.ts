@@ -81,13 +81,19 @@ export function estimateEndpointCost(options: {
   return { hourlyUsd: cents(price * options.instanceCount), peakHourlyUsd: cents(price * peakInstances) };
 }
 
-/** The cost of a compile on an instance type, for a checkpoint of a size, with the compile's deadline. */
+/**
+ * The cost of a compile on an instance type, for a checkpoint of a size, with the compile's deadline: an inf2 type
+ * at PRICE_TABLE's price, or another type (optimum-neuron's CPU compile host) at the price given.
+ */
 export function estimateCompileCost(options: {
-  readonly instanceType: Inf2InstanceTypeName;
+  readonly instanceType: Inf2InstanceTypeName | string;
   readonly checkpointBytes: number;
   readonly deadlineMinutes: number;
+  /** USD an hour, for a type PRICE_TABLE does not have. */
+  readonly hourlyUsd?: number;
 }): CompileCostEstimate {
-  const price = PRICE_TABLE.ec2HourlyUsd[options.instanceType];
+  const price = options.hourlyUsd ?? PRICE_TABLE.ec2HourlyUsd[options.instanceType as Inf2InstanceTypeName];
+  if (price === undefined) throw new Error(`no price for ${options.instanceType}: give hourlyUsd`);
   const m = COMPILE_TIME_MODEL;
   const expectedMinutes = Math.min(
     options.deadlineMinutes,

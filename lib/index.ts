@@ -22,3 +22,7 @@ export * from "./triton-model-repository";
 export * from "./triton-image";
 export * from "./portable-local-backend";
 export * from "./triton-endpoint";
+export * from "./compile-job";
+export * from "./optimum-neuron-spec";
+export * from "./optimum-neuron-compile";
+export * from "./optimum-neuron-endpoint";

@@ -129,25 +129,7 @@ export abstract class TransformersNeuronxSageMakerInferenceModelData {
   ): TransformersNeuronxSageMakerInferenceModelData {
     const v = new Validator();
     checkCompile(v, compile);
-    if (v.record("outputs", outputs, { optional: false, what: "an object of bucketName, bucketArn and compiledArtifactS3Url" })) {
-      // Values read from another stack's state: checked at plan time when they are references.
-      v.string("outputs.bucketName", outputs.bucketName, RULES.bucketName, { optional: false });
-      v.string("outputs.bucketArn", outputs.bucketArn, RULES.bucketArn, { optional: false });
-      const urlOk = v.string("outputs.compiledArtifactS3Url", outputs.compiledArtifactS3Url, RULES.artifactS3Url, { optional: false });
-      // Literal outputs must name one bucket: the policy grants on bucketArn, the model reads the URL.
-      if (typeof outputs.bucketName === "string" && !Token.isUnresolved(outputs.bucketName)) {
-        const name = outputs.bucketName;
-        v.problems.when(
-          typeof outputs.bucketArn === "string" && !Token.isUnresolved(outputs.bucketArn) && !outputs.bucketArn.endsWith(`:::${name}`),
-          () => `outputs.bucketArn must be the ARN of outputs.bucketName (${name}), got ${show(outputs.bucketArn)}`,
-        );
-        v.problems.when(
-          urlOk && !outputs.compiledArtifactS3Url.startsWith(`s3://${name}/`),
-          () =>
-            `outputs.compiledArtifactS3Url must be in outputs.bucketName (s3://${name}/...), got ${show(outputs.compiledArtifactS3Url)}`,
-        );
-      }
-    }
+    checkCompileOutputs(v, outputs);
     const code = checkCodeDir(v, customCodeDir);
     v.problems.throwIfAny("TransformersNeuronxSageMakerInferenceModelData.fromNeuronxCompileOutputs");
     return new (class extends TransformersNeuronxSageMakerInferenceModelData {
@@ -233,6 +215,35 @@ export abstract class TransformersNeuronxSageMakerInferenceModelData {
 
   /** Resolves the model data for an endpoint. */
   public abstract bind(scope: Construct): ModelDataConfig;
+}
+
+/** What a compile's outputs, read from another stack's state, must be: checked at plan time when they are references. */
+export interface CompileOutputs {
+  readonly bucketName: string;
+  readonly bucketArn: string;
+  readonly compiledArtifactS3Url: string;
+}
+
+/**
+ * Checks a compile's outputs as read from another stack's state (references at plan time): a bucket name, its ARN and
+ * the artifacts' URL, literal ones naming one bucket (the policy grants on bucketArn, the model reads the URL).
+ */
+export function checkCompileOutputs(v: Validator, outputs: CompileOutputs): void {
+  if (!v.record("outputs", outputs, { optional: false, what: "an object of bucketName, bucketArn and compiledArtifactS3Url" })) return;
+  v.string("outputs.bucketName", outputs.bucketName, RULES.bucketName, { optional: false });
+  v.string("outputs.bucketArn", outputs.bucketArn, RULES.bucketArn, { optional: false });
+  const urlOk = v.string("outputs.compiledArtifactS3Url", outputs.compiledArtifactS3Url, RULES.artifactS3Url, { optional: false });
+  if (typeof outputs.bucketName === "string" && !Token.isUnresolved(outputs.bucketName)) {
+    const name = outputs.bucketName;
+    v.problems.when(
+      typeof outputs.bucketArn === "string" && !Token.isUnresolved(outputs.bucketArn) && !outputs.bucketArn.endsWith(`:::${name}`),
+      () => `outputs.bucketArn must be the ARN of outputs.bucketName (${name}), got ${show(outputs.bucketArn)}`,
+    );
+    v.problems.when(
+      urlOk && !outputs.compiledArtifactS3Url.startsWith(`s3://${name}/`),
+      () => `outputs.compiledArtifactS3Url must be in outputs.bucketName (s3://${name}/...), got ${show(outputs.compiledArtifactS3Url)}`,
+    );
+  }
 }
 
 /** Checks that a compile is a NeuronxCompile (a JavaScript caller may pass anything). */

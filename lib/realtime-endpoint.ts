@@ -11,7 +11,7 @@ import {
   SageMakerEndpointRecipe,
   SageMakerEndpointRecipeConfig,
   SageMakerInferenceEndpointBase,
-  scaledDefaults,
+  sizedDefaults,
 } from "./sagemaker-endpoint-core";
 import { NEURON_INFERENCE_AMI_VERSIONS } from "./sagemaker-spec";
 
@@ -146,18 +146,12 @@ class TransformersNeuronxRecipe implements SageMakerEndpointRecipe {
       v.problems.throwIfAny(endpoint.node.path);
     }
     const data = props.modelData.bind(endpoint);
-    const scaled = scaledDefaults(data.sizing.checkpointBytes);
     const settingsEnv = data.settings.environment;
     return {
       modelData: data,
       code: { dir: data.codeDir, exclude: data.codeExclude, folder: INFERENCE_CODE.keyPrefix },
       tags: { "neuronx:model": data.settings.modelId },
-      defaults: {
-        instanceType: `ml.${data.sizing.servingInstanceType}`,
-        volumeSizeGiB: scaled.volumeSizeGiB,
-        modelDataDownloadTimeoutSeconds: scaled.downloadTimeout,
-        containerStartupHealthCheckTimeoutSeconds: scaled.startupTimeout,
-      },
+      defaults: sizedDefaults(`ml.${data.sizing.servingInstanceType}`, data.sizing.checkpointBytes),
       image: { prop: "containerImage", image: props.containerImage ?? data.containerImage },
       reservedEnvironment: {
         problem: (key) =>
@@ -166,7 +160,12 @@ class TransformersNeuronxRecipe implements SageMakerEndpointRecipe {
             : undefined,
         setBy: RESERVED_ENVIRONMENT,
       },
-      checkInstanceType: (checks, instanceType) => checkInstanceType(checks, instanceType, data),
+      checkInstanceType: (checks, instanceType) =>
+        checkServingInstanceType(checks, instanceType, {
+          tpDegree: data.settings.tpDegree,
+          servingHostBytes: data.sizing.servingHostBytes,
+          modelId: data.settings.modelId,
+        }),
       checkProps: (checks) => checkContainerImage(checks, props.containerImage, data),
       environment: (checks, context) => this.environment(checks, context, data),
     };
@@ -200,10 +199,17 @@ class TransformersNeuronxRecipe implements SageMakerEndpointRecipe {
   }
 }
 
-/** An ml.inf2 type with the TP degree's NeuronCores and the host memory for the checkpoint. */
-function checkInstanceType(v: Validator, instanceType: unknown, data: ModelDataConfig): void {
+/**
+ * An ml.inf2 type with the TP degree's NeuronCores and the host memory for the checkpoint (every recipe that serves
+ * a model compiled for a TP degree).
+ */
+export function checkServingInstanceType(
+  v: Validator,
+  instanceType: unknown,
+  model: { readonly tpDegree: number; readonly servingHostBytes: number; readonly modelId: string },
+): void {
   const problems = v.problems;
-  const tp = data.settings.tpDegree;
+  const tp = model.tpDegree;
   const allowed = INF2_INSTANCE_TYPES.map((t) => `ml.${t.name}`).join(", ");
   const fitting = (pred: (t: Inf2InstanceType) => boolean) => INF2_INSTANCE_TYPES.find(pred)?.name;
   const type = typeof instanceType === "string" && instanceType.startsWith("ml.") ? findInf2InstanceType(instanceType.slice(3)) : undefined;
@@ -218,13 +224,13 @@ function checkInstanceType(v: Validator, instanceType: unknown, data: ModelDataC
     type.neuronCores < tp,
     () =>
       `instanceType ${instanceType} has ${type.neuronCores} NeuronCores, fewer than the tensor parallel degree ${tp} the model was compiled for; ` +
-      `use ml.${fitting((t) => t.neuronCores >= tp && t.memoryGiB * GiB >= data.sizing.servingHostBytes)} or larger`,
+      `use ml.${fitting((t) => t.neuronCores >= tp && t.memoryGiB * GiB >= model.servingHostBytes)} or larger`,
   );
   problems.when(
-    type.neuronCores >= tp && type.memoryGiB * GiB < data.sizing.servingHostBytes,
+    type.neuronCores >= tp && type.memoryGiB * GiB < model.servingHostBytes,
     () =>
-      `instanceType ${instanceType} has ${type.memoryGiB} GiB of host memory, but serving ${data.settings.modelId} needs about ` +
-      `${Math.ceil(data.sizing.servingHostBytes / GiB)} GiB; use ml.${fitting((t) => t.neuronCores >= tp && t.memoryGiB * GiB >= data.sizing.servingHostBytes)}`,
+      `instanceType ${instanceType} has ${type.memoryGiB} GiB of host memory, but serving ${model.modelId} needs about ` +
+      `${Math.ceil(model.servingHostBytes / GiB)} GiB; use ml.${fitting((t) => t.neuronCores >= tp && t.memoryGiB * GiB >= model.servingHostBytes)}`,
   );
 }
 

@@ -681,6 +681,17 @@ export function scaledDefaults(artifactBytes: number) {
   };
 }
 
+/** A recipe's defaults for a model of `artifactBytes` served on `instanceType` (the SageMaker name): {@link scaledDefaults}. */
+export function sizedDefaults(instanceType: string, artifactBytes: number): SageMakerEndpointSizing {
+  const scaled = scaledDefaults(artifactBytes);
+  return {
+    instanceType,
+    volumeSizeGiB: scaled.volumeSizeGiB,
+    modelDataDownloadTimeoutSeconds: scaled.downloadTimeout,
+    containerStartupHealthCheckTimeoutSeconds: scaled.startupTimeout,
+  };
+}
+
 /**
  * Validates the common props and asks the recipe, in the order of the props, collecting every problem for one
  * ValidationError; returns the settings the resources are made of.

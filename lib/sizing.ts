@@ -56,7 +56,36 @@ export interface SizingInput {
   readonly servingInstanceType?: string;
   /** How to name the model in messages, e.g. its Hub id. */
   readonly modelName?: string;
+  /**
+   * How messages name the options, for a backend whose props are named otherwise.
+   * @default TRANSFORMERS_NEURONX_SIZING_PROPS
+   */
+  readonly propNames?: SizingPropNames;
 }
+
+/** The names sizing's messages give the options, as a backend's props call them. */
+export interface SizingPropNames {
+  /** The TP degree prop, in full (`compileOptions.tpDegree`) and short (`tpDegree`). */
+  readonly tpDegree: string;
+  readonly tpDegreeShort: string;
+  /** The sequence length prop, in full and short. */
+  readonly nPositions: string;
+  readonly nPositionsShort: string;
+  /** The batch size prop, short. */
+  readonly batchSizeShort: string;
+  /** How to ask for weight quantization, when the backend offers it, e.g. "set compileOptions.quantDtype to QuantDtype.S8". */
+  readonly quantization?: string;
+}
+
+/** transformers-neuronx's names: NeuronxCompile's compileOptions. */
+export const TRANSFORMERS_NEURONX_SIZING_PROPS: SizingPropNames = {
+  tpDegree: "compileOptions.tpDegree",
+  tpDegreeShort: "tpDegree",
+  nPositions: "compileOptions.nPositions",
+  nPositionsShort: "nPositions",
+  batchSizeShort: "batchSize",
+  quantization: "set compileOptions.quantDtype to QuantDtype.S8",
+};
 
 /** The sizing of a model: instances, tensor parallel degree and the memory figures behind them. */
 export interface Sizing {
@@ -120,10 +149,11 @@ const largestDegreeFor = (cores: number) => Math.max(...TP_DEGREES.filter((d) =>
  */
 export function sizeModel(input: SizingInput): Sizing {
   const needs = memoryNeeds(input.parameters, input.options);
+  const names = input.propNames ?? TRANSFORMERS_NEURONX_SIZING_PROPS;
   const model = `${input.modelName ?? "the model"} (${formatParameterCount(input.parameters)} parameters, ${describeDtype(input.options)})`;
   const needsText = () =>
     `about ${gib(needs.deviceBytes)} of NeuronCore memory (weights ${gib(needs.weightBytes)}, ` +
-    `KV cache ${gib(needs.kvCacheBytes)} at nPositions ${input.options.nPositions} × batchSize ${input.options.batchSize}, ` +
+    `KV cache ${gib(needs.kvCacheBytes)} at ${names.nPositionsShort} ${input.options.nPositions} × ${names.batchSizeShort} ${input.options.batchSize}, ` +
     `and ${SIZING_MODEL.deviceMargin * 100}% runtime margin)`;
   const fail = (problem: string): never => {
     throw new ValidationError("NeuronxCompile sizing", [problem]);
@@ -135,8 +165,8 @@ export function sizeModel(input: SizingInput): Sizing {
     fail(
       `${model} is too large for Inferentia2: it needs ${needsText()}, more than the ` +
         `${largest.neuronCores * NEURON_CORE_MEMORY_GIB} GiB of the ${largest.neuronCores} NeuronCores of ${largest.name}, ` +
-        `the largest inf2 instance; ${input.options.quantDtype ? "" : "set compileOptions.quantDtype to QuantDtype.S8, "}` +
-        `lower compileOptions.nPositions or batchSize, or choose a smaller model`,
+        `the largest inf2 instance; ${input.options.quantDtype || !names.quantization ? "" : `${names.quantization}, `}` +
+        `lower ${names.nPositions} or ${names.batchSizeShort}, or choose a smaller model`,
     );
   }
   const needDegree = minDegree as number;
@@ -153,12 +183,12 @@ export function sizeModel(input: SizingInput): Sizing {
   const explicit = input.tpDegree;
   if (explicit !== undefined) {
     if (!TP_DEGREES.includes(explicit)) {
-      fail(`compileOptions.tpDegree must be one of ${TP_DEGREES.join(", ")}, got ${explicit}`);
+      fail(`${names.tpDegree} must be one of ${TP_DEGREES.join(", ")}, got ${explicit}`);
     }
     if (explicit < needDegree) {
       fail(
-        `compileOptions.tpDegree ${explicit} gives ${explicit * NEURON_CORE_MEMORY_GIB} GiB of NeuronCore memory, but ${model} needs ` +
-          `${needsText()}; set tpDegree to ${needDegree} or more, or leave it unset to choose it from the model`,
+        `${names.tpDegree} ${explicit} gives ${explicit * NEURON_CORE_MEMORY_GIB} GiB of NeuronCore memory, but ${model} needs ` +
+          `${needsText()}; set ${names.tpDegreeShort} to ${needDegree} or more, or leave it unset to choose it from the model`,
       );
     }
   }
@@ -167,9 +197,9 @@ export function sizeModel(input: SizingInput): Sizing {
     if (t.neuronCores < degree) {
       const better = smallest(degree, hostBytes);
       fail(
-        `compileOptions.tpDegree must be one of ${TP_DEGREES.join(", ")} and at most the ${t.neuronCores} NeuronCores of ${t.name}, ` +
+        `${names.tpDegree} must be one of ${TP_DEGREES.join(", ")} and at most the ${t.neuronCores} NeuronCores of ${t.name}, ` +
           `got ${degree}${explicit === undefined ? ` (the least that holds ${model})` : ""}; ` +
-          `${explicit === undefined ? "" : "lower tpDegree or "}set ${prop} to ${better?.name ?? "a larger inf2 type"}`,
+          `${explicit === undefined ? "" : `lower ${names.tpDegreeShort} or `}set ${prop} to ${better?.name ?? "a larger inf2 type"}`,
       );
     }
   };

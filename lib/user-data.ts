@@ -20,6 +20,11 @@ export interface CompileUserDataInput {
   readonly environment: Record<string, string>;
   /** Minutes after boot at which the instance shuts itself down (terminates) whatever happens. */
   readonly deadlineMinutes: number;
+  /**
+   * The construct's class, for the header comment.
+   * @default "NeuronxCompile"
+   */
+  readonly kind?: string;
 }
 
 /** Rendered user data and its size bound. */
@@ -43,7 +48,7 @@ export function renderCompileUserData(input: CompileUserDataInput): CompileUserD
   const script = [
     "#!/bin/bash",
     // The construct path is the user's text: one line of printable characters, whatever the ids hold.
-    `# User data of ${descriptionText(input.constructPath, 200)} (cdktf-neuronx-patterns NeuronxCompile):`,
+    `# User data of ${descriptionText(input.constructPath, 200)} (cdktf-neuronx-patterns ${input.kind ?? "NeuronxCompile"}):`,
     "# compiles the model inside the serving container and uploads it to S3, then terminates.",
     ...exportLines,
     "",

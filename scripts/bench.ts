@@ -7,6 +7,7 @@
 //  2. In process: constructing and synthesizing, module loading left out.
 //  3. The package: the tarball of `npm pack` and the node_modules of a fresh project that installs
 //     it with its peers (scripts/pack-and-consume.ts), and that project's `node main.js`.
+//  4. The modelled compile of the README's public models on both backends (scripts/bench/compile-cost.ts).
 // Medians of BENCH_RUNS runs (default 7), interleaved so that drift in machine load affects all
 // alike. BENCH_INSTALL=0 skips part 3 (it takes about a minute).
 import { spawnSync } from "child_process";
@@ -16,6 +17,7 @@ import * as path from "path";
 import { performance } from "perf_hooks";
 import { hostileSummary, runHostileCases } from "../__tests__/hostile/run";
 import { ROOT, cleanEnv, directoryBytes, packAndConsume } from "./pack-and-consume";
+import { compileCostRows, formatCompileCostTable } from "./bench/compile-cost";
 
 const runs = Number(process.env.BENCH_RUNS ?? 7);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "neuronx-bench-"));
@@ -120,3 +122,6 @@ const hostileStarted = performance.now();
 const outcomes = runHostileCases();
 console.log(`\n${hostileSummary(outcomes)} (${((performance.now() - hostileStarted) / outcomes.length).toFixed(0)} ms a case)`);
 for (const o of outcomes.filter((x) => x.outcome !== "synth" && x.outcome !== "plan")) console.log(`  ${o.outcome}: ${o.case.name}`);
+
+// The modelled compile of both backends: no timing, a table from the sizing and the price tables.
+console.log(`\n${formatCompileCostTable(compileCostRows())}`);

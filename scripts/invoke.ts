@@ -1,5 +1,7 @@
-// `npm run invoke -- --endpoint NAME [options] "question"`: asks a chat endpoint of the default
-// inference code and prints its answer. Exits 1 with the service's message when the call fails,
+// `npm run invoke -- --endpoint NAME [options] "question"`: asks a chat endpoint and prints its answer: one of
+// the default inference code (`--api neuronx`, the default), or the vLLM Neuron container of an
+// OptimumNeuronSageMakerRealtimeInferenceEndpoint (`--api openai`: an OpenAI chat completion request, which vLLM's
+// /invocations answers as /v1/chat/completions does). Exits 1 with the service's message when the call fails,
 // 2 on a usage error, 0 with the usage for --help. Credentials come from the AWS SDK's usual sources
 // (the environment, the shared config and credentials files, --profile or AWS_PROFILE); so does the
 // region, after --region, AWS_REGION and AWS_DEFAULT_REGION (the AWS CLI's variable, which the SDK
@@ -11,7 +13,7 @@ import { InvokeEndpointAsyncCommand, InvokeEndpointCommand, ModelError, SageMake
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 
 const USAGE = `usage: npm run invoke -- --endpoint NAME [--region REGION] [--profile PROFILE] [--system TEXT]
-                         [--role ROLE] [--max-new-tokens N] [--temperature T]
+                         [--api neuronx|openai] [--model NAME] [--role ROLE] [--max-new-tokens N] [--temperature T]
                          [--async --input-location S3URI [--timeout SECONDS] [--poll SECONDS]] "question"`;
 
 /** The wait's defaults: an hour, SageMaker's longest asynchronous invocation, and a look every 10 seconds. */
@@ -20,14 +22,18 @@ export const ASYNC_WAIT_DEFAULTS = { timeoutSeconds: 3600, pollSeconds: 10 } as 
 /** --help: the usage and what each option means. */
 export const HELP = `${USAGE}
 
-Asks a SageMaker endpoint that runs the default inference code (a chat API) one question and
-prints the answer.
+Asks a SageMaker chat endpoint one question and prints the answer.
 
   --endpoint NAME       the endpoint name (the endpoint stack's endpoint_name output)
   --region REGION       its region; default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region
   --profile PROFILE     a profile of the shared AWS config files; default: AWS_PROFILE, then "default"
   --system TEXT         a system message before the question
-  --role ROLE           the name of the answering role in the conversation (default "assistant")
+  --api API             the endpoint's chat API: "neuronx" (default), the default inference code's
+                        ({"messages", "parameters"} -> {"generated_text"}), or "openai", an OpenAI chat
+                        completion (the vLLM Neuron container of an optimum-neuron endpoint)
+  --model NAME          with --api openai, the model name the request carries (the endpoint's served
+                        name, its Hugging Face model id); default: none, vLLM serves its one model
+  --role ROLE           with --api neuronx, the name of the answering role (default "assistant")
   --max-new-tokens N    most tokens to generate
   --temperature T       sample with this temperature (default: greedy)
   --async               the endpoint is asynchronous (asyncInference): put the request in S3, call
@@ -49,9 +55,19 @@ export class HelpRequested extends Error {}
 /** A usage error: exit code 2. */
 export class UsageError extends Error {}
 
-/** The chat request for a question, per the default inference code's contract. */
+/** The chat APIs the client speaks. */
+export const CHAT_APIS = ["neuronx", "openai"] as const;
+
+/** A chat API: the default inference code's, or OpenAI's chat completions (vLLM). */
+export type ChatApi = (typeof CHAT_APIS)[number];
+
+/** The chat request for a question, per the endpoint's chat API. */
 export interface InvokeOptions {
   readonly endpoint: string;
+  /** The endpoint's chat API. @default "neuronx" */
+  readonly api?: ChatApi;
+  /** With api "openai", the model name the request carries. */
+  readonly model?: string;
   readonly region?: string;
   readonly profile?: string;
   readonly question: string;
@@ -75,6 +91,8 @@ export function parseCommandLine(argv: string[]): InvokeOptions {
         region: { type: "string" },
         profile: { type: "string" },
         system: { type: "string" },
+        api: { type: "string" },
+        model: { type: "string" },
         role: { type: "string" },
         "max-new-tokens": { type: "string" },
         temperature: { type: "string" },
@@ -102,6 +120,13 @@ export function parseCommandLine(argv: string[]): InvokeOptions {
     }
     return n;
   };
+  const api = values.api ?? "neuronx";
+  if (!(CHAT_APIS as readonly string[]).includes(api)) {
+    throw new UsageError(`--api must be one of ${CHAT_APIS.join(", ")}, got ${JSON.stringify(api)}\n${USAGE}`);
+  }
+  if (api === "openai" && values.role !== undefined)
+    throw new UsageError(`--role goes with --api neuronx (OpenAI's answer is always the assistant's)\n${USAGE}`);
+  if (api !== "openai" && values.model !== undefined) throw new UsageError(`--model goes with --api openai\n${USAGE}`);
   const asyncOnly = (["input-location", "timeout", "poll"] as const).filter((o) => values[o] !== undefined);
   if (!values.async && asyncOnly.length > 0) throw new UsageError(`--${asyncOnly[0]} goes with --async\n${USAGE}`);
   const inputLocation = values["input-location"];
@@ -111,6 +136,8 @@ export function parseCommandLine(argv: string[]): InvokeOptions {
   }
   return {
     endpoint: values.endpoint,
+    api: api as ChatApi,
+    model: values.model,
     region: values.region,
     profile: values.profile,
     question: positionals[0],
@@ -128,9 +155,20 @@ export function parseCommandLine(argv: string[]): InvokeOptions {
   };
 }
 
-/** The request body: `{role?, messages, parameters?}`. */
+/**
+ * The request body: `{role?, messages, parameters?}` for the default inference code; for OpenAI's chat completions
+ * `{model?, messages, max_tokens?, temperature}`, greedy (temperature 0) unless --temperature is given.
+ */
 export function requestBody(o: InvokeOptions): string {
   const messages = [...(o.system ? [{ role: "system", content: o.system }] : []), { role: "user", content: o.question }];
+  if (o.api === "openai") {
+    return JSON.stringify({
+      ...(o.model !== undefined ? { model: o.model } : {}),
+      messages,
+      ...(o.maxNewTokens !== undefined ? { max_tokens: o.maxNewTokens } : {}),
+      temperature: o.temperature ?? 0,
+    });
+  }
   const parameters = {
     ...(o.maxNewTokens !== undefined ? { max_new_tokens: o.maxNewTokens } : {}),
     ...(o.temperature !== undefined ? { temperature: o.temperature, do_sample: true } : {}),
@@ -176,7 +214,7 @@ export async function invoke(o: InvokeOptions, client = new SageMakerRuntimeClie
       Accept: "application/json",
     }),
   );
-  return generatedText(new TextDecoder().decode(response.Body));
+  return answerText(new TextDecoder().decode(response.Body), o.api);
 }
 
 /** `s3://bucket/key` -> bucket and key. */
@@ -234,7 +272,7 @@ export async function invokeAsync(
   const started = Date.now();
   for (;;) {
     const answer = await readIfThere(clients.s3, output);
-    if (answer !== undefined) return generatedText(answer);
+    if (answer !== undefined) return answerText(answer, o.api);
     const failed = failure ? await readIfThere(clients.s3, failure) : undefined;
     if (failed !== undefined) throw new Error(`the request failed: ${failed.trim().slice(0, 2000)} (${failure})`);
     const elapsed = (Date.now() - started) / 1000;
@@ -259,6 +297,31 @@ async function readIfThere(s3: S3Client, uri: string): Promise<string | undefine
     if (error instanceof NoSuchKey || (error as { name?: string }).name === "NoSuchKey") return undefined;
     throw error;
   }
+}
+
+/** The answer's text, per the chat API. */
+export function answerText(text: string, api: ChatApi = "neuronx"): string {
+  return api === "openai" ? chatCompletionText(text) : generatedText(text);
+}
+
+/**
+ * The assistant's message of an OpenAI chat completion (`choices[0].message.content`); vLLM's error body
+ * (`{"error": {"message"}}`, or `{"message"}` in older releases) becomes the error's message.
+ */
+export function chatCompletionText(text: string): string {
+  let answer: any;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    answer = undefined;
+  }
+  const content = answer?.choices?.[0]?.message?.content;
+  if (typeof content === "string") return content;
+  const message = answer?.error?.message ?? (answer?.object === "error" ? answer?.message : undefined);
+  if (typeof message === "string") throw new Error(`the endpoint answered an error: ${message}`);
+  throw new Error(
+    `the endpoint did not answer an OpenAI chat completion ({"choices": [{"message": ...}]}); it answered ${JSON.stringify(text.slice(0, 200))}`,
+  );
 }
 
 /** The generated text of the chat contract's answer. */

@@ -20,6 +20,9 @@ import { show } from "../../lib/private/validation";
 import { TritonSageMakerRealtimeInferenceEndpoint, TritonSageMakerRealtimeInferenceEndpointProps } from "../../lib/triton-endpoint";
 import { TritonImage } from "../../lib/triton-image";
 import { TritonCompiledModel, TritonNeuronModelRepository, TritonNeuronModelRepositoryProps } from "../../lib/triton-model-repository";
+import { OptimumNeuronCompile, OptimumNeuronCompileProps } from "../../lib/optimum-neuron-compile";
+import { OptimumNeuronModelData, OptimumNeuronSageMakerRealtimeInferenceEndpoint } from "../../lib/optimum-neuron-endpoint";
+import { OptimumNeuronContainerImage } from "../../lib/optimum-neuron-spec";
 import {
   TransformersNeuronxSageMakerRealtimeInferenceEndpoint as Endpoint,
   TransformersNeuronxSageMakerRealtimeInferenceEndpointProps as EndpointProps,
@@ -61,6 +64,16 @@ const fromS3 = (props: (stack: TerraformStack) => Partial<S3ModelDataProps>) => 
       compileOptions: { tpDegree: 2 },
       ...props(stack),
     }),
+  });
+};
+const optimum = (props: (stack: TerraformStack) => Partial<OptimumNeuronCompileProps>) => (stack: TerraformStack) => {
+  new OptimumNeuronCompile(stack, "Compile", { model: TINY(), exportOptions: { sequenceLength: 2048 }, ...props(stack) });
+};
+const optimumEndpoint = (props: (stack: TerraformStack) => Record<string, unknown>) => (stack: TerraformStack) => {
+  const c = new OptimumNeuronCompile(stack, "Compile", { model: TINY(), exportOptions: { sequenceLength: 2048 } });
+  new OptimumNeuronSageMakerRealtimeInferenceEndpoint(stack, "Inference", {
+    modelData: OptimumNeuronModelData.fromCompile(c),
+    ...props(stack),
   });
 };
 const model =
@@ -1048,6 +1061,160 @@ export const HOSTILE_CASES: HostileCase[] = [
     refusedAt: "synth",
     build: (s) => {
       new Endpoint(s, "Inference", { modelData: any("s3://models/a/") });
+    },
+  },
+  // The optimum-neuron backend's own props (the compile job's and the endpoint core's are the cases above).
+  {
+    name: "optimum exportOptions.batchSize fractional",
+    kind: "fractional number",
+    prop: "exportOptions.batchSize",
+    refusedAt: "synth",
+    build: optimum(() => ({ exportOptions: { batchSize: 2.5 } })),
+  },
+  {
+    name: "optimum exportOptions.sequenceLength as a string",
+    kind: "wrong type",
+    prop: "exportOptions.sequenceLength",
+    refusedAt: "synth",
+    build: optimum(() => ({ exportOptions: { sequenceLength: any("4096") } })),
+  },
+  {
+    name: "optimum exportOptions.tensorParallelSize NaN",
+    kind: "non-finite number",
+    prop: "exportOptions.tensorParallelSize",
+    refusedAt: "synth",
+    build: optimum(() => ({ exportOptions: { tensorParallelSize: NaN } })),
+  },
+  {
+    name: "optimum exportOptions.dtype fp8",
+    kind: "unsupported option",
+    prop: "exportOptions.dtype",
+    refusedAt: "synth",
+    build: optimum(() => ({ exportOptions: { dtype: any("fp8") } })),
+  },
+  {
+    name: "optimum exportOptions.quantDtype (transformers-neuronx's)",
+    kind: "unsupported option",
+    prop: "exportOptions.quantDtype",
+    refusedAt: "synth",
+    build: optimum(() => ({ exportOptions: any({ quantDtype: "s8" }) })),
+  },
+  {
+    name: "optimum exportOptions as an array",
+    kind: "wrong type",
+    prop: "exportOptions",
+    refusedAt: "synth",
+    build: optimum(() => ({ exportOptions: any([4, 4096]) })),
+  },
+  {
+    name: "optimum compileHost with a shell substitution",
+    kind: "shell metacharacters",
+    prop: "compileHost",
+    refusedAt: "synth",
+    build: optimum(() => ({ compileHost: any("cpu$(reboot)") })),
+  },
+  {
+    name: "optimum CPU instanceType from a Terraform variable",
+    kind: "reference",
+    prop: "instanceType",
+    refusedAt: "synth",
+    build: optimum((st) => ({ compileHost: "cpu", instanceType: variable(st, "type") })),
+  },
+  {
+    name: "optimum CPU instanceType a GPU type",
+    kind: "unsupported option",
+    prop: "instanceType",
+    refusedAt: "synth",
+    build: optimum(() => ({ compileHost: "cpu", instanceType: "p5.48xlarge" })),
+  },
+  {
+    name: "optimum privateCacheRepo with path traversal",
+    kind: "path traversal",
+    prop: "privateCacheRepo",
+    refusedAt: "synth",
+    build: optimum(() => ({ privateCacheRepo: "org/../../etc" })),
+  },
+  {
+    name: "optimum privateCacheRepo with a quote and a newline",
+    kind: "shell metacharacters",
+    prop: "privateCacheRepo",
+    refusedAt: "synth",
+    build: optimum(() => ({ privateCacheRepo: "org/cache'\nreboot" })),
+  },
+  {
+    name: "optimum privateCacheRepo from a Terraform variable",
+    kind: "reference",
+    prop: "privateCacheRepo",
+    refusedAt: "synth",
+    build: optimum((st) => ({ privateCacheRepo: variable(st, "repo") })),
+  },
+  {
+    name: "optimum containerImage a transformers-neuronx image",
+    kind: "wrong type",
+    prop: "containerImage",
+    refusedAt: "synth",
+    build: optimum(() => ({ containerImage: any(NeuronxContainerImage.pytorchInferenceNeuronx()) })),
+  },
+  {
+    name: "optimum image optimumNeuronVersion with template syntax",
+    kind: "template syntax",
+    prop: "versions.optimumNeuronVersion",
+    refusedAt: "synth",
+    build: () => {
+      OptimumNeuronContainerImage.fromEcrUri("123456789012.dkr.ecr.us-east-1.amazonaws.com/vllm:1", {
+        neuronSdkVersion: "2.26.1",
+        optimumNeuronVersion: "0.4.${5}",
+      });
+    },
+  },
+  {
+    name: "optimum image neuronSdkVersion of transformers-neuronx (2.25)",
+    kind: "unsupported option",
+    prop: "versions.neuronSdkVersion",
+    refusedAt: "synth",
+    build: () => {
+      OptimumNeuronContainerImage.fromEcrUri("123456789012.dkr.ecr.us-east-1.amazonaws.com/vllm:1", {
+        neuronSdkVersion: "2.25.0",
+        optimumNeuronVersion: "0.4.5",
+      });
+    },
+  },
+  {
+    name: "optimum endpoint environment SM_ON_MAX_NUM_SEQS",
+    kind: "reserved variable",
+    prop: "environment.SM_ON_MAX_NUM_SEQS",
+    refusedAt: "synth",
+    build: optimumEndpoint(() => ({ environment: { SM_ON_MAX_NUM_SEQS: "64" } })),
+  },
+  {
+    name: "optimum endpoint environment SM_ON_TENSOR_PARALLEL_SIZE",
+    kind: "reserved variable",
+    prop: "environment.SM_ON_TENSOR_PARALLEL_SIZE",
+    refusedAt: "synth",
+    build: optimumEndpoint(() => ({ environment: { SM_ON_TENSOR_PARALLEL_SIZE: "1" } })),
+  },
+  {
+    name: "optimum endpoint modelData a transformers-neuronx model data",
+    kind: "wrong type",
+    prop: "modelData",
+    refusedAt: "synth",
+    build: (s) => {
+      const c = new NeuronxCompile(s, "Compile", { model: TINY() });
+      new OptimumNeuronSageMakerRealtimeInferenceEndpoint(s, "Inference", { modelData: any(ModelData.fromNeuronxCompile(c)) });
+    },
+  },
+  {
+    name: "optimum fromS3 prefix with an IAM wildcard",
+    kind: "IAM wildcard",
+    prop: "prefix",
+    refusedAt: "synth",
+    build: () => {
+      OptimumNeuronModelData.fromS3({
+        bucket: "shared-models",
+        prefix: "llama/*/",
+        model: TINY(),
+        exportOptions: { tensorParallelSize: 2, sequenceLength: 2048 },
+      });
     },
   },
 ];
