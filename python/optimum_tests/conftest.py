@@ -22,6 +22,7 @@ from optimum.neuron.cache.hub_cache import REGISTRY_FOLDER
 from optimum.neuron.utils import DTYPE_MAPPER
 from transformers import AutoConfig
 
+from tests.support.compile_env import optimum_compile_env as optimum_env
 from tests.support.hub import Repo
 from optimum_tests import stand_in
 from neuronx_compile.settings import Settings
@@ -32,27 +33,6 @@ PUBLIC_CACHE = "aws-neuron/optimum-neuron-cache"
 PRIVATE_CACHE = "test-org/private-neuron-cache"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = REPO_ROOT / "__tests__" / "golden" / "optimum"
-
-
-def optimum_env(model_id: str, **overrides: str) -> dict[str, str]:
-    """The compile environment of the optimum-neuron backend (the contract of issue 13)."""
-    env = {
-        "NEURONX_BACKEND": "optimum-neuron",
-        "NEURONX_MODEL_ID": model_id,
-        "NEURONX_REVISION": "main",
-        "NEURONX_SDK_VERSION": "2.26.1",
-        "NEURONX_OPTIMUM_NEURON_VERSION": "0.4.5",
-        "NEURONX_TARGET_INSTANCE_FAMILY": "inf2",
-        "NEURONX_TP_DEGREE": "2",
-        "NEURONX_N_POSITIONS": "4096",
-        "NEURONX_BATCH_SIZE": "4",
-        "NEURONX_AMP": "bf16",
-        "NEURONX_BUCKET": "models",
-        "NEURONX_PREFIX": f"{model_id}/main/optimum-neuron-0.4.5-sdk2.26.1/tp2-sl4096-bs4-bf16/",
-        "NEURONX_INSTANCE_ID": "i-0123456789abcdef0",
-    }
-    env.update(overrides)
-    return {k: v for k, v in env.items() if v is not None}
 
 
 def settings_for(model_id: str, work_dir: Path, **overrides: str) -> Settings:

@@ -10,22 +10,9 @@ from neuronx_compile.optimum_recipe import OptimumNeuronRecipe, check_model_type
 from neuronx_compile.recipes import TransformersNeuronxRecipe, recipe_for
 from neuronx_compile.settings import Settings
 from tests.conftest import objects, run_compile
-from tests.support.compile_env import compile_env
+from tests.support.compile_env import compile_env, optimum_compile_env
 
-OPTIMUM = {
-    "NEURONX_BACKEND": "optimum-neuron",
-    "NEURONX_MODEL_ID": "TinyLlama/TinyLlama-1.1B-Chat-v1.0",
-    "NEURONX_REVISION": "main",
-    "NEURONX_SDK_VERSION": "2.26.1",
-    "NEURONX_OPTIMUM_NEURON_VERSION": "0.4.5",
-    "NEURONX_TARGET_INSTANCE_FAMILY": "inf2",
-    "NEURONX_TP_DEGREE": "2",
-    "NEURONX_N_POSITIONS": "4096",
-    "NEURONX_BATCH_SIZE": "4",
-    "NEURONX_AMP": "bf16",
-    "NEURONX_BUCKET": "models",
-    "NEURONX_PREFIX": "tiny/optimum-neuron-0.4.5-sdk2.26.1/tp2-sl4096-bs4-bf16/",
-}
+OPTIMUM = optimum_compile_env("TinyLlama/TinyLlama-1.1B-Chat-v1.0", NEURONX_INSTANCE_ID=None)
 
 
 def test_reads_the_optimum_settings():
@@ -37,7 +24,7 @@ def test_reads_the_optimum_settings():
 
 
 def test_an_absent_backend_is_transformers_neuronx_as_before():
-    settings = Settings.from_env(compile_env("test-org/tiny-llama"))
+    settings = Settings.from_env(compile_env("test-org/tiny-llama"))  # no NEURONX_BACKEND
     assert settings.backend == "transformers-neuronx"
     assert isinstance(recipe_for(settings), TransformersNeuronxRecipe)
     assert "tp_degree" in settings.options() and "task" not in settings.options()
