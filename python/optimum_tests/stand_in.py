@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import sys
 import types
@@ -114,10 +113,6 @@ class LlamaNeuronModelForCausalLM(NeuronModelForCausalLM):
             traced = b"NEFF stand-in compiled for " + neuron_config.to_json_string().encode()
             call.update(compiled=True, fetched=[])
         CALLS.append(call)
-        record = os.environ.get("NEURONX_STAND_IN_RECORD")
-        if record:
-            with open(record, "a") as f:
-                f.write(json.dumps(call) + "\n")
         return cls(config=config, neuron_config=neuron_config, traced_model=traced)
 
     @classmethod
