@@ -19,8 +19,8 @@ from . import constants as c
 from .download import download, read_hf_token
 from .errors import AlreadyEndedError, CompileError, UploadError
 from .lock import stack_lock
-from .neuron import compile_model
 from .progress import Progress
+from .recipes import Recipe, recipe_for
 from .redaction import Redactor
 from .settings import Settings
 from .store import ArtifactStore, build_manifest
@@ -54,10 +54,22 @@ def configure_logging(tail_lines: int = c.LOG_TAIL_LINES) -> tuple[TailHandler, 
     return tail, redactor
 
 
-def run(settings: Settings, s3, secrets, progress: Progress, redactor: Redactor | None = None) -> dict:
-    """Runs every phase and returns the manifest. Raises on failure; the caller writes _FAILURE."""
+def run(
+    settings: Settings,
+    s3,
+    secrets,
+    progress: Progress,
+    redactor: Redactor | None = None,
+    recipe: Recipe | None = None,
+) -> dict:
+    """Runs every phase and returns the manifest. Raises on failure; the caller writes _FAILURE.
+
+    The recipe (``recipes.recipe_for``: NEURONX_BACKEND) does the compile; the rest is shared.
+    """
+    recipe = recipe or recipe_for(settings)
     store = ArtifactStore(s3, settings.bucket, settings.prefix)
     store.clear_markers(settings.instance_id)
+    recipe.preflight(settings)
     token = read_hf_token(settings.hf_token_secret_arn, secrets)
     if redactor is not None:
         redactor.add(token)
@@ -71,23 +83,23 @@ def run(settings: Settings, s3, secrets, progress: Progress, redactor: Redactor 
         token,
         progress,
         allow_pickle=settings.allow_pickle_weights,
+        model_type_check=recipe.check_model_type,
     )
 
     progress.phase("compile")
     started = time.monotonic()
-    versions = compile_model(checkpoint_dir, compiled_dir, settings)
+    compiled = recipe.compile(checkpoint_dir, compiled_dir, settings, token)
     log.info("compiled in %.0f seconds", time.monotonic() - started)
 
-    total = sum(p.stat().st_size for d in (checkpoint_dir, compiled_dir) for p in d.rglob("*") if p.is_file())
+    total = sum(p.stat().st_size for d, _ in compiled.uploads for p in d.rglob("*") if p.is_file())
     progress.phase("upload", total)
-    files = store.upload_tree(checkpoint_dir, c.MODEL_DIR, progress)
-    files += store.upload_tree(compiled_dir, c.COMPILED_DIR, progress)
+    files = [entry for local, folder in compiled.uploads for entry in store.upload_tree(local, folder, progress)]
     stale = store.delete_stale(files)
     if stale:
         log.info("deleted %d objects left by an earlier attempt", len(stale))
 
     progress.phase("publish")
-    manifest = build_manifest(settings, commit, files, versions)
+    manifest = {**build_manifest(settings, commit, files, compiled.versions), **compiled.manifest}
     store.publish(manifest, files)
     # _SUCCESS is trusted by what reads it (the waiters, a cache hit) only as S3 holds it: checked once more,
     # as they check it, before this exits 0 (the cloudFormation waiter's instance then signals success).

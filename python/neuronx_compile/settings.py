@@ -29,6 +29,16 @@ class Settings:
     hf_token_secret_arn: str | None
     instance_id: str
     allow_pickle_weights: bool = False
+    backend: str = c.TRANSFORMERS_NEURONX
+    # optimum-neuron only (empty for transformers-neuronx).
+    optimum_neuron_version: str = ""
+    target_instance_family: str = ""
+    optimum_cache_repo: str | None = None
+
+    @property
+    def optimum_dtype(self) -> str:
+        """NEURONX_AMP in optimum-neuron's dtype names."""
+        return c.OPTIMUM_DTYPES[self.amp]
 
     @property
     def neuron_cc_flags(self) -> str:
@@ -36,7 +46,11 @@ class Settings:
         return f"--model-type=transformer -O{self.opt_level}"
 
     def options(self) -> dict:
-        """The compile options as recorded in manifest.json."""
+        """The compile options as recorded in manifest.json (optimum-neuron: the export options, from its recipe)."""
+        if self.backend == c.OPTIMUM_NEURON:
+            from .optimum_recipe import export_options
+
+            return export_options(self)
         return {
             "tp_degree": self.tp_degree,
             "n_positions": self.n_positions,
@@ -74,6 +88,10 @@ class Settings:
             return value
 
         e = c.SETTINGS_ENV
+        backend = text(c.BACKEND_ENV, required=False) or c.TRANSFORMERS_NEURONX
+        if backend not in c.BACKENDS:
+            problems.append(f"{c.BACKEND_ENV} must be one of {', '.join(c.BACKENDS)} or unset, got {backend!r}")
+        optimum = backend == c.OPTIMUM_NEURON
         amp = text(e["amp"])
         if amp and amp not in c.AMP_TYPES:
             problems.append(f"{e['amp']} must be one of {', '.join(c.AMP_TYPES)}, got {amp!r}")
@@ -83,6 +101,22 @@ class Settings:
         allow_pickle = text(c.ALLOW_PICKLE_WEIGHTS_ENV, required=False) or "false"
         if allow_pickle not in ("true", "false"):
             problems.append(f"{c.ALLOW_PICKLE_WEIGHTS_ENV} must be true or false, got {allow_pickle!r}")
+        optimum_fields: dict = {}
+        if optimum:
+            # The constructs refuse these at synth for optimum-neuron; the export has no such options.
+            for name in (e["quant_dtype"], e["opt_level"]):
+                if text(name, required=False):
+                    problems.append(f"{name} is not an optimum-neuron export option: leave it unset")
+            family = text(c.TARGET_INSTANCE_FAMILY_ENV)
+            if family and family not in c.TARGET_INSTANCE_FAMILIES:
+                problems.append(
+                    f"{c.TARGET_INSTANCE_FAMILY_ENV} must be one of {', '.join(c.TARGET_INSTANCE_FAMILIES)}, got {family!r}"
+                )
+            optimum_fields = {
+                "optimum_neuron_version": text(c.OPTIMUM_NEURON_VERSION_ENV),
+                "target_instance_family": family,
+                "optimum_cache_repo": text(c.OPTIMUM_CACHE_REPO_ENV, required=False) or None,
+            }
         prefix = text(c.PREFIX_ENV)
         if prefix and not prefix.endswith("/"):
             problems.append(f"{c.PREFIX_ENV} must end with '/', got {prefix!r}")
@@ -95,13 +129,15 @@ class Settings:
             batch_size=integer(e["batch_size"]),
             amp=amp,
             quant_dtype=quant,
-            opt_level=integer(e["opt_level"], c.OPT_LEVELS),
+            opt_level=0 if optimum else integer(e["opt_level"], c.OPT_LEVELS),
             bucket=text(c.BUCKET_ENV),
             prefix=prefix,
             work_dir=text(c.WORK_DIR_ENV, required=False) or "/opt/neuronx/work",
             hf_token_secret_arn=text(c.HF_TOKEN_SECRET_ENV, required=False) or None,
             instance_id=text(c.INSTANCE_ID_ENV, required=False) or "unknown",
             allow_pickle_weights=allow_pickle == "true",
+            backend=backend,
+            **optimum_fields,
         )
         if problems:
             raise SettingsError("invalid compile environment: " + "; ".join(problems))

@@ -96,7 +96,15 @@ def test_no_neuron_device_fails_clearly(tmp_path, boot, s3, bucket):
     instance = boot(NEURONX_DEVICES_DIR=str(tmp_path / "empty"))
     failure = objects(s3, bucket, PREFIX)[PREFIX + "_FAILURE"].decode()
     assert instance.returncode != 0
-    assert "no Neuron devices in" in failure and "lacks the Neuron driver" in failure
+    assert "no Neuron devices in" in failure and "no driver, or not inf2" in failure
+
+
+def test_a_cpu_compile_host_runs_the_container_with_no_device(tmp_path, boot, s3, bucket):
+    instance = boot(rendered={"NEURONX_COMPILE_DEVICES": "none"}, NEURONX_DEVICES_DIR=str(tmp_path / "empty"))
+    assert PREFIX + "_SUCCESS" in objects(s3, bucket, PREFIX), instance.console_text()
+    [ran] = [c for c in instance.calls() if c.startswith("docker run")]
+    assert "--device" not in ran
+    assert "with 0 Neuron devices" in instance.console_text()
 
 
 # ---- the lease: the watchdog the waiter's lease keeps from shutting the instance down ----------

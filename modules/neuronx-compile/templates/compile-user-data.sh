@@ -131,8 +131,8 @@ devices=()
 for device in "$DEVICES"/neuron*; do
 [ -e "$device" ] && devices+=("--device=$device")
 done
-if [ "${#devices[@]}" -eq 0 ]; then
-echo "no Neuron devices in $DEVICES: the AMI lacks the Neuron driver, or this is not an inf2 instance"
+if [ ${#devices[@]} = 0 ] && [ "${NEURONX_COMPILE_DEVICES-}" != none ]; then
+echo "no Neuron devices in $DEVICES: no driver, or not inf2"
 false
 fi
 echo "running the compile in $NEURONX_IMAGE with ${#devices[@]} Neuron devices"

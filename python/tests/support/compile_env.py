@@ -25,6 +25,27 @@ def compile_env(model_id: str, prefix: str = PREFIX, **overrides: str) -> dict[s
     return env
 
 
+def optimum_compile_env(model_id: str, **overrides: str | None) -> dict[str, str]:
+    """The environment of the optimum-neuron backend (the contract of issue 13); None removes a variable."""
+    env = {
+        "NEURONX_BACKEND": "optimum-neuron",
+        "NEURONX_MODEL_ID": model_id,
+        "NEURONX_REVISION": "main",
+        "NEURONX_SDK_VERSION": "2.26.1",
+        "NEURONX_OPTIMUM_NEURON_VERSION": "0.4.5",
+        "NEURONX_TARGET_INSTANCE_FAMILY": "inf2",
+        "NEURONX_TP_DEGREE": "2",
+        "NEURONX_N_POSITIONS": "4096",
+        "NEURONX_BATCH_SIZE": "4",
+        "NEURONX_AMP": "bf16",
+        "NEURONX_BUCKET": "models",
+        "NEURONX_PREFIX": f"{model_id}/main/optimum-neuron-0.4.5-sdk2.26.1/tp2-sl4096-bs4-bf16/",
+        "NEURONX_INSTANCE_ID": "i-0123456789abcdef0",
+    }
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v is not None}
+
+
 def user_data_env(model_id: str, code_prefix: str, abandon_seconds: int) -> dict[str, str]:
     """What the construct exports in the user data (the compile's environment, the image, the code, the
     lease), for a test that renders it; the instance id comes from the metadata service."""

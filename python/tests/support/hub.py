@@ -2,8 +2,10 @@
 
 The Hub cannot run here, so this serves the few endpoints huggingface_hub calls to
 download a model, with the Hub's status codes and X-Error-Code headers: model info
-(`/api/models/<repo>/revision/<rev>`), and file HEAD/GET (`/<repo>/resolve/<rev>/<file>`),
-with gated repositories that need a token. It records every request.
+(`/api/models/<repo>` and `/api/models/<repo>/revision/<rev>`), the tree listing that
+`HfApi.list_repo_tree` reads (`/api/models/<repo>/tree/<rev>/<path>`, for optimum-neuron's
+Hub cache registry), and file HEAD/GET (`/<repo>/resolve/<rev>/<file>`), with gated
+repositories that need a token. It records every request.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 
 @dataclass
@@ -66,8 +68,11 @@ class Hub:
             def _serve(self, body):
                 path = unquote(urlparse(self.path).path)
                 hub.requests.append(Request(self.command, path, self.headers.get("Authorization")))
+                if path.startswith("/api/models/") and "/tree/" in path:
+                    return self._tree(path)
                 if path.startswith("/api/models/"):
                     repo_id, _, revision = path[len("/api/models/") :].partition("/revision/")
+                    revision = revision or "main"
                     repo = hub.repos.get(repo_id)
                     if repo is None:
                         return self._error(401, "RepoNotFound", "Repository not found")
@@ -109,6 +114,38 @@ class Hub:
                         self.wfile.write(data)
                     return None
                 return self._error(404, "NotFound", "Not found")
+
+            def _tree(self, path):
+                """Files and folders under a path: its direct children, or with recursive=True all below it."""
+                repo_id, _, rest = path[len("/api/models/") :].partition("/tree/")
+                revision, _, folder = rest.partition("/")
+                repo = hub.repos.get(repo_id)
+                if repo is None:
+                    return self._error(401, "RepoNotFound", "Repository not found")
+                if revision not in repo.branches and revision != repo.commit:
+                    return self._error(404, "RevisionNotFound", "Invalid rev id")
+                recursive = parse_qs(urlparse(self.path).query).get("recursive", ["False"])[0].lower() == "true"
+                base = folder.strip("/") + "/" if folder.strip("/") else ""
+                below = sorted(n for n in repo.files if n.startswith(base))
+                if base and not below:
+                    return self._error(404, "EntryNotFound", f"{folder} does not exist on {revision}")
+                entries: dict[str, dict] = {}
+                for name in below:
+                    parts = name[len(base) :].split("/")
+                    for depth in range(1, len(parts)):
+                        if recursive or depth == 1:
+                            sub = base + "/".join(parts[:depth])
+                            entries[sub] = {
+                                "type": "directory",
+                                "path": sub,
+                                "oid": hashlib.sha1(sub.encode(), usedforsecurity=False).hexdigest(),
+                            }
+                    if recursive or len(parts) == 1:
+                        data = repo.files[name]
+                        oid = hashlib.sha1(data, usedforsecurity=False).hexdigest()
+                        entries[name] = {"type": "file", "path": name, "size": len(data), "oid": oid}
+                body = json.dumps([entries[k] for k in sorted(entries)]).encode()
+                return self._send(200, {"Content-Type": "application/json"}, body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

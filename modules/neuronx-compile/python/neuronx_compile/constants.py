@@ -26,6 +26,24 @@ INSTANCE_ID_ENV = "NEURONX_INSTANCE_ID"
 ALLOW_PICKLE_WEIGHTS_ENV = "NEURONX_ALLOW_PICKLE_WEIGHTS"
 NEURON_CC_FLAGS_ENV = "NEURON_CC_FLAGS"
 
+# The compile recipe (docs: the optimum-neuron contract of issue 13). Absent means transformers-neuronx.
+BACKEND_ENV = "NEURONX_BACKEND"
+TRANSFORMERS_NEURONX = "transformers-neuronx"
+OPTIMUM_NEURON = "optimum-neuron"
+BACKENDS = (TRANSFORMERS_NEURONX, OPTIMUM_NEURON)
+# optimum-neuron only: the image's optimum-neuron version, the target instance family, a private Hub cache repo.
+OPTIMUM_NEURON_VERSION_ENV = "NEURONX_OPTIMUM_NEURON_VERSION"
+TARGET_INSTANCE_FAMILY_ENV = "NEURONX_TARGET_INSTANCE_FAMILY"
+OPTIMUM_CACHE_REPO_ENV = "NEURONX_OPTIMUM_CACHE_REPO"
+TARGET_INSTANCE_FAMILIES = ("inf2",)
+# The public compiled-artifact cache optimum-neuron looks in (optimum/neuron/utils/cache_utils.py, 0.4.5).
+OPTIMUM_PUBLIC_CACHE_REPO = "aws-neuron/optimum-neuron-cache"
+# NEURONX_AMP as optimum-neuron's dtype names (optimum/neuron/utils/argument_utils.py DTYPE_MAPPER, 0.4.5).
+OPTIMUM_DTYPES = {"bf16": "bfloat16", "f16": "float16", "f32": "float32"}
+# The checkpoint model_types optimum-neuron 0.4.5 exports for text-generation
+# (optimum/neuron/models/inference/auto_models.py register_neuron_model_for_inference).
+OPTIMUM_MODEL_TYPES = ("granite", "llama", "llama4_text", "mixtral", "phi3", "qwen2", "qwen3", "qwen3_moe", "smollm3")
+
 # Allowed values, as in lib/neuron-spec.ts.
 TP_DEGREES = (1, 2, 4, 8, 24)
 AMP_TYPES = ("bf16", "f16", "f32")

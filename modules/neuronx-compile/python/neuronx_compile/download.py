@@ -109,11 +109,18 @@ def check_model_type(config: dict) -> str:
 
 
 def download(
-    model_id: str, revision: str, dest: Path, token: str | None, progress: Progress, allow_pickle: bool = False
+    model_id: str,
+    revision: str,
+    dest: Path,
+    token: str | None,
+    progress: Progress,
+    allow_pickle: bool = False,
+    model_type_check=check_model_type,
 ) -> str:
     """Downloads the model into ``dest`` and returns the commit it resolved to.
 
-    config.json comes first: a model type transformers-neuronx cannot serve fails here, before any weight.
+    config.json comes first: a model type the recipe cannot compile (``model_type_check``, by default
+    transformers-neuronx's) fails here, before any weight.
     """
     from huggingface_hub import HfApi, hf_hub_download
 
@@ -143,7 +150,7 @@ def download(
 
     if "config.json" not in {name for name, _ in siblings}:
         raise DownloadError("the repository has no config.json; it is not a transformers model")
-    model_type = check_model_type(fetch_json("config.json"))
+    model_type = model_type_check(fetch_json("config.json"))
     index_name = weights_index(siblings)
     files = choose_files(siblings, fetch_json(index_name) if index_name else None, allow_pickle)
     total = sum(size for _, size in files)
