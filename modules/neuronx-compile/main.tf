@@ -93,7 +93,7 @@ locals {
 
   bucket_name = var.bucket_name == null ? aws_s3_bucket.artifacts[0].bucket : var.bucket_name
   bucket_arn  = var.bucket_name == null ? aws_s3_bucket.artifacts[0].arn : "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
-  code_prefix = "_neuronx/bootstrap/5770ac471277fbfa/"
+  code_prefix = "_neuronx/bootstrap/7dec1ab24d69efdc/"
 
   # S3 objects take at most 10 tags: the script objects carry the module's own only.
   own_tags = { "neuronx:model" = var.model_id, "neuronx:revision" = var.revision, ManagedBy = "cdktf-neuronx-patterns" }

@@ -250,6 +250,12 @@ class PrefixLock:
                 self.sleep(self.check_seconds)
                 continue
             if self._take(lock):
+                # The holder may have published and ended between the look at _SUCCESS above and the look at its
+                # instance: the lock is this instance's now, so one more look decides (main releases it).
+                if self.store.verify_success() is None:
+                    log.info("%s of %s was published as it ended: nothing to compile", c.SUCCESS, lock.instance_id)
+                    self.outcome = "succeeded"
+                    return False
                 return True
 
     def _failed_text(self, holder: LockState, reason: str) -> str:

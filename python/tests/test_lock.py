@@ -146,6 +146,35 @@ def test_a_holder_that_ec2_reports_gone_is_taken_over_at_once(waiter_env, tmp_pa
     assert (fields["state"], fields["instance_id"], fields["serial"]) == ("running", ME, "2")
 
 
+def test_a_holder_that_publishes_and_ends_before_its_state_is_read_leaves_nothing_to_compile(holder, tmp_path):
+    """The holder publishes _SUCCESS and terminates itself after this instance looked for _SUCCESS and
+    before it asked EC2 for the holder's state: the lock is taken, looked at once more, and released."""
+    ec2 = boto3.client("ec2")
+
+    class HolderEndsFirst:
+        """The real EC2 client; the holder finishes just before the first describe_instances is answered."""
+
+        def __getattr__(self, name):
+            return getattr(ec2, name)
+
+        ended = False
+
+        def describe_instances(self, **kwargs):
+            if not self.ended:
+                publish_artifacts("models", PREFIX, tmp_path / "artifacts")
+                ec2.terminate_instances(InstanceIds=[holder])
+                self.ended = True
+            return ec2.describe_instances(**kwargs)
+
+    lock = prefix_lock(tmp_path)
+    lock.ec2 = HolderEndsFirst()
+    assert lock.acquire() is False
+    lock.release()
+    assert read_lock("models", PREFIX)["state"] == "released"
+    assert read_lock("models", PREFIX)["outcome"] == "succeeded"
+    assert ArtifactStore(boto3.client("s3"), "models", PREFIX).verify_success() is None
+
+
 def test_a_live_looking_holder_is_taken_over_once_its_lock_is_unrenewed_for_its_window(holder, tmp_path):
     # The holder's lock says how often it renews: 30 seconds here, whatever this instance's own setting.
     write_lock("models", PREFIX, "running", holder)

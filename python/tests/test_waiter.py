@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import stat
+import threading
 import time
 
 import boto3
@@ -313,6 +314,39 @@ def test_takes_over_a_lock_whose_instance_is_gone(waiter_env, fleet, tmp_path):
     assert run.wait() == 0, run.output
     launched = [i["InstanceId"] for i in fleet.instances() if i["InstanceId"] != gone]
     assert f"launched {launched[0]}" in run.output
+    assert read_lock("models", PREFIX)["state"] == "released"
+
+
+def test_a_holder_that_publishes_and_ends_between_the_listing_and_the_lock_read_is_a_cache_hit(
+    waiter_env, fleet, tmp_path
+):
+    """The race the rehearsal met when a second apply started as the first's compile ended: the poll lists
+    the prefix (no _SUCCESS yet), the holder then publishes and terminates itself, and the poll reads the lock
+    and finds its instance gone. The waiter takes the lock, looks once more, and launches nothing."""
+    holder = run_from_template(waiter_env["NEURONX_LAUNCH_TEMPLATE_ID"])
+    write_lock("models", PREFIX, "running", holder)
+    published = threading.Event()
+
+    def holder_finishes() -> None:
+        publish_artifacts("models", PREFIX, tmp_path)
+        fleet.terminate(holder)
+
+    def on_lock_read(method: str, path: str, _query: str, service: str) -> bool:
+        # Runs in the emulator's request thread, after the waiter's listing and before its lock read is answered.
+        if service == "s3" and method == "GET" and path.endswith("_LOCK") and not published.is_set():
+            finisher = threading.Thread(target=holder_finishes)
+            finisher.start()
+            finisher.join()
+            published.set()
+        return False  # the read itself goes through
+
+    Faults.fail_requests(on_lock_read, 1)
+    run = start_waiter(waiter_env)
+    assert run.wait() == 0, run.output
+    assert published.is_set()
+    assert "published as this waiter took the lock; no instance launched" in run.output
+    assert "launched i-" not in run.output
+    assert [i["InstanceId"] for i in fleet.instances()] == [holder]
     assert read_lock("models", PREFIX)["state"] == "released"
 
 

@@ -570,6 +570,15 @@ while :; do
 done
 
 # ---- launch (the lock is this waiter's) -----------------------------------------------------------
+# The poll that took the lock listed the prefix before it read the lock: a holder that published
+# _SUCCESS and ended in between (the instance terminates itself after verifying it) looks gone
+# without a result. Now that nobody else may write, one more look decides.
+if [ -n "$OWN_LOCK" ] && list_prefix && check_success; then
+  SUCCEEDED=1
+  OUTCOME=succeeded
+  log "cache hit: $S3 is complete ($HAVE_FILES files, $(human "$HAVE_BYTES")${COMMIT:+, commit $COMMIT}), published as this waiter took the lock; no instance launched"
+  exit 0
+fi
 if [ -n "$OWN_LOCK" ]; then
   log "no complete artifacts at $S3; launching the compile instance"
   # Markers of an earlier attempt would be read as this one's.
