@@ -1128,7 +1128,9 @@ def lifecycle_faults(r: Rehearsal, tf_env: dict[str, str], tf: Terraform) -> Non
     # instance; a re-apply within the window adopts it instead, and finishes.
     title = "SIGKILL to every process of the apply, as a CI runner's timeout; a re-apply adopts the compile"
     t = time.monotonic()
-    apply, instance_id = start_compile(title, "rehearsal-faults", compile_seconds=30)
+    # The compile runs for the lease window: a re-apply that reaches its waiter within the window (what the
+    # lease promises) finds it running and adopts it, however long its plan takes on a loaded machine.
+    apply, instance_id = start_compile(title, "rehearsal-faults", compile_seconds=WINDOW)
     if apply is not None:
         deadline = time.monotonic() + 60
         while f"{instance_id} running, phase" not in apply.output() and time.monotonic() < deadline:
