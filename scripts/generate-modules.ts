@@ -73,6 +73,19 @@ import { EFS_FILE_SYSTEM_ID, LAMBDA_INFERENCE_DOCKERFILE, LAMBDA_INFERENCE_MODEL
 import { FRONT_DOOR_LIMITS, HTTP_API_ACCESS_LOG_FORMAT } from "../lib/lambda-inference-front-door";
 import { deterministicZip } from "./deterministic-zip";
 import { EMULATED_SERVICES } from "../stacks/provider";
+import { CPU_COMPILE_HOSTS, OPTIMUM_COMPILED_FOLDER } from "../lib/optimum-neuron-compile";
+import {
+  OPTIMUM_COMPILE_ENV,
+  OPTIMUM_EXPORT_DEFAULTS,
+  OPTIMUM_EXPORT_LIMITS,
+  OPTIMUM_MODEL_DIR,
+  OPTIMUM_NEURON_BACKEND,
+  OPTIMUM_NEURON_DLC,
+  OPTIMUM_NEURON_TEXT_GENERATION_MODEL_TYPES,
+  OPTIMUM_RESERVED_SERVE_ARGS,
+  OPTIMUM_SERVING_ENV,
+  optimumRefusedNamesPattern,
+} from "../lib/optimum-neuron-spec";
 
 const ROOT = path.resolve(__dirname, "..");
 const TEMPLATES = path.join(__dirname, "modules", "templates");
@@ -115,7 +128,7 @@ function replacements(): Record<string, string> {
     neuronSdkVersion: "var.neuron_sdk_version",
     tpDegree: "tostring(local.tp_degree)",
     nPositions: "tostring(var.n_positions)",
-    batchSize: "tostring(var.batch_size)",
+    batchSize: "tostring(local.batch_size)",
     amp: "var.amp",
     quantDtype: undefined, // only when set
     optLevel: "tostring(var.opt_level)",
@@ -356,10 +369,80 @@ function lambdaReplacements(): Record<string, string> {
     HTTP_API_TIMEOUT: String(FRONT_DOOR_LIMITS.httpApiTimeoutSeconds),
     FUNCTION_URL_TIMEOUT_DEFAULT: String(FRONT_DOOR_LIMITS.functionUrlDefaultTimeoutSeconds),
     HTTP_API_ACCESS_LOG_FORMAT: hclString(JSON.stringify(HTTP_API_ACCESS_LOG_FORMAT)),
+    ...optimumReplacements(),
     ENV_SOURCE: env.source,
     ENV_BUCKET: env.bucket,
     ENV_PREFIX: env.prefix,
     ENV_DIR: env.directory,
+  };
+}
+
+/** `NAME = expression` lines with their "=" aligned, as terraform fmt writes them. */
+function alignedEntries(entries: [string, string][]): string[] {
+  const width = Math.max(...entries.map(([name]) => name.length));
+  return entries.map(([name, expr]) => `${name.padEnd(width)} = ${expr}`);
+}
+
+/** The optimum-neuron backend's values: lib/optimum-neuron-spec.ts and lib/optimum-neuron-compile.ts. */
+function optimumReplacements(): Record<string, string> {
+  const c = OPTIMUM_COMPILE_ENV;
+  const s = OPTIMUM_SERVING_ENV;
+  const cpuTypes = CPU_COMPILE_HOSTS.types.map((t) => t.name);
+  const reserved = Object.keys(OPTIMUM_RESERVED_SERVE_ARGS);
+  return {
+    OPTIMUM_BACKEND: OPTIMUM_NEURON_BACKEND,
+    OPTIMUM_BACKEND_ENV: c.backend,
+    OPTIMUM_VERSION_ENV: c.optimumNeuronVersion,
+    OPTIMUM_TARGET_ENV: c.targetInstanceFamily,
+    OPTIMUM_CACHE_REPO_ENV: c.cacheRepo,
+    OPTIMUM_DEVICES_ENV: c.compileDevices,
+    OPTIMUM_SDK_VERSION: OPTIMUM_NEURON_DLC.neuronSdkVersion,
+    OPTIMUM_VERSION: OPTIMUM_NEURON_DLC.optimumNeuronVersion,
+    OPTIMUM_DLC_REPOSITORY: OPTIMUM_NEURON_DLC.repository,
+    OPTIMUM_DLC_TAG: OPTIMUM_NEURON_DLC.tag,
+    OPTIMUM_BATCH_SIZE_DEFAULT: String(OPTIMUM_EXPORT_DEFAULTS.batchSize),
+    OPTIMUM_BATCH_SIZE_MAX: String(OPTIMUM_EXPORT_LIMITS.batchSize.max),
+    OPTIMUM_DTYPE_DEFAULT: OPTIMUM_EXPORT_DEFAULTS.dtype,
+    OPTIMUM_SEQUENCE_LENGTH_DEFAULT: String(OPTIMUM_EXPORT_DEFAULTS.sequenceLength),
+    OPTIMUM_REFUSED_NAMES_PATTERN: JSON.stringify(optimumRefusedNamesPattern()),
+    OPTIMUM_MODEL_TYPES_TEXT: text(OPTIMUM_NEURON_TEXT_GENERATION_MODEL_TYPES),
+    OPTIMUM_COMPILED_FOLDER,
+    OPTIMUM_MODEL_DIR,
+    OPTIMUM_MODEL_ENV: s.model,
+    OPTIMUM_SERVED_NAME_ENV: s.servedModelName,
+    OPTIMUM_BATCH_ENV: s.batchSize,
+    OPTIMUM_SEQUENCE_ENV: s.sequenceLength,
+    OPTIMUM_TP_ENV: s.tensorParallelSize,
+    OPTIMUM_OFFLINE_ENV: s.hubOffline,
+    OPTIMUM_RESERVED_ENV: hclList(reserved),
+    OPTIMUM_SERVING_NAMES: hclList(Object.values(s)),
+    OPTIMUM_SERVING_NAMES_TEXT: text(Object.values(s)),
+    OPTIMUM_RESERVED_ENV_TEXT: text(reserved),
+    OPTIMUM_CPU_HOSTS: `[\n${CPU_COMPILE_HOSTS.types
+      .map((t) => `    { name = ${JSON.stringify(t.name)}, memory_gib = ${t.memoryGiB} },`)
+      .join("\n")}\n  ]`,
+    OPTIMUM_CPU_TYPES: hclList(cpuTypes),
+    OPTIMUM_SERVING_ENV_ENTRIES: alignedEntries([
+      [s.model, `"${OPTIMUM_MODEL_DIR}"`],
+      [s.servedModelName, `var.settings_environment["${SETTINGS_ENV.modelId}"]`],
+      [s.batchSize, `var.settings_environment["${SETTINGS_ENV.batchSize}"]`],
+      [s.sequenceLength, `var.settings_environment["${SETTINGS_ENV.nPositions}"]`],
+      [s.tensorParallelSize, `var.settings_environment["${SETTINGS_ENV.tpDegree}"]`],
+      [s.hubOffline, '"1"'],
+    ]).join("\n    "),
+    OPTIMUM_SETTINGS_ENV_ENTRIES: alignedEntries([
+      [c.backend, `"${OPTIMUM_NEURON_BACKEND}"`],
+      [SETTINGS_ENV.modelId, "var.model_id"],
+      [SETTINGS_ENV.revision, "var.revision"],
+      [SETTINGS_ENV.neuronSdkVersion, "local.optimum_sdk_version"],
+      [SETTINGS_ENV.tpDegree, "tostring(local.tp_degree)"],
+      [SETTINGS_ENV.nPositions, "tostring(var.n_positions)"],
+      [SETTINGS_ENV.batchSize, "tostring(local.batch_size)"],
+      [SETTINGS_ENV.amp, "var.amp"],
+      [c.optimumNeuronVersion, "local.optimum_neuron_version"],
+      [c.targetInstanceFamily, '"inf2"'],
+    ]).join("\n    "),
+    OPTIMUM_CPU_TYPES_TEXT: text(cpuTypes),
   };
 }
 
