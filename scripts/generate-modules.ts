@@ -494,21 +494,23 @@ const MODULES = {
   "neuronx-compile": {
     title: "neuronx-compile",
     summary:
-      "Compiles a Hugging Face causal LM with the AWS Neuron SDK (transformers-neuronx) on a temporary inf2 instance and uploads the artifacts to S3; `terraform apply` waits until they are complete. The HCL twin of the `NeuronxCompile` construct.",
+      "Compiles a Hugging Face causal LM with the AWS Neuron SDK (transformers-neuronx, or optimum-neuron with `backend`) on a temporary instance and uploads the artifacts to S3; `terraform apply` waits until they are complete. The HCL twin of the `NeuronxCompile` and `OptimumNeuronCompile` constructs.",
     notes: [
       'The machine that runs `terraform apply` needs the AWS CLI (v1 or v2) and a POSIX shell: the waiter (`scripts/wait-for-compile.sh`, run by `null_resource.waiter`) calls them, with the same credentials as the provider. Without the CLI it fails at once and says so. With `waiter = "cloudformation"` (Terraform Cloud\'s hosted runners) no CLI is needed: `aws_cloudformation_stack.waiter` owns the instance and waits for its signal, inside the AWS provider (the construct\'s `CompileWaiter.cloudFormation()`; the root README\'s "Terraform Cloud: which waiter" has its trade-offs).',
       "The instance is not a resource: the launch template describes it and the waiter runs it as a job, so a second plan after success is empty, and a cache hit (same model, options and SDK) launches nothing.",
       "One compile a prefix: the waiter takes the prefix's lock (`<prefix>_LOCK`, S3 conditional writes, AWS CLI 1.36.10 / 2.22.5 or later), a second apply adopts the running instance, and the instance stops itself when no apply renews its lease for `abandon_after_minutes`. Give the credentials of apply `waiter_policy_json`.",
       "On destroy, `terraform_data.on_destroy` terminates the prefix's instances first; with a bucket this module created and `bucket_force_destroy = false`, it refuses the destroy while the bucket holds artifacts (a cache Terraform does not manage), before anything is destroyed, and says how to go on.",
       "`parameters_billion` is required here (the construct reads it from ids such as `Llama-2-7b-hf`); the sizing of the TP degree and the instances is the construct's, in `locals`.",
+      `\`backend = "${OPTIMUM_NEURON_BACKEND}"\` is the \`OptimumNeuronCompile\` construct on the same job: optimum-neuron ${OPTIMUM_NEURON_DLC.optimumNeuronVersion}'s export in the vLLM Neuron DLC, the Hub cache looked up first, the exported model in \`<prefix>${OPTIMUM_COMPILED_FOLDER}\`. \`n_positions\` is its sequence length, \`batch_size\` its batch size, \`amp\` its dtype, \`tp_degree\` its tensor parallel size; \`quant_dtype\` is refused and \`opt_level\` does not apply. \`optimum_neuron\` holds the compile host (\`"cpu"\`: the smallest r7i type whose memory holds the export), a private cache repository and a private image with its versions.`,
     ],
   },
   "sagemaker-endpoint": {
     title: "sagemaker-endpoint",
     summary:
-      "A SageMaker real-time endpoint on Inferentia2 that serves the artifacts of the neuronx-compile module with the default inference code (a chat API) or yours. The HCL twin of the `TransformersNeuronxSageMakerRealtimeInferenceEndpoint` construct.",
+      "A SageMaker real-time endpoint on Inferentia2 that serves the artifacts of the neuronx-compile module with the default inference code (a chat API) or yours, or the optimum-neuron export with the vLLM Neuron DLC. The HCL twin of the `TransformersNeuronxSageMakerRealtimeInferenceEndpoint` and `OptimumNeuronSageMakerRealtimeInferenceEndpoint` constructs.",
     notes: [
       "Pass the neuronx-compile module's outputs: the container's environment is its `settings_environment`, so compile and serving cannot disagree.",
+      `Pass its \`backend\` output too: with \`"${OPTIMUM_NEURON_BACKEND}"\` the endpoint serves \`<prefix>${OPTIMUM_COMPILED_FOLDER}\` with the vLLM Neuron DLC's own OpenAI-style chat API (the \`OptimumNeuronSageMakerRealtimeInferenceEndpoint\` construct): its \`SM_ON_*\` variables come from the export settings, there is no inference code (\`code_dir\` is refused), and \`environment\` may not set what would contradict the export.`,
       "The default inference code ships in `code/`; `code_dir` uploads yours (a directory with `inference.py`) instead, to `<prefix>code/<endpoint_name>/`: each endpoint has a folder of its own, which the container's `PYTHONPATH` names, so two endpoints on one compile never overwrite each other's code.",
     ],
   },
