@@ -243,7 +243,28 @@ const REJECTED: Record<string, [Case, RegExp, RegExp]> = {
 
 const hclValue = (v: unknown) => JSON.stringify(v);
 
-function rootModule(dir: string, moto: Moto, cases: Record<string, Case>, withEndpoint: boolean): void {
+/** The outputs of the compile module that the endpoint module takes. */
+const COMPILE_OUTPUTS_FOR_ENDPOINT = [
+  "backend",
+  "compiled_artifact_s3_url",
+  "bucket_arn",
+  "artifact_prefix",
+  "settings_environment",
+  "container_image_uri",
+  "container_repository_arn",
+  "serving_instance_type",
+  "tp_degree",
+  "checkpoint_bytes",
+  "serving_host_bytes",
+];
+
+/** A root module of a compile module for each case and, with `endpoint`, an endpoint module on each. */
+function rootModule(
+  dir: string,
+  moto: Moto,
+  cases: Record<string, object>,
+  endpoint?: { nameOf: (name: string) => string; inputs: Record<string, { hcl: Record<string, unknown> }> },
+): void {
   const blocks = emulatedAwsProvider(moto);
   for (const [name, c] of Object.entries(cases)) {
     blocks.push(
@@ -254,30 +275,50 @@ function rootModule(dir: string, moto: Moto, cases: Record<string, Case>, withEn
     );
     for (const [k, v] of Object.entries(c)) blocks.push(`  ${k} = ${hclValue(v)}`);
     blocks.push(`}`);
-    if (!withEndpoint) continue;
+    if (!endpoint) continue;
     blocks.push(
       `module "endpoint_${name}" {`,
       `  source                   = "../sagemaker-endpoint"`,
-      `  endpoint_name            = "${endpointNameOf(name)}"`,
-      ...[
-        "compiled_artifact_s3_url",
-        "bucket_arn",
-        "artifact_prefix",
-        "settings_environment",
-        "container_image_uri",
-        "container_repository_arn",
-        "serving_instance_type",
-        "tp_degree",
-        "checkpoint_bytes",
-        "serving_host_bytes",
-      ].map((o) => `  ${o} = module.compile_${name}.${o}`),
-      ...Object.entries(ENDPOINT_INPUTS[name]?.hcl ?? {}).map(([k, v]) => `  ${k} = ${hclValue(v)}`),
+      `  endpoint_name            = "${endpoint.nameOf(name)}"`,
+      ...COMPILE_OUTPUTS_FOR_ENDPOINT.map((o) => `  ${o} = module.compile_${name}.${o}`),
+      ...Object.entries(endpoint.inputs[name]?.hcl ?? {}).map(([k, v]) => `  ${k} = ${hclValue(v)}`),
       `}`,
     );
   }
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "main.tf"), `${blocks.join("\n")}\n`);
 }
+
+/** Plans a root module against moto: the planned resources and the data sources read at plan time, by address. */
+function plannedOf(root: string, moto: Moto): { resources: Record<string, any>; data: Record<string, any> } {
+  const run = plan(root, moto);
+  if (run.code !== 0) throw new Error(`terraform plan failed:\n${run.out}`);
+  const show = JSON.parse(terraform(root, ["show", "-json", "plan"], moto.env).stdout);
+  const modulesOf = (m: any): any[] => [m, ...(m.child_modules ?? []).flatMap(modulesOf)];
+  return {
+    resources: Object.fromEntries(show.resource_changes.map((r: any) => [r.address, r.change.after])),
+    data: Object.fromEntries(
+      modulesOf(show.prior_state?.values?.root_module ?? {})
+        .flatMap((m) => m.resources ?? [])
+        .filter((r: any) => r.mode === "data")
+        .map((r: any) => [r.address, r.values]),
+    ),
+  };
+}
+
+function plan(root: string, moto: Moto) {
+  expect(terraform(root, ["init", "-backend=false", "-input=false", "-no-color"], moto.env).code).toBe(0);
+  return terraform(root, ["plan", "-input=false", "-no-color", "-out=plan"], moto.env);
+}
+
+/** The endpoint configuration's fields sized from the model, compared on both sides. */
+const SIZED_VARIANT_FIELDS = [
+  "instance_type",
+  "volume_size_in_gb",
+  "model_data_download_timeout_in_seconds",
+  "container_startup_health_check_timeout_in_seconds",
+  "inference_ami_version",
+];
 
 /** The endpoint name of a case, the same on both sides (it names the endpoint's code folder). */
 const endpointNameOf = (name: string) => `parity-${name.replace(/_/g, "-")}`;
@@ -332,24 +373,15 @@ describe("the modules and the constructs agree", () => {
   beforeAll(async () => {
     moto = await startMoto();
     const modules = copyModules();
-    const env = moto.env;
-    const plan = (root: string) => {
-      expect(terraform(root, ["init", "-backend=false", "-input=false", "-no-color"], env).code).toBe(0);
-      return terraform(root, ["plan", "-input=false", "-no-color", "-out=plan"], env);
-    };
-
     // The cloudformation waiter reads <prefix>_SUCCESS at plan time: its bucket exists (moto takes an unsigned S3 call).
     expect((await fetch(`${moto.url}/${BUCKET}`, { method: "PUT" })).ok).toBe(true);
     const parity = path.join(modules, "parity");
-    rootModule(parity, moto, { ...CASES, [CFN_CASE]: CFN_INPUTS }, true);
-    const run = plan(parity);
-    if (run.code !== 0) throw new Error(`terraform plan failed:\n${run.out}`);
-    const show = JSON.parse(terraform(parity, ["show", "-json", "plan"], env).stdout);
-    planned = Object.fromEntries(show.resource_changes.map((r: any) => [r.address, r.change.after]));
+    rootModule(parity, moto, { ...CASES, [CFN_CASE]: CFN_INPUTS }, { nameOf: endpointNameOf, inputs: ENDPOINT_INPUTS });
+    planned = plannedOf(parity, moto).resources;
 
     const reject = path.join(modules, "reject");
-    rootModule(reject, moto, Object.fromEntries(Object.entries(REJECTED).map(([k, [c]]) => [k, c])), false);
-    const failed = plan(reject);
+    rootModule(reject, moto, Object.fromEntries(Object.entries(REJECTED).map(([k, [c]]) => [k, c])));
+    const failed = plan(reject, moto);
     expect(failed.code).not.toBe(0);
     rejection = failed.out.replace(/\s+/g, " ");
   });
@@ -390,13 +422,7 @@ describe("the modules and the constructs agree", () => {
     test("the same endpoint: instance type, TP degree, volume, timeouts and container environment", () => {
       const variant = planned[`module.endpoint_${name}.aws_sagemaker_endpoint_configuration.this`].production_variants[0];
       const tsVariant = only(json, "aws_sagemaker_endpoint_configuration").production_variants[0];
-      for (const key of [
-        "instance_type",
-        "volume_size_in_gb",
-        "model_data_download_timeout_in_seconds",
-        "container_startup_health_check_timeout_in_seconds",
-        "inference_ami_version",
-      ]) {
+      for (const key of SIZED_VARIANT_FIELDS) {
         expect([key, variant[key]]).toEqual([key, tsVariant[key]]);
       }
       const environment = planned[`module.endpoint_${name}.aws_sagemaker_model.this`].primary_container[0].environment;
@@ -680,42 +706,9 @@ const OPTIMUM_REJECTED: Record<string, [OptimumCase, RegExp, RegExp]> = {
 
 const endpointNameOfOptimum = (name: string) => `parity-optimum-${name.replace(/_/g, "-")}`;
 
-function optimumRootModule(dir: string, moto: Moto, cases: Record<string, OptimumCase>, withEndpoint: boolean): void {
-  const lines = emulatedAwsProvider(moto);
-  for (const [name, c] of Object.entries(cases)) {
-    lines.push(`module "compile_${name}" {`, `  source      = "../neuronx-compile"`, `  backend     = "optimum-neuron"`);
-    lines.push(`  bucket_name = "${BUCKET}"`, `  ami_id      = "${AMI}"`);
-    for (const [k, v] of Object.entries(c)) lines.push(`  ${k} = ${k === "optimum_neuron" ? hclObject(v) : hclValue(v)}`);
-    lines.push(`}`);
-    if (!withEndpoint) continue;
-    lines.push(
-      `module "endpoint_${name}" {`,
-      `  source        = "../sagemaker-endpoint"`,
-      `  endpoint_name = "${endpointNameOfOptimum(name)}"`,
-      ...[
-        "backend",
-        "compiled_artifact_s3_url",
-        "bucket_arn",
-        "artifact_prefix",
-        "settings_environment",
-        "container_image_uri",
-        "container_repository_arn",
-        "serving_instance_type",
-        "tp_degree",
-        "checkpoint_bytes",
-        "serving_host_bytes",
-      ].map((o) => `  ${o} = module.compile_${name}.${o}`),
-      `}`,
-    );
-  }
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "main.tf"), `${lines.join("\n")}\n`);
-}
-
-const hclObject = (v: unknown) =>
-  `{ ${Object.entries(v as Record<string, unknown>)
-    .map(([k, x]) => `${k} = ${hclValue(x)}`)
-    .join(", ")} }`;
+/** The cases in the module's terms: the backend, and the optimum-neuron settings. */
+const optimumInputs = (cases: Record<string, OptimumCase>) =>
+  Object.fromEntries(Object.entries(cases).map(([name, c]) => [name, { backend: "optimum-neuron", ...c }]));
 
 /** The construct side: OptimumNeuronCompile and its endpoint with the case's inputs. */
 function optimumConstructs(c: OptimumCase, name = "rejected") {
@@ -770,28 +763,13 @@ describe('the modules with backend = "optimum-neuron" and the optimum-neuron con
   beforeAll(async () => {
     moto = await startMoto();
     const modules = copyModules();
-    const env = moto.env;
-    const plan = (root: string) => {
-      expect(terraform(root, ["init", "-backend=false", "-input=false", "-no-color"], env).code).toBe(0);
-      return terraform(root, ["plan", "-input=false", "-no-color", "-out=plan"], env);
-    };
     const parity = path.join(modules, "optimum-parity");
-    optimumRootModule(parity, moto, OPTIMUM_CASES, true);
-    const run = plan(parity);
-    if (run.code !== 0) throw new Error(`terraform plan failed:\n${run.out}`);
-    const show = JSON.parse(terraform(parity, ["show", "-json", "plan"], env).stdout);
-    planned = Object.fromEntries(show.resource_changes.map((r: any) => [r.address, r.change.after]));
-    const modulesOf = (m: any): any[] => [m, ...(m.child_modules ?? []).flatMap(modulesOf)];
-    data = Object.fromEntries(
-      modulesOf(show.prior_state?.values?.root_module ?? {})
-        .flatMap((m) => m.resources ?? [])
-        .filter((r: any) => r.mode === "data")
-        .map((r: any) => [r.address, r.values]),
-    );
+    rootModule(parity, moto, optimumInputs(OPTIMUM_CASES), { nameOf: endpointNameOfOptimum, inputs: {} });
+    ({ resources: planned, data } = plannedOf(parity, moto));
 
     const reject = path.join(modules, "optimum-reject");
-    optimumRootModule(reject, moto, Object.fromEntries(Object.entries(OPTIMUM_REJECTED).map(([k, [c]]) => [k, c])), false);
-    const failed = plan(reject);
+    rootModule(reject, moto, optimumInputs(Object.fromEntries(Object.entries(OPTIMUM_REJECTED).map(([k, [c]]) => [k, c]))));
+    const failed = plan(reject, moto);
     expect(failed.code).not.toBe(0);
     rejection = failed.out.replace(/\s+/g, " ");
   });
@@ -827,13 +805,7 @@ describe('the modules with backend = "optimum-neuron" and the optimum-neuron con
     test("the same endpoint: instance type, volume, timeouts, model data and container environment", () => {
       const variant = planned[`module.endpoint_${name}.aws_sagemaker_endpoint_configuration.this`].production_variants[0];
       const tsVariant = only(json, "aws_sagemaker_endpoint_configuration").production_variants[0];
-      for (const key of [
-        "instance_type",
-        "volume_size_in_gb",
-        "model_data_download_timeout_in_seconds",
-        "container_startup_health_check_timeout_in_seconds",
-        "inference_ami_version",
-      ]) {
+      for (const key of SIZED_VARIANT_FIELDS) {
         expect([key, variant[key]]).toEqual([key, tsVariant[key]]);
       }
       const container = planned[`module.endpoint_${name}.aws_sagemaker_model.this`].primary_container[0];
