@@ -131,12 +131,12 @@ function replacements(): Record<string, string> {
     batchSize: "tostring(local.batch_size)",
     amp: "var.amp",
     quantDtype: undefined, // only when set
-    optLevel: "tostring(var.opt_level)",
+    optLevel: "tostring(local.opt_level)",
   };
   const settingsEntries = Object.entries(settingsExpressions)
     .filter(([, expr]) => expr !== undefined)
     .map(([key, expr]) => `${SETTINGS_ENV[key as keyof typeof SETTINGS_ENV]} = ${expr}`)
-    .concat('NEURON_CC_FLAGS = "--model-type=transformer -O${var.opt_level}"');
+    .concat('NEURON_CC_FLAGS = "--model-type=transformer -O${local.opt_level}"');
   const width = Math.max(...settingsEntries.map((e) => e.indexOf(" =")));
   const aligned = settingsEntries.map((e) => {
     const at = e.indexOf(" = ");
@@ -501,7 +501,7 @@ const MODULES = {
       "One compile a prefix: the waiter takes the prefix's lock (`<prefix>_LOCK`, S3 conditional writes, AWS CLI 1.36.10 / 2.22.5 or later), a second apply adopts the running instance, and the instance stops itself when no apply renews its lease for `abandon_after_minutes`. Give the credentials of apply `waiter_policy_json`.",
       "On destroy, `terraform_data.on_destroy` terminates the prefix's instances first; with a bucket this module created and `bucket_force_destroy = false`, it refuses the destroy while the bucket holds artifacts (a cache Terraform does not manage), before anything is destroyed, and says how to go on.",
       "`parameters_billion` is required here (the construct reads it from ids such as `Llama-2-7b-hf`); the sizing of the TP degree and the instances is the construct's, in `locals`.",
-      `\`backend = "${OPTIMUM_NEURON_BACKEND}"\` is the \`OptimumNeuronCompile\` construct on the same job: optimum-neuron ${OPTIMUM_NEURON_DLC.optimumNeuronVersion}'s export in the vLLM Neuron DLC, the Hub cache looked up first, the exported model in \`<prefix>${OPTIMUM_COMPILED_FOLDER}\`. \`n_positions\` is its sequence length, \`batch_size\` its batch size, \`amp\` its dtype, \`tp_degree\` its tensor parallel size; \`quant_dtype\` is refused and \`opt_level\` does not apply. \`optimum_neuron\` holds the compile host (\`"cpu"\`: the smallest r7i type whose memory holds the export), a private cache repository and a private image with its versions.`,
+      `\`backend = "${OPTIMUM_NEURON_BACKEND}"\` is the \`OptimumNeuronCompile\` construct on the same job: optimum-neuron ${OPTIMUM_NEURON_DLC.optimumNeuronVersion}'s export in the vLLM Neuron DLC, the Hub cache looked up first, the exported model in \`<prefix>${OPTIMUM_COMPILED_FOLDER}\`. \`n_positions\` is its sequence length, \`batch_size\` its batch size, \`amp\` its dtype, \`tp_degree\` its tensor parallel size; \`quant_dtype\` and \`opt_level\` are refused. \`optimum_neuron\` holds the compile host (\`"cpu"\`: the smallest r7i type whose memory holds the export), a private cache repository and a private image with its versions.`,
     ],
   },
   "sagemaker-endpoint": {

@@ -648,6 +648,7 @@ interface OptimumCase {
   amp?: "bf16" | "f16" | "f32";
   tp_degree?: number;
   quant_dtype?: "s8";
+  opt_level?: 1 | 2 | 3;
   instance_type?: string;
   serving_instance_type?: string;
   optimum_neuron?: { compile_host?: OptimumNeuronCompileHost; private_cache_repo?: string };
@@ -676,6 +677,11 @@ const OPTIMUM_REJECTED: Record<string, [OptimumCase, RegExp, RegExp]> = {
     { model_id: "meta-llama/Meta-Llama-3-8B-Instruct", parameters_billion: 8, quant_dtype: "s8" },
     /The quant_dtype is not an option of the optimum-neuron backend/,
     /exportOptions.quantDtype is not an optimum-neuron export option/,
+  ],
+  opt_level: [
+    { model_id: "meta-llama/Meta-Llama-3-8B-Instruct", parameters_billion: 8, opt_level: 3 },
+    /The opt_level is not an option of the optimum-neuron backend/,
+    /exportOptions.optLevel is not an optimum-neuron export option/,
   ],
   unexported_family: [
     { model_id: "mistralai/Mistral-7B-Instruct-v0.2", parameters_billion: 7.2 },
@@ -721,6 +727,7 @@ function optimumConstructs(c: OptimumCase, name = "rejected") {
         dtype: c.amp,
         tensorParallelSize: c.tp_degree,
         ...(c.quant_dtype ? { quantDtype: QuantDtype.S8 } : {}),
+        ...(c.opt_level ? { optLevel: c.opt_level } : {}),
       } as never,
       bucket: BUCKET,
       amiId: AMI,

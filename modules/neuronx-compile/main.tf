@@ -15,6 +15,7 @@ locals {
   optimum    = var.backend == "optimum-neuron"
   cpu_host   = local.optimum && var.optimum_neuron.compile_host == "cpu"
   batch_size = coalesce(var.batch_size, local.optimum ? 4 : 1)
+  opt_level  = coalesce(var.opt_level, 2)
   # optimum-neuron's image carries its Neuron SDK and optimum-neuron releases; part of the cache key.
   optimum_sdk_version    = coalesce(var.optimum_neuron.neuron_sdk_version, "2.26.1")
   optimum_neuron_version = coalesce(var.optimum_neuron.optimum_neuron_version, "0.4.5")
@@ -80,7 +81,7 @@ locals {
   revision_segment = replace(replace(var.revision, "_", "_5f"), "/", "_2f")
   artifact_prefix = (local.optimum
     ? "${var.model_id}/${local.revision_segment}/optimum-neuron-${local.optimum_neuron_version}-sdk${local.optimum_sdk_version}/tp${local.tp_degree}-sl${var.n_positions}-bs${local.batch_size}-${var.amp}/"
-    : "${var.model_id}/${local.revision_segment}/neuronx-${var.neuron_sdk_version}/tp${local.tp_degree}-np${var.n_positions}-bs${local.batch_size}-${var.amp}-opt${var.opt_level}${var.quant_dtype == null ? "" : "-q${var.quant_dtype}"}/"
+    : "${var.model_id}/${local.revision_segment}/neuronx-${var.neuron_sdk_version}/tp${local.tp_degree}-np${var.n_positions}-bs${local.batch_size}-${var.amp}-opt${local.opt_level}${var.quant_dtype == null ? "" : "-q${var.quant_dtype}"}/"
   )
 
   # The compile settings, one map for the compile and the serving container.
@@ -92,8 +93,8 @@ locals {
     NEURONX_N_POSITIONS = tostring(var.n_positions)
     NEURONX_BATCH_SIZE  = tostring(local.batch_size)
     NEURONX_AMP         = var.amp
-    NEURONX_OPT_LEVEL   = tostring(var.opt_level)
-    NEURON_CC_FLAGS     = "--model-type=transformer -O${var.opt_level}"
+    NEURONX_OPT_LEVEL   = tostring(local.opt_level)
+    NEURON_CC_FLAGS     = "--model-type=transformer -O${local.opt_level}"
   }, var.quant_dtype == null ? {} : { NEURONX_QUANT_DTYPE = var.quant_dtype })
   # optimum-neuron's (OptimumNeuronSettings.environment): the export options under the shared names.
   optimum_settings_environment = {
@@ -575,6 +576,10 @@ resource "aws_launch_template" "this" {
     precondition {
       condition     = !local.optimum || var.quant_dtype == null
       error_message = "The quant_dtype is not an option of the optimum-neuron backend: optimum-neuron 0.4.5 has no weight quantization for this export; choose a larger inf2 type or a smaller model, or use backend = \"transformers-neuronx\" with quant_dtype = \"s8\"."
+    }
+    precondition {
+      condition     = !local.optimum || var.opt_level == null
+      error_message = "The opt_level is not an option of the optimum-neuron backend: optimum-neuron chooses the Neuron compiler's optimization level itself; leave it null."
     }
     precondition {
       condition     = !local.optimum || var.container_image_uri == null

@@ -13,6 +13,7 @@ locals {
   optimum    = var.backend == "@@OPTIMUM_BACKEND@@"
   cpu_host   = local.optimum && var.optimum_neuron.compile_host == "cpu"
   batch_size = coalesce(var.batch_size, local.optimum ? @@OPTIMUM_BATCH_SIZE_DEFAULT@@ : @@BATCH_SIZE_DEFAULT@@)
+  opt_level  = coalesce(var.opt_level, @@OPT_LEVEL_DEFAULT@@)
   # optimum-neuron's image carries its Neuron SDK and optimum-neuron releases; part of the cache key.
   optimum_sdk_version    = coalesce(var.optimum_neuron.neuron_sdk_version, "@@OPTIMUM_SDK_VERSION@@")
   optimum_neuron_version = coalesce(var.optimum_neuron.optimum_neuron_version, "@@OPTIMUM_VERSION@@")
@@ -65,7 +66,7 @@ locals {
   revision_segment = replace(replace(var.revision, "_", "_5f"), "/", "_2f")
   artifact_prefix = (local.optimum
     ? "${var.model_id}/${local.revision_segment}/optimum-neuron-${local.optimum_neuron_version}-sdk${local.optimum_sdk_version}/tp${local.tp_degree}-sl${var.n_positions}-bs${local.batch_size}-${var.amp}/"
-    : "${var.model_id}/${local.revision_segment}/neuronx-${var.neuron_sdk_version}/tp${local.tp_degree}-np${var.n_positions}-bs${local.batch_size}-${var.amp}-opt${var.opt_level}${var.quant_dtype == null ? "" : "-q${var.quant_dtype}"}/"
+    : "${var.model_id}/${local.revision_segment}/neuronx-${var.neuron_sdk_version}/tp${local.tp_degree}-np${var.n_positions}-bs${local.batch_size}-${var.amp}-opt${local.opt_level}${var.quant_dtype == null ? "" : "-q${var.quant_dtype}"}/"
   )
 
   # The compile settings, one map for the compile and the serving container.
@@ -530,6 +531,10 @@ resource "aws_launch_template" "this" {
     precondition {
       condition     = !local.optimum || var.quant_dtype == null
       error_message = "The quant_dtype is not an option of the @@OPTIMUM_BACKEND@@ backend: optimum-neuron @@OPTIMUM_VERSION@@ has no weight quantization for this export; choose a larger inf2 type or a smaller model, or use backend = \"transformers-neuronx\" with quant_dtype = \"s8\"."
+    }
+    precondition {
+      condition     = !local.optimum || var.opt_level == null
+      error_message = "The opt_level is not an option of the @@OPTIMUM_BACKEND@@ backend: optimum-neuron chooses the Neuron compiler's optimization level itself; leave it null."
     }
     precondition {
       condition     = !local.optimum || var.container_image_uri == null

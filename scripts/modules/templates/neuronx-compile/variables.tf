@@ -1,5 +1,5 @@
 variable "backend" {
-  description = "What compiles: \"transformers-neuronx\" (the NeuronxCompile construct, the PyTorch Neuron DLC) or \"@@OPTIMUM_BACKEND@@\" (OptimumNeuronCompile: optimum-neuron's export, served by the Hugging Face vLLM Neuron DLC). With optimum-neuron, n_positions is the sequence length, batch_size the batch size, amp the dtype and tp_degree the tensor parallel size; quant_dtype and opt_level do not apply."
+  description = "What compiles: \"transformers-neuronx\" (the NeuronxCompile construct, the PyTorch Neuron DLC) or \"@@OPTIMUM_BACKEND@@\" (OptimumNeuronCompile: optimum-neuron's export, served by the Hugging Face vLLM Neuron DLC). With optimum-neuron, n_positions is the sequence length, batch_size the batch size, amp the dtype and tp_degree the tensor parallel size; quant_dtype and opt_level are refused."
   type        = string
   default     = "transformers-neuronx"
 
@@ -145,13 +145,13 @@ variable "quant_dtype" {
 }
 
 variable "opt_level" {
-  description = "Neuron compiler optimization level: 1 (fast compile), 2 (balanced), 3 (best model execution performance)."
+  description = "Neuron compiler optimization level of transformers-neuronx: 1 (fast compile), 2 (balanced), 3 (best model execution performance). Null: @@OPT_LEVEL_DEFAULT@@. optimum-neuron chooses its own and refuses it."
   type        = number
-  default     = @@OPT_LEVEL_DEFAULT@@
+  default     = null
 
   validation {
-    condition     = contains(@@OPT_LEVELS@@, var.opt_level)
-    error_message = "The opt_level must be one of @@OPT_LEVELS_TEXT@@."
+    condition     = var.opt_level == null || contains(@@OPT_LEVELS@@, coalesce(var.opt_level, 0))
+    error_message = "The opt_level must be one of @@OPT_LEVELS_TEXT@@, or null."
   }
 }
 
