@@ -392,6 +392,7 @@ function optimumReplacements(): Record<string, string> {
   return {
     OPTIMUM_BACKEND: OPTIMUM_NEURON_BACKEND,
     OPTIMUM_BACKEND_ENV: c.backend,
+    OPT_LEVEL_ENV: SETTINGS_ENV.optLevel,
     OPTIMUM_VERSION_ENV: c.optimumNeuronVersion,
     OPTIMUM_TARGET_ENV: c.targetInstanceFamily,
     OPTIMUM_CACHE_REPO_ENV: c.cacheRepo,

@@ -46,7 +46,7 @@ variable "settings_environment" {
   type        = map(string)
 
   validation {
-    condition     = alltrue([for k in ["NEURONX_MODEL_ID", "NEURONX_REVISION", "NEURONX_SDK_VERSION", "NEURONX_TP_DEGREE", "NEURONX_N_POSITIONS", "NEURONX_BATCH_SIZE", "NEURONX_AMP", "NEURONX_OPT_LEVEL"] : contains(keys(var.settings_environment), k)])
+    condition     = alltrue([for k in ["NEURONX_MODEL_ID", "NEURONX_REVISION", "NEURONX_SDK_VERSION", "NEURONX_TP_DEGREE", "NEURONX_N_POSITIONS", "NEURONX_BATCH_SIZE", "NEURONX_AMP", "NEURONX_OPT_LEVEL"] : contains(keys(var.settings_environment), k) || (k == "NEURONX_OPT_LEVEL" && lookup(var.settings_environment, "NEURONX_BACKEND", "") == "optimum-neuron")])
     error_message = "The settings_environment must carry every compile setting (NEURONX_MODEL_ID, NEURONX_REVISION, NEURONX_SDK_VERSION, NEURONX_TP_DEGREE, NEURONX_N_POSITIONS, NEURONX_BATCH_SIZE, NEURONX_AMP, NEURONX_OPT_LEVEL): pass the neuronx-compile module's settings_environment."
   }
 }

@@ -44,7 +44,7 @@ variable "settings_environment" {
   type        = map(string)
 
   validation {
-    condition     = alltrue([for k in @@REQUIRED_SETTINGS@@ : contains(keys(var.settings_environment), k)])
+    condition     = alltrue([for k in @@REQUIRED_SETTINGS@@ : contains(keys(var.settings_environment), k) || (k == "@@OPT_LEVEL_ENV@@" && lookup(var.settings_environment, "@@OPTIMUM_BACKEND_ENV@@", "") == "@@OPTIMUM_BACKEND@@")])
     error_message = "The settings_environment must carry every compile setting (@@REQUIRED_SETTINGS_TEXT@@): pass the neuronx-compile module's settings_environment."
   }
 }
