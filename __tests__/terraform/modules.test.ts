@@ -750,7 +750,9 @@ function statementsBySid(statements: any[]): Record<string, unknown> {
     JSON.stringify(statements)
       .replace(/\$\{data\.aws_partition\.[a-z_]+\.partition\}/g, "aws")
       .replace(/\$\{data\.aws_region\.[a-z_]+\.(region|name)\}/g, "us-east-1")
-      .replace(/\$\{data\.aws_caller_identity\.[a-z_]+\.account_id\}/g, "123456789012"),
+      .replace(/\$\{data\.aws_caller_identity\.[a-z_]+\.account_id\}/g, "123456789012")
+      // The DLC's registry account of the region (us-east-1), a lookup in the construct's locals.
+      .replace(/\$\{lookup\(local\.neuronx_dlc_registry_accounts,[^}]*\)\}/g, "763104351884"),
   );
   return Object.fromEntries(
     resolved.map((st: any) => {
