@@ -12,6 +12,14 @@ import { LAMBDA_INFERENCE_CODE } from "../lib/lambda-inference";
 import { packageFiles } from "../lib/private/s3-directory";
 import { LAMBDA_INFERENCE_MODEL } from "../lib/lambda-inference-model";
 import { TRITON_RESERVED_ENVIRONMENT, TRITON_SERVING_ENV } from "../lib/triton-endpoint";
+import {
+  OPTIMUM_COMPILE_ENV,
+  OPTIMUM_EXPORT_DEFAULTS,
+  OPTIMUM_NEURON_DLC,
+  OPTIMUM_RESERVED_SERVE_ARGS,
+  OPTIMUM_SERVING_ENV,
+  optimumRefusedNamesPattern,
+} from "../lib/optimum-neuron-spec";
 
 const rendered = renderModules();
 
@@ -68,7 +76,11 @@ describe("the rendered modules", () => {
     expect(variables).toContain(JSON.stringify(PATTERNS.ecrImageUri.source));
     const defaults = Object.fromEntries(parseBlocks(variables, "variable").map((v) => [v.name, v.default]));
     expect(defaults.n_positions).toBe(String(COMPILE_DEFAULTS.nPositions));
-    expect(defaults.batch_size).toBe(String(COMPILE_DEFAULTS.batchSize));
+    // Null: each backend's own default, in locals.
+    expect(defaults.batch_size).toBe("null");
+    expect(rendered.get("neuronx-compile/main.tf")).toContain(
+      `batch_size = coalesce(var.batch_size, local.optimum ? ${OPTIMUM_EXPORT_DEFAULTS.batchSize} : ${COMPILE_DEFAULTS.batchSize})`,
+    );
     expect(defaults.amp).toBe(JSON.stringify(COMPILE_DEFAULTS.amp));
     expect(defaults.model_id).toBeUndefined();
   });
@@ -129,6 +141,23 @@ describe("the rendered modules", () => {
     expect(rendered.get("lambda-inference/main.tf")).toContain(
       `code_unzipped_mib  = ${Object.values(code).reduce((sum, c) => sum + Buffer.byteLength(c as string), 0)} / local.mib`,
     );
+  });
+
+  test("the optimum-neuron backend takes its names, image and refusals from lib/", () => {
+    const compile = rendered.get("neuronx-compile/main.tf") as string;
+    for (const name of Object.values(OPTIMUM_COMPILE_ENV)) expect(compile).toMatch(new RegExp(`(^ +|{ )${name} += `, "m"));
+    expect(compile).toContain(`${OPTIMUM_NEURON_DLC.repository}:${OPTIMUM_NEURON_DLC.tag}`);
+    expect(compile).toContain(JSON.stringify(optimumRefusedNamesPattern()));
+    const endpoint = rendered.get("sagemaker-endpoint/main.tf") as string;
+    for (const name of Object.values(OPTIMUM_SERVING_ENV)) expect(endpoint).toMatch(new RegExp(`^ {4}${name} += `, "m"));
+    for (const name of Object.keys(OPTIMUM_RESERVED_SERVE_ARGS)) expect(endpoint).toContain(`"${name}"`);
+    // The pattern refuses what the construct refuses by name, and lets through what optimum-neuron exports.
+    const re = new RegExp(optimumRefusedNamesPattern().replace("(?i)", ""), "i");
+    for (const name of ["Mistral-7B-Instruct-v0.2", "gpt2", "Qwen2-1.5B-Instruct", "opt-1.3b"])
+      expect([name, re.test(name)]).toEqual([name, true]);
+    for (const name of ["Meta-Llama-3-8B-Instruct", "TinyLlama-1.1B-Chat-v1.0", "Mixtral-8x7B-v0.1", "granite-3.1-8b"]) {
+      expect([name, re.test(name)]).toEqual([name, false]);
+    }
   });
 
   test("the Triton and Lambda modules take their names and limits from lib/", () => {

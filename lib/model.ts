@@ -161,8 +161,11 @@ export const ARCHITECTURE_NAME_TOKENS: readonly {
  * The refused families of {@link ARCHITECTURE_NAME_TOKENS} as one RE2 pattern over a repository name, for the HCL
  * module's plan-time check: each token at the start of a segment, and at its end where the token says so.
  */
-export function refusedNamesPattern(): string {
-  const refused = ARCHITECTURE_NAME_TOKENS.filter((t) => !t.architecture || !MODEL_ARCHITECTURES[t.architecture].served);
+export function refusedNamesPattern(
+  refuses: (token: (typeof ARCHITECTURE_NAME_TOKENS)[number]) => boolean = (t) =>
+    !t.architecture || !MODEL_ARCHITECTURES[t.architecture].served,
+): string {
+  const refused = ARCHITECTURE_NAME_TOKENS.filter(refuses);
   const alternatives = refused.map(({ pattern }) => {
     const source = pattern.source.replace(/^\^/, "");
     return source.endsWith("$") ? `(?:${source.slice(0, -1)})(?:[-_.]|$)` : `(?:${source})`;

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { SETTINGS_ENV, encodeRevision } from "./compile-settings";
 import { ContainerImageConfig, bindDlcImage, ecrImageConfig } from "./container-images";
-import { Model, ModelArchitecture, architecturesFromModelId } from "./model";
+import { Model, ModelArchitecture, architecturesFromModelId, refusedNamesPattern } from "./model";
 import { Amp } from "./neuron-spec";
 import { RULES, StringRule } from "./patterns";
 import { Validator, show } from "./private/validation";
@@ -107,15 +107,20 @@ const EXPORTABLE: Readonly<Partial<Record<ModelArchitecture, string>>> = {
   [ModelArchitecture.MIXTRAL]: "mixtral",
 };
 
+/** Whether optimum-neuron 0.4.5 cannot export a family (a model type, with its ModelArchitecture when it has one). */
+const optimumRefuses = (n: { readonly modelType: string; readonly architecture?: ModelArchitecture }): boolean =>
+  !(n.architecture && EXPORTABLE[n.architecture]) && !OPTIMUM_NEURON_TEXT_GENERATION_MODEL_TYPES.includes(n.modelType);
+
+/** The repository names optimumArchitectureProblem refuses, as one RE2 pattern (the HCL module's plan-time check). */
+export const optimumRefusedNamesPattern = (): string => refusedNamesPattern(optimumRefuses);
+
 /** Why optimum-neuron 0.4.5 cannot export the model, or undefined when it can (or when only config.json will tell). */
 export function optimumArchitectureProblem(model: Model): string | undefined {
   const supported = OPTIMUM_NEURON_TEXT_GENERATION_MODEL_TYPES.join(", ");
   const named = model.architecture
     ? [{ modelType: model.architecture as string, architecture: model.architecture }]
     : architecturesFromModelId(model.modelId);
-  const refused = named.find(
-    (n) => !(n.architecture && EXPORTABLE[n.architecture]) && !OPTIMUM_NEURON_TEXT_GENERATION_MODEL_TYPES.includes(n.modelType),
-  );
+  const refused = named.find(optimumRefuses);
   if (refused === undefined) return undefined;
   return (
     `model ${model.modelId} is a ${refused.modelType} model, which optimum-neuron ${OPTIMUM_NEURON_DLC.optimumNeuronVersion} cannot export for ` +

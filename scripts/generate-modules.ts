@@ -73,6 +73,19 @@ import { EFS_FILE_SYSTEM_ID, LAMBDA_INFERENCE_DOCKERFILE, LAMBDA_INFERENCE_MODEL
 import { FRONT_DOOR_LIMITS, HTTP_API_ACCESS_LOG_FORMAT } from "../lib/lambda-inference-front-door";
 import { deterministicZip } from "./deterministic-zip";
 import { EMULATED_SERVICES } from "../stacks/provider";
+import { CPU_COMPILE_HOSTS, OPTIMUM_COMPILED_FOLDER } from "../lib/optimum-neuron-compile";
+import {
+  OPTIMUM_COMPILE_ENV,
+  OPTIMUM_EXPORT_DEFAULTS,
+  OPTIMUM_EXPORT_LIMITS,
+  OPTIMUM_MODEL_DIR,
+  OPTIMUM_NEURON_BACKEND,
+  OPTIMUM_NEURON_DLC,
+  OPTIMUM_NEURON_TEXT_GENERATION_MODEL_TYPES,
+  OPTIMUM_RESERVED_SERVE_ARGS,
+  OPTIMUM_SERVING_ENV,
+  optimumRefusedNamesPattern,
+} from "../lib/optimum-neuron-spec";
 
 const ROOT = path.resolve(__dirname, "..");
 const TEMPLATES = path.join(__dirname, "modules", "templates");
@@ -115,15 +128,15 @@ function replacements(): Record<string, string> {
     neuronSdkVersion: "var.neuron_sdk_version",
     tpDegree: "tostring(local.tp_degree)",
     nPositions: "tostring(var.n_positions)",
-    batchSize: "tostring(var.batch_size)",
+    batchSize: "tostring(local.batch_size)",
     amp: "var.amp",
     quantDtype: undefined, // only when set
-    optLevel: "tostring(var.opt_level)",
+    optLevel: "tostring(local.opt_level)",
   };
   const settingsEntries = Object.entries(settingsExpressions)
     .filter(([, expr]) => expr !== undefined)
     .map(([key, expr]) => `${SETTINGS_ENV[key as keyof typeof SETTINGS_ENV]} = ${expr}`)
-    .concat('NEURON_CC_FLAGS = "--model-type=transformer -O${var.opt_level}"');
+    .concat('NEURON_CC_FLAGS = "--model-type=transformer -O${local.opt_level}"');
   const width = Math.max(...settingsEntries.map((e) => e.indexOf(" =")));
   const aligned = settingsEntries.map((e) => {
     const at = e.indexOf(" = ");
@@ -356,10 +369,81 @@ function lambdaReplacements(): Record<string, string> {
     HTTP_API_TIMEOUT: String(FRONT_DOOR_LIMITS.httpApiTimeoutSeconds),
     FUNCTION_URL_TIMEOUT_DEFAULT: String(FRONT_DOOR_LIMITS.functionUrlDefaultTimeoutSeconds),
     HTTP_API_ACCESS_LOG_FORMAT: hclString(JSON.stringify(HTTP_API_ACCESS_LOG_FORMAT)),
+    ...optimumReplacements(),
     ENV_SOURCE: env.source,
     ENV_BUCKET: env.bucket,
     ENV_PREFIX: env.prefix,
     ENV_DIR: env.directory,
+  };
+}
+
+/** `NAME = expression` lines with their "=" aligned, as terraform fmt writes them. */
+function alignedEntries(entries: [string, string][]): string[] {
+  const width = Math.max(...entries.map(([name]) => name.length));
+  return entries.map(([name, expr]) => `${name.padEnd(width)} = ${expr}`);
+}
+
+/** The optimum-neuron backend's values: lib/optimum-neuron-spec.ts and lib/optimum-neuron-compile.ts. */
+function optimumReplacements(): Record<string, string> {
+  const c = OPTIMUM_COMPILE_ENV;
+  const s = OPTIMUM_SERVING_ENV;
+  const cpuTypes = CPU_COMPILE_HOSTS.types.map((t) => t.name);
+  const reserved = Object.keys(OPTIMUM_RESERVED_SERVE_ARGS);
+  return {
+    OPTIMUM_BACKEND: OPTIMUM_NEURON_BACKEND,
+    OPTIMUM_BACKEND_ENV: c.backend,
+    OPT_LEVEL_ENV: SETTINGS_ENV.optLevel,
+    OPTIMUM_VERSION_ENV: c.optimumNeuronVersion,
+    OPTIMUM_TARGET_ENV: c.targetInstanceFamily,
+    OPTIMUM_CACHE_REPO_ENV: c.cacheRepo,
+    OPTIMUM_DEVICES_ENV: c.compileDevices,
+    OPTIMUM_SDK_VERSION: OPTIMUM_NEURON_DLC.neuronSdkVersion,
+    OPTIMUM_VERSION: OPTIMUM_NEURON_DLC.optimumNeuronVersion,
+    OPTIMUM_DLC_REPOSITORY: OPTIMUM_NEURON_DLC.repository,
+    OPTIMUM_DLC_TAG: OPTIMUM_NEURON_DLC.tag,
+    OPTIMUM_BATCH_SIZE_DEFAULT: String(OPTIMUM_EXPORT_DEFAULTS.batchSize),
+    OPTIMUM_BATCH_SIZE_MAX: String(OPTIMUM_EXPORT_LIMITS.batchSize.max),
+    OPTIMUM_DTYPE_DEFAULT: OPTIMUM_EXPORT_DEFAULTS.dtype,
+    OPTIMUM_SEQUENCE_LENGTH_DEFAULT: String(OPTIMUM_EXPORT_DEFAULTS.sequenceLength),
+    OPTIMUM_REFUSED_NAMES_PATTERN: JSON.stringify(optimumRefusedNamesPattern()),
+    OPTIMUM_MODEL_TYPES_TEXT: text(OPTIMUM_NEURON_TEXT_GENERATION_MODEL_TYPES),
+    OPTIMUM_COMPILED_FOLDER,
+    OPTIMUM_MODEL_DIR,
+    OPTIMUM_MODEL_ENV: s.model,
+    OPTIMUM_SERVED_NAME_ENV: s.servedModelName,
+    OPTIMUM_BATCH_ENV: s.batchSize,
+    OPTIMUM_SEQUENCE_ENV: s.sequenceLength,
+    OPTIMUM_TP_ENV: s.tensorParallelSize,
+    OPTIMUM_OFFLINE_ENV: s.hubOffline,
+    OPTIMUM_RESERVED_ENV: hclList(reserved),
+    OPTIMUM_SERVING_NAMES: hclList(Object.values(s)),
+    OPTIMUM_SERVING_NAMES_TEXT: text(Object.values(s)),
+    OPTIMUM_RESERVED_ENV_TEXT: text(reserved),
+    OPTIMUM_CPU_HOSTS: `[\n${CPU_COMPILE_HOSTS.types
+      .map((t) => `    { name = ${JSON.stringify(t.name)}, memory_gib = ${t.memoryGiB} },`)
+      .join("\n")}\n  ]`,
+    OPTIMUM_CPU_TYPES: hclList(cpuTypes),
+    OPTIMUM_SERVING_ENV_ENTRIES: alignedEntries([
+      [s.model, `"${OPTIMUM_MODEL_DIR}"`],
+      [s.servedModelName, `var.settings_environment["${SETTINGS_ENV.modelId}"]`],
+      [s.batchSize, `var.settings_environment["${SETTINGS_ENV.batchSize}"]`],
+      [s.sequenceLength, `var.settings_environment["${SETTINGS_ENV.nPositions}"]`],
+      [s.tensorParallelSize, `var.settings_environment["${SETTINGS_ENV.tpDegree}"]`],
+      [s.hubOffline, '"1"'],
+    ]).join("\n    "),
+    OPTIMUM_SETTINGS_ENV_ENTRIES: alignedEntries([
+      [c.backend, `"${OPTIMUM_NEURON_BACKEND}"`],
+      [SETTINGS_ENV.modelId, "var.model_id"],
+      [SETTINGS_ENV.revision, "var.revision"],
+      [SETTINGS_ENV.neuronSdkVersion, "local.optimum_sdk_version"],
+      [SETTINGS_ENV.tpDegree, "tostring(local.tp_degree)"],
+      [SETTINGS_ENV.nPositions, "tostring(var.n_positions)"],
+      [SETTINGS_ENV.batchSize, "tostring(local.batch_size)"],
+      [SETTINGS_ENV.amp, "var.amp"],
+      [c.optimumNeuronVersion, "local.optimum_neuron_version"],
+      [c.targetInstanceFamily, '"inf2"'],
+    ]).join("\n    "),
+    OPTIMUM_CPU_TYPES_TEXT: text(cpuTypes),
   };
 }
 
@@ -411,21 +495,23 @@ const MODULES = {
   "neuronx-compile": {
     title: "neuronx-compile",
     summary:
-      "Compiles a Hugging Face causal LM with the AWS Neuron SDK (transformers-neuronx) on a temporary inf2 instance and uploads the artifacts to S3; `terraform apply` waits until they are complete. The HCL twin of the `NeuronxCompile` construct.",
+      "Compiles a Hugging Face causal LM with the AWS Neuron SDK (transformers-neuronx, or optimum-neuron with `backend`) on a temporary instance and uploads the artifacts to S3; `terraform apply` waits until they are complete. The HCL twin of the `NeuronxCompile` and `OptimumNeuronCompile` constructs.",
     notes: [
       'The machine that runs `terraform apply` needs the AWS CLI (v1 or v2) and a POSIX shell: the waiter (`scripts/wait-for-compile.sh`, run by `null_resource.waiter`) calls them, with the same credentials as the provider. Without the CLI it fails at once and says so. With `waiter = "cloudformation"` (Terraform Cloud\'s hosted runners) no CLI is needed: `aws_cloudformation_stack.waiter` owns the instance and waits for its signal, inside the AWS provider (the construct\'s `CompileWaiter.cloudFormation()`; the root README\'s "Terraform Cloud: which waiter" has its trade-offs).',
       "The instance is not a resource: the launch template describes it and the waiter runs it as a job, so a second plan after success is empty, and a cache hit (same model, options and SDK) launches nothing.",
       "One compile a prefix: the waiter takes the prefix's lock (`<prefix>_LOCK`, S3 conditional writes, AWS CLI 1.36.10 / 2.22.5 or later), a second apply adopts the running instance, and the instance stops itself when no apply renews its lease for `abandon_after_minutes`. Give the credentials of apply `waiter_policy_json`.",
       "On destroy, `terraform_data.on_destroy` terminates the prefix's instances first; with a bucket this module created and `bucket_force_destroy = false`, it refuses the destroy while the bucket holds artifacts (a cache Terraform does not manage), before anything is destroyed, and says how to go on.",
       "`parameters_billion` is required here (the construct reads it from ids such as `Llama-2-7b-hf`); the sizing of the TP degree and the instances is the construct's, in `locals`.",
+      `\`backend = "${OPTIMUM_NEURON_BACKEND}"\` is the \`OptimumNeuronCompile\` construct on the same job: optimum-neuron ${OPTIMUM_NEURON_DLC.optimumNeuronVersion}'s export in the vLLM Neuron DLC, the Hub cache looked up first, the exported model in \`<prefix>${OPTIMUM_COMPILED_FOLDER}\`. \`n_positions\` is its sequence length, \`batch_size\` its batch size, \`amp\` its dtype, \`tp_degree\` its tensor parallel size; \`quant_dtype\` and \`opt_level\` are refused. \`optimum_neuron\` holds the compile host (\`"cpu"\`: the smallest r7i type whose memory holds the export), a private cache repository and a private image with its versions.`,
     ],
   },
   "sagemaker-endpoint": {
     title: "sagemaker-endpoint",
     summary:
-      "A SageMaker real-time endpoint on Inferentia2 that serves the artifacts of the neuronx-compile module with the default inference code (a chat API) or yours. The HCL twin of the `TransformersNeuronxSageMakerRealtimeInferenceEndpoint` construct.",
+      "A SageMaker real-time endpoint on Inferentia2 that serves the artifacts of the neuronx-compile module with the default inference code (a chat API) or yours, or the optimum-neuron export with the vLLM Neuron DLC. The HCL twin of the `TransformersNeuronxSageMakerRealtimeInferenceEndpoint` and `OptimumNeuronSageMakerRealtimeInferenceEndpoint` constructs.",
     notes: [
       "Pass the neuronx-compile module's outputs: the container's environment is its `settings_environment`, so compile and serving cannot disagree.",
+      `Pass its \`backend\` output too: with \`"${OPTIMUM_NEURON_BACKEND}"\` the endpoint serves \`<prefix>${OPTIMUM_COMPILED_FOLDER}\` with the vLLM Neuron DLC's own OpenAI-style chat API (the \`OptimumNeuronSageMakerRealtimeInferenceEndpoint\` construct): its \`SM_ON_*\` variables come from the export settings, there is no inference code (\`code_dir\` is refused), and \`environment\` may not set what would contradict the export.`,
       "The default inference code ships in `code/`; `code_dir` uploads yours (a directory with `inference.py`) instead, to `<prefix>code/<endpoint_name>/`: each endpoint has a folder of its own, which the container's `PYTHONPATH` names, so two endpoints on one compile never overwrite each other's code.",
     ],
   },

@@ -24,6 +24,8 @@ import { Moto, startMoto } from "../helpers/moto";
 import { thrown } from "../helpers/thrown";
 import { checkovFailures, terraform, unjustifiedSkips } from "../helpers/terraform";
 import { blocks, emulatedAwsProvider } from "../helpers/module-plan";
+import { OptimumNeuronCompile, OptimumNeuronCompileHost } from "../../lib/optimum-neuron-compile";
+import { OptimumNeuronModelData, OptimumNeuronSageMakerRealtimeInferenceEndpoint } from "../../lib/optimum-neuron-endpoint";
 
 const AMI = "ami-785db401"; // one of moto's images
 const BUCKET = "parity-artifacts";
@@ -241,7 +243,28 @@ const REJECTED: Record<string, [Case, RegExp, RegExp]> = {
 
 const hclValue = (v: unknown) => JSON.stringify(v);
 
-function rootModule(dir: string, moto: Moto, cases: Record<string, Case>, withEndpoint: boolean): void {
+/** The outputs of the compile module that the endpoint module takes. */
+const COMPILE_OUTPUTS_FOR_ENDPOINT = [
+  "backend",
+  "compiled_artifact_s3_url",
+  "bucket_arn",
+  "artifact_prefix",
+  "settings_environment",
+  "container_image_uri",
+  "container_repository_arn",
+  "serving_instance_type",
+  "tp_degree",
+  "checkpoint_bytes",
+  "serving_host_bytes",
+];
+
+/** A root module of a compile module for each case and, with `endpoint`, an endpoint module on each. */
+function rootModule(
+  dir: string,
+  moto: Moto,
+  cases: Record<string, object>,
+  endpoint?: { nameOf: (name: string) => string; inputs: Record<string, { hcl: Record<string, unknown> }> },
+): void {
   const blocks = emulatedAwsProvider(moto);
   for (const [name, c] of Object.entries(cases)) {
     blocks.push(
@@ -252,30 +275,50 @@ function rootModule(dir: string, moto: Moto, cases: Record<string, Case>, withEn
     );
     for (const [k, v] of Object.entries(c)) blocks.push(`  ${k} = ${hclValue(v)}`);
     blocks.push(`}`);
-    if (!withEndpoint) continue;
+    if (!endpoint) continue;
     blocks.push(
       `module "endpoint_${name}" {`,
       `  source                   = "../sagemaker-endpoint"`,
-      `  endpoint_name            = "${endpointNameOf(name)}"`,
-      ...[
-        "compiled_artifact_s3_url",
-        "bucket_arn",
-        "artifact_prefix",
-        "settings_environment",
-        "container_image_uri",
-        "container_repository_arn",
-        "serving_instance_type",
-        "tp_degree",
-        "checkpoint_bytes",
-        "serving_host_bytes",
-      ].map((o) => `  ${o} = module.compile_${name}.${o}`),
-      ...Object.entries(ENDPOINT_INPUTS[name]?.hcl ?? {}).map(([k, v]) => `  ${k} = ${hclValue(v)}`),
+      `  endpoint_name            = "${endpoint.nameOf(name)}"`,
+      ...COMPILE_OUTPUTS_FOR_ENDPOINT.map((o) => `  ${o} = module.compile_${name}.${o}`),
+      ...Object.entries(endpoint.inputs[name]?.hcl ?? {}).map(([k, v]) => `  ${k} = ${hclValue(v)}`),
       `}`,
     );
   }
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "main.tf"), `${blocks.join("\n")}\n`);
 }
+
+/** Plans a root module against moto: the planned resources and the data sources read at plan time, by address. */
+function plannedOf(root: string, moto: Moto): { resources: Record<string, any>; data: Record<string, any> } {
+  const run = plan(root, moto);
+  if (run.code !== 0) throw new Error(`terraform plan failed:\n${run.out}`);
+  const show = JSON.parse(terraform(root, ["show", "-json", "plan"], moto.env).stdout);
+  const modulesOf = (m: any): any[] => [m, ...(m.child_modules ?? []).flatMap(modulesOf)];
+  return {
+    resources: Object.fromEntries(show.resource_changes.map((r: any) => [r.address, r.change.after])),
+    data: Object.fromEntries(
+      modulesOf(show.prior_state?.values?.root_module ?? {})
+        .flatMap((m) => m.resources ?? [])
+        .filter((r: any) => r.mode === "data")
+        .map((r: any) => [r.address, r.values]),
+    ),
+  };
+}
+
+function plan(root: string, moto: Moto) {
+  expect(terraform(root, ["init", "-backend=false", "-input=false", "-no-color"], moto.env).code).toBe(0);
+  return terraform(root, ["plan", "-input=false", "-no-color", "-out=plan"], moto.env);
+}
+
+/** The endpoint configuration's fields sized from the model, compared on both sides. */
+const SIZED_VARIANT_FIELDS = [
+  "instance_type",
+  "volume_size_in_gb",
+  "model_data_download_timeout_in_seconds",
+  "container_startup_health_check_timeout_in_seconds",
+  "inference_ami_version",
+];
 
 /** The endpoint name of a case, the same on both sides (it names the endpoint's code folder). */
 const endpointNameOf = (name: string) => `parity-${name.replace(/_/g, "-")}`;
@@ -330,24 +373,15 @@ describe("the modules and the constructs agree", () => {
   beforeAll(async () => {
     moto = await startMoto();
     const modules = copyModules();
-    const env = moto.env;
-    const plan = (root: string) => {
-      expect(terraform(root, ["init", "-backend=false", "-input=false", "-no-color"], env).code).toBe(0);
-      return terraform(root, ["plan", "-input=false", "-no-color", "-out=plan"], env);
-    };
-
     // The cloudformation waiter reads <prefix>_SUCCESS at plan time: its bucket exists (moto takes an unsigned S3 call).
     expect((await fetch(`${moto.url}/${BUCKET}`, { method: "PUT" })).ok).toBe(true);
     const parity = path.join(modules, "parity");
-    rootModule(parity, moto, { ...CASES, [CFN_CASE]: CFN_INPUTS }, true);
-    const run = plan(parity);
-    if (run.code !== 0) throw new Error(`terraform plan failed:\n${run.out}`);
-    const show = JSON.parse(terraform(parity, ["show", "-json", "plan"], env).stdout);
-    planned = Object.fromEntries(show.resource_changes.map((r: any) => [r.address, r.change.after]));
+    rootModule(parity, moto, { ...CASES, [CFN_CASE]: CFN_INPUTS }, { nameOf: endpointNameOf, inputs: ENDPOINT_INPUTS });
+    planned = plannedOf(parity, moto).resources;
 
     const reject = path.join(modules, "reject");
-    rootModule(reject, moto, Object.fromEntries(Object.entries(REJECTED).map(([k, [c]]) => [k, c])), false);
-    const failed = plan(reject);
+    rootModule(reject, moto, Object.fromEntries(Object.entries(REJECTED).map(([k, [c]]) => [k, c])));
+    const failed = plan(reject, moto);
     expect(failed.code).not.toBe(0);
     rejection = failed.out.replace(/\s+/g, " ");
   });
@@ -388,13 +422,7 @@ describe("the modules and the constructs agree", () => {
     test("the same endpoint: instance type, TP degree, volume, timeouts and container environment", () => {
       const variant = planned[`module.endpoint_${name}.aws_sagemaker_endpoint_configuration.this`].production_variants[0];
       const tsVariant = only(json, "aws_sagemaker_endpoint_configuration").production_variants[0];
-      for (const key of [
-        "instance_type",
-        "volume_size_in_gb",
-        "model_data_download_timeout_in_seconds",
-        "container_startup_health_check_timeout_in_seconds",
-        "inference_ami_version",
-      ]) {
+      for (const key of SIZED_VARIANT_FIELDS) {
         expect([key, variant[key]]).toEqual([key, tsVariant[key]]);
       }
       const environment = planned[`module.endpoint_${name}.aws_sagemaker_model.this`].primary_container[0].environment;
@@ -610,3 +638,232 @@ describe("the modules and the constructs agree", () => {
     expect((thrown(() => constructs(REJECTED.token_instead_of_its_arn[0])) as Error).message).not.toContain(TOKEN);
   });
 });
+
+/** The optimum-neuron backend: one set of inputs in the module's terms (backend = "optimum-neuron"). */
+interface OptimumCase {
+  model_id: string;
+  parameters_billion: number;
+  n_positions?: number;
+  batch_size?: number;
+  amp?: "bf16" | "f16" | "f32";
+  tp_degree?: number;
+  quant_dtype?: "s8";
+  opt_level?: 1 | 2 | 3;
+  instance_type?: string;
+  serving_instance_type?: string;
+  optimum_neuron?: { compile_host?: OptimumNeuronCompileHost; private_cache_repo?: string };
+}
+
+const OPTIMUM_CASES: Record<string, OptimumCase> = {
+  tiny: { model_id: "TinyLlama/TinyLlama-1.1B-Chat-v1.0", parameters_billion: 1.1, n_positions: 2048 },
+  llama8b: { model_id: "meta-llama/Meta-Llama-3-8B-Instruct", parameters_billion: 8, batch_size: 8, amp: "f16" },
+  llama70b_cpu: {
+    model_id: "meta-llama/Meta-Llama-3-70B-Instruct",
+    parameters_billion: 70,
+    optimum_neuron: { compile_host: "cpu", private_cache_repo: "my-org/neuron-cache" },
+  },
+  explicit: {
+    model_id: "meta-llama/Meta-Llama-3-8B-Instruct",
+    parameters_billion: 8,
+    tp_degree: 8,
+    instance_type: "inf2.48xlarge",
+    serving_instance_type: "inf2.24xlarge",
+  },
+};
+
+/** Inputs both sides refuse for this backend, with a word of each message. */
+const OPTIMUM_REJECTED: Record<string, [OptimumCase, RegExp, RegExp]> = {
+  quantized: [
+    { model_id: "meta-llama/Meta-Llama-3-8B-Instruct", parameters_billion: 8, quant_dtype: "s8" },
+    /The quant_dtype is not an option of the optimum-neuron backend/,
+    /exportOptions.quantDtype is not an optimum-neuron export option/,
+  ],
+  opt_level: [
+    { model_id: "meta-llama/Meta-Llama-3-8B-Instruct", parameters_billion: 8, opt_level: 3 },
+    /The opt_level is not an option of the optimum-neuron backend/,
+    /exportOptions.optLevel is not an optimum-neuron export option/,
+  ],
+  unexported_family: [
+    { model_id: "mistralai/Mistral-7B-Instruct-v0.2", parameters_billion: 7.2 },
+    /names a model family that optimum-neuron 0\.4\.5 cannot export/,
+    /mistral model, which optimum-neuron 0\.4\.5 cannot export/,
+  ],
+  cpu_host_too_small: [
+    {
+      model_id: "meta-llama/Meta-Llama-3-8B-Instruct",
+      parameters_billion: 8,
+      instance_type: "r7i.xlarge",
+      optimum_neuron: { compile_host: "cpu" },
+    },
+    /The instance_type r7i\.xlarge has 32 GiB of memory, but exporting/,
+    /instanceType r7i\.xlarge has 32 GiB of memory, but exporting/,
+  ],
+  inf2_type_for_a_cpu_host: [
+    {
+      model_id: "meta-llama/Meta-Llama-3-8B-Instruct",
+      parameters_billion: 8,
+      instance_type: "inf2.8xlarge",
+      optimum_neuron: { compile_host: "cpu" },
+    },
+    /The instance_type must be one of r7i\.xlarge.* with optimum_neuron\.compile_host = "cpu"/,
+    /instanceType must be one of r7i\.xlarge.* with compileHost "cpu"/,
+  ],
+};
+
+const endpointNameOfOptimum = (name: string) => `parity-optimum-${name.replace(/_/g, "-")}`;
+
+/** The cases in the module's terms: the backend, and the optimum-neuron settings. */
+const optimumInputs = (cases: Record<string, OptimumCase>) =>
+  Object.fromEntries(Object.entries(cases).map(([name, c]) => [name, { backend: "optimum-neuron", ...c }]));
+
+/** The construct side: OptimumNeuronCompile and its endpoint with the case's inputs. */
+function optimumConstructs(c: OptimumCase, name = "rejected") {
+  const { json } = synth((stack) => {
+    const compile = new OptimumNeuronCompile(stack, "Compile", {
+      model: Model.fromHuggingFace(c.model_id, { parameters: Parameters.billion(c.parameters_billion) }),
+      exportOptions: {
+        sequenceLength: c.n_positions,
+        batchSize: c.batch_size,
+        dtype: c.amp,
+        tensorParallelSize: c.tp_degree,
+        ...(c.quant_dtype ? { quantDtype: QuantDtype.S8 } : {}),
+        ...(c.opt_level ? { optLevel: c.opt_level } : {}),
+      } as never,
+      bucket: BUCKET,
+      amiId: AMI,
+      instanceType: c.instance_type,
+      servingInstanceType: c.serving_instance_type,
+      compileHost: c.optimum_neuron?.compile_host,
+      privateCacheRepo: c.optimum_neuron?.private_cache_repo,
+    });
+    new OptimumNeuronSageMakerRealtimeInferenceEndpoint(stack, "Endpoint", {
+      modelData: OptimumNeuronModelData.fromCompile(compile),
+      endpointName: endpointNameOfOptimum(name),
+    });
+  });
+  return json;
+}
+
+/** An IAM policy document's statements by sid, the construct's references to region, partition and account resolved as moto's. */
+function statementsBySid(statements: any[]): Record<string, unknown> {
+  const resolved = JSON.parse(
+    JSON.stringify(statements)
+      .replace(/\$\{data\.aws_partition\.[a-z_]+\.partition\}/g, "aws")
+      .replace(/\$\{data\.aws_region\.[a-z_]+\.(region|name)\}/g, "us-east-1")
+      .replace(/\$\{data\.aws_caller_identity\.[a-z_]+\.account_id\}/g, "123456789012")
+      // The DLC's registry account of the region (us-east-1), a lookup in the construct's locals.
+      .replace(/\$\{lookup\(local\.neuronx_dlc_registry_accounts,[^}]*\)\}/g, "763104351884"),
+  );
+  return Object.fromEntries(
+    resolved.map((st: any) => {
+      const b = blocks(st) as any;
+      const sorted = (v: unknown) => (Array.isArray(v) ? [...v].sort() : v);
+      return [st.sid, { ...b, actions: sorted(b.actions), resources: sorted(b.resources), sid: undefined, effect: b.effect ?? "Allow" }];
+    }),
+  );
+}
+
+describe('the modules with backend = "optimum-neuron" and the optimum-neuron constructs agree', () => {
+  let moto: Moto;
+  let planned: Record<string, any>;
+  let data: Record<string, any>;
+  let rejection: string;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    const modules = copyModules();
+    const parity = path.join(modules, "optimum-parity");
+    rootModule(parity, moto, optimumInputs(OPTIMUM_CASES), { nameOf: endpointNameOfOptimum, inputs: {} });
+    ({ resources: planned, data } = plannedOf(parity, moto));
+
+    const reject = path.join(modules, "optimum-reject");
+    rootModule(reject, moto, optimumInputs(Object.fromEntries(Object.entries(OPTIMUM_REJECTED).map(([k, [c]]) => [k, c]))));
+    const failed = plan(reject, moto);
+    expect(failed.code).not.toBe(0);
+    rejection = failed.out.replace(/\s+/g, " ");
+  });
+
+  afterAll(async () => moto?.stop());
+
+  describe.each(Object.entries(OPTIMUM_CASES))("%s", (name, c) => {
+    const json = optimumConstructs(c, name);
+    const launchTemplate = () => planned[`module.compile_${name}.aws_launch_template.this`];
+
+    test("the same compile instance type, root volume, cache key and instance tags", () => {
+      const ts = only(json, "aws_launch_template");
+      expect(launchTemplate().instance_type).toBe(ts.instance_type);
+      expect(launchTemplate().block_device_mappings[0].ebs[0].volume_size).toBe(ts.block_device_mappings[0].ebs.volume_size);
+      expect(planned[`module.compile_${name}.null_resource.waiter[0]`].triggers.prefix).toBe(only(json, "null_resource").triggers.prefix);
+      expect(only(json, "null_resource").triggers.prefix).toMatch(
+        /\/optimum-neuron-0\.4\.5-sdk2\.26\.1\/tp\d+-sl\d+-bs\d+-(bf16|f16|f32)\/$/,
+      );
+      const tags = (lt: any) => Object.fromEntries(lt.tag_specifications.map((t: any) => [t.resource_type, t.tags]));
+      expect(tags(launchTemplate())).toEqual(tags(ts));
+    });
+
+    test("the same user data: the export settings, host and cache in the same exports, the same body", () => {
+      const hcl = userDataParts(Buffer.from(launchTemplate().user_data, "base64").toString("utf8"));
+      const ts = userDataParts(json.locals?.compile_user_data);
+      const [hclExports, tsExports] = comparableExports(hcl.exports, ts.exports);
+      expect(hclExports).toEqual(tsExports);
+      expect(hcl.exports).toContain("export NEURONX_BACKEND='optimum-neuron'");
+      expect(hcl.exports).toContain(`export NEURONX_COMPILE_DEVICES='${c.optimum_neuron?.compile_host === "cpu" ? "none" : "required"}'`);
+      expect(hcl.body).toBe(unescapeTemplate(ts.body));
+    });
+
+    test("the same endpoint: instance type, volume, timeouts, model data and container environment", () => {
+      const variant = planned[`module.endpoint_${name}.aws_sagemaker_endpoint_configuration.this`].production_variants[0];
+      const tsVariant = only(json, "aws_sagemaker_endpoint_configuration").production_variants[0];
+      for (const key of SIZED_VARIANT_FIELDS) {
+        expect([key, variant[key]]).toEqual([key, tsVariant[key]]);
+      }
+      const container = planned[`module.endpoint_${name}.aws_sagemaker_model.this`].primary_container[0];
+      const tsContainer = only(json, "aws_sagemaker_model").primary_container;
+      expect(container.environment).toEqual(tsContainer.environment);
+      expect(container.environment.SM_ON_MODEL).toBe("/opt/ml/model");
+      expect(container.model_data_source[0].s3_data_source[0].s3_uri).toBe(
+        `s3://${BUCKET}/${only(json, "null_resource").triggers.prefix}compiled/`,
+      );
+      expect(Object.keys(planned).filter((a) => a.startsWith(`module.endpoint_${name}.aws_s3_object.code`))).toEqual([]);
+    });
+
+    test.each([
+      ["endpoint", "endpoint"],
+      ["compile", "compile"],
+    ])("the same IAM: the %s role's statements", (module, tsName) => {
+      const doc = data[`module.${module}_${name}.data.aws_iam_policy_document.this`];
+      expect(doc).toBeDefined();
+      const tsDocs = json.data.aws_iam_policy_document as Record<string, any>;
+      const hcl = statementsBySid(JSON.parse(doc.json).Statement.map(fromPolicyJson));
+      expect(Object.keys(hcl).length).toBeGreaterThan(3);
+      expect(hcl).toEqual(statementsBySid(tsDocs[tsName].statement));
+    });
+    test("the same network isolation and image", () => {
+      const model = planned[`module.endpoint_${name}.aws_sagemaker_model.this`];
+      expect(model.enable_network_isolation).toBe(only(json, "aws_sagemaker_model").enable_network_isolation);
+      expect(model.primary_container[0].image).toBe(
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-vllm-inference-neuronx:0.11.0-optimum0.4.5-neuronx-py310-sdk2.26.1-ubuntu22.04",
+      );
+    });
+  });
+
+  test.each(Object.entries(OPTIMUM_REJECTED))("%s: both refuse it, before anything is created", (_name, [c, hclMessage, tsMessage]) => {
+    expect(rejection).toMatch(hclMessage);
+    expect((thrown(() => optimumConstructs(c)) as Error | undefined)?.message).toMatch(tsMessage);
+  });
+});
+
+/** A statement of a policy JSON in the policy document's terms (sid, effect, actions, resources, condition). */
+function fromPolicyJson(st: any): any {
+  const list = (v: unknown) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+  const condition = Object.entries(st.Condition ?? {}).flatMap(([test, byVariable]) =>
+    Object.entries(byVariable as Record<string, unknown>).map(([variable, values]) => ({ test, variable, values: list(values) })),
+  );
+  return {
+    sid: st.Sid,
+    effect: st.Effect,
+    actions: list(st.Action),
+    resources: list(st.Resource),
+    ...(condition.length > 0 ? { condition } : {}),
+  };
+}

@@ -11,6 +11,25 @@ data "aws_caller_identity" "current" {}
 
 locals {
   cloudformation = var.waiter == "cloudformation"
+  # The backend: transformers-neuronx (NeuronxCompile) or optimum-neuron (OptimumNeuronCompile), one job.
+  optimum    = var.backend == "optimum-neuron"
+  cpu_host   = local.optimum && var.optimum_neuron.compile_host == "cpu"
+  batch_size = coalesce(var.batch_size, local.optimum ? 4 : 1)
+  opt_level  = coalesce(var.opt_level, 2)
+  # optimum-neuron's image carries its Neuron SDK and optimum-neuron releases; part of the cache key.
+  optimum_sdk_version    = coalesce(var.optimum_neuron.neuron_sdk_version, "2.26.1")
+  optimum_neuron_version = coalesce(var.optimum_neuron.optimum_neuron_version, "0.4.5")
+  neuron_sdk_version     = local.optimum ? local.optimum_sdk_version : var.neuron_sdk_version
+  # CPU instance types that export for inf2 without a device (optimum-neuron), smallest first: host memory (GiB).
+  cpu_hosts = [
+    { name = "r7i.xlarge", memory_gib = 32 },
+    { name = "r7i.2xlarge", memory_gib = 64 },
+    { name = "r7i.4xlarge", memory_gib = 128 },
+    { name = "r7i.8xlarge", memory_gib = 256 },
+    { name = "r7i.12xlarge", memory_gib = 384 },
+    { name = "r7i.16xlarge", memory_gib = 512 },
+    { name = "r7i.24xlarge", memory_gib = 768 },
+  ]
   # Inferentia2 instance types, smallest first: NeuronCores and host memory (GiB).
   instance_types = [
     { name = "inf2.xlarge", cores = 2, memory_gib = 16 },
@@ -28,7 +47,7 @@ locals {
   parameters         = var.parameters_billion * 1e9
   amp_size           = local.amp_bytes[var.amp]
   weight_bytes       = local.parameters * (var.quant_dtype == null ? local.amp_size : 1)
-  kv_cache_bytes     = 2 * 0.0373 * pow(local.parameters, 0.6735) * var.n_positions * var.batch_size * local.amp_size
+  kv_cache_bytes     = 2 * 0.0373 * pow(local.parameters, 0.6735) * var.n_positions * local.batch_size * local.amp_size
   device_bytes       = (local.weight_bytes + local.kv_cache_bytes) * (1 + 0.1)
   checkpoint_bytes   = local.parameters * max(2, local.amp_size)
   serving_host_bytes = local.checkpoint_bytes + 2 * local.gib
@@ -40,34 +59,62 @@ locals {
   serving_degree  = coalesce(var.tp_degree, local.min_degree)
   serving_fits    = [for t in local.instance_types : t.name if t.cores >= local.serving_degree && t.memory_gib * local.gib >= local.serving_host_bytes]
   serving_type    = coalesce(var.serving_instance_type, try(local.serving_fits[0], "none"))
-  compile_cores   = var.instance_type == null ? 24 : one([for t in local.instance_types : t.cores if t.name == var.instance_type])
+  compile_cores   = var.instance_type == null || local.cpu_host ? 24 : one([for t in local.instance_types : t.cores if t.name == var.instance_type])
   serving_cores   = try(one([for t in local.instance_types : t.cores if t.name == local.serving_type]), 0)
   tp_degree       = coalesce(var.tp_degree, max(0, [for d in local.tp_degrees : d if d <= min(local.serving_cores, local.compile_cores)]...))
   compile_fits    = [for t in local.instance_types : t.name if t.cores >= local.tp_degree && t.memory_gib * local.gib >= local.compile_host_bytes]
-  compile_type    = coalesce(var.instance_type, try(local.compile_fits[0], "none"))
-  compile_table   = one([for t in local.instance_types : t if t.name == local.compile_type])
+  cpu_fits        = [for t in local.cpu_hosts : t.name if t.memory_gib * local.gib >= local.compile_host_bytes]
+  compile_type    = coalesce(var.instance_type, try(local.cpu_host ? local.cpu_fits[0] : local.compile_fits[0], "none"))
+  compile_table   = try(one([for t in local.instance_types : t if t.name == local.compile_type]), null)
+  cpu_table       = try(one([for t in local.cpu_hosts : t if t.name == local.compile_type]), null)
   serving_table   = try(one([for t in local.instance_types : t if t.name == local.serving_type]), null)
 
   # A repository name that shows a family transformers-neuronx 0.13 does not serve (as Model.fromHuggingFace).
   model_name     = element(split("/", var.model_id), length(split("/", var.model_id)) - 1)
-  refused_family = var.architecture == null && can(regex("(?i)(?:^|[-_.])(?:(?:gpt-?j)(?:[-_.]|$)|(?:(gpt-?neox|pythia))(?:[-_.]|$)|(?:qwen)|(?:phi\\d*)(?:[-_.]|$)|(?:(recurrent)?gemma)|(?:falcon)|(?:mpt)(?:[-_.]|$)|(?:(starcoder|santacoder))|(?:codegen)|(?:olmo)|(?:(chat)?glm)|(?:baichuan)|(?:internlm)|(?:granite)|(?:dbrx)|(?:(jamba|mamba))|(?:(t5|flan))(?:[-_.]|$))", local.model_name))
+  refused_family = !local.optimum && var.architecture == null && can(regex("(?i)(?:^|[-_.])(?:(?:gpt-?j)(?:[-_.]|$)|(?:(gpt-?neox|pythia))(?:[-_.]|$)|(?:qwen)|(?:phi\\d*)(?:[-_.]|$)|(?:(recurrent)?gemma)|(?:falcon)|(?:mpt)(?:[-_.]|$)|(?:(starcoder|santacoder))|(?:codegen)|(?:olmo)|(?:(chat)?glm)|(?:baichuan)|(?:internlm)|(?:granite)|(?:dbrx)|(?:(jamba|mamba))|(?:(t5|flan))(?:[-_.]|$))", local.model_name))
+  # A repository name that shows a family optimum-neuron 0.4.5 does not export (as OptimumNeuronCompile).
+  unexported_family = local.optimum && var.architecture == null && can(regex("(?i)(?:^|[-_.])(?:(?:mistral)|(?:gpt2)(?:[-_.]|$)|(?:opt)(?:[-_.]|$)|(?:bloomz?)(?:[-_.]|$)|(?:gpt-?j)(?:[-_.]|$)|(?:(gpt-?neox|pythia))(?:[-_.]|$)|(?:qwen)|(?:phi\\d*)(?:[-_.]|$)|(?:(recurrent)?gemma)|(?:falcon)|(?:mpt)(?:[-_.]|$)|(?:(starcoder|santacoder))|(?:codegen)|(?:olmo)|(?:(chat)?glm)|(?:baichuan)|(?:internlm)|(?:dbrx)|(?:(jamba|mamba))|(?:(t5|flan))(?:[-_.]|$))", local.model_name))
 
   # The cache key: same model, options and SDK give the same prefix. The revision is one segment,
   # reversibly: "_" as "_5f", "/" as "_2f" (refs/pr/3 and refs--pr--3 stay apart).
-  artifact_prefix = "${var.model_id}/${replace(replace(var.revision, "_", "_5f"), "/", "_2f")}/neuronx-${var.neuron_sdk_version}/tp${local.tp_degree}-np${var.n_positions}-bs${var.batch_size}-${var.amp}-opt${var.opt_level}${var.quant_dtype == null ? "" : "-q${var.quant_dtype}"}/"
+  # optimum-neuron's: .../optimum-neuron-<version>-sdk<sdk>/tp<N>-sl<S>-bs<B>-<dtype>/, never a transformers-neuronx key.
+  revision_segment = replace(replace(var.revision, "_", "_5f"), "/", "_2f")
+  artifact_prefix = (local.optimum
+    ? "${var.model_id}/${local.revision_segment}/optimum-neuron-${local.optimum_neuron_version}-sdk${local.optimum_sdk_version}/tp${local.tp_degree}-sl${var.n_positions}-bs${local.batch_size}-${var.amp}/"
+    : "${var.model_id}/${local.revision_segment}/neuronx-${var.neuron_sdk_version}/tp${local.tp_degree}-np${var.n_positions}-bs${local.batch_size}-${var.amp}-opt${local.opt_level}${var.quant_dtype == null ? "" : "-q${var.quant_dtype}"}/"
+  )
 
   # The compile settings, one map for the compile and the serving container.
-  settings_environment = merge({
+  neuronx_settings_environment = merge({
     NEURONX_MODEL_ID    = var.model_id
     NEURONX_REVISION    = var.revision
     NEURONX_SDK_VERSION = var.neuron_sdk_version
     NEURONX_TP_DEGREE   = tostring(local.tp_degree)
     NEURONX_N_POSITIONS = tostring(var.n_positions)
-    NEURONX_BATCH_SIZE  = tostring(var.batch_size)
+    NEURONX_BATCH_SIZE  = tostring(local.batch_size)
     NEURONX_AMP         = var.amp
-    NEURONX_OPT_LEVEL   = tostring(var.opt_level)
-    NEURON_CC_FLAGS     = "--model-type=transformer -O${var.opt_level}"
+    NEURONX_OPT_LEVEL   = tostring(local.opt_level)
+    NEURON_CC_FLAGS     = "--model-type=transformer -O${local.opt_level}"
   }, var.quant_dtype == null ? {} : { NEURONX_QUANT_DTYPE = var.quant_dtype })
+  # optimum-neuron's (OptimumNeuronSettings.environment): the export options under the shared names.
+  optimum_settings_environment = {
+    NEURONX_BACKEND                = "optimum-neuron"
+    NEURONX_MODEL_ID               = var.model_id
+    NEURONX_REVISION               = var.revision
+    NEURONX_SDK_VERSION            = local.optimum_sdk_version
+    NEURONX_TP_DEGREE              = tostring(local.tp_degree)
+    NEURONX_N_POSITIONS            = tostring(var.n_positions)
+    NEURONX_BATCH_SIZE             = tostring(local.batch_size)
+    NEURONX_AMP                    = var.amp
+    NEURONX_OPTIMUM_NEURON_VERSION = local.optimum_neuron_version
+    NEURONX_TARGET_INSTANCE_FAMILY = "inf2"
+  }
+  settings_environment = local.optimum ? local.optimum_settings_environment : local.neuronx_settings_environment
+  # The compile's own: the private cache repository, and whether the host must have a Neuron device.
+  backend_environment = local.optimum ? merge(
+    { NEURONX_COMPILE_DEVICES = local.cpu_host ? "none" : "required" },
+    var.optimum_neuron.private_cache_repo == null ? {} : { NEURONX_OPTIMUM_CACHE_REPO = var.optimum_neuron.private_cache_repo },
+  ) : {}
 
   dlc_registry_accounts = {
     "ap-east-2"      = "975050140332"
@@ -83,10 +130,13 @@ locals {
     "us-east-2"      = "763104351884"
     "us-west-2"      = "763104351884"
   }
-  region         = data.aws_region.current.region
-  dlc_account    = lookup(local.dlc_registry_accounts, local.region, "unsupported-region")
-  dlc_registry   = "${local.dlc_account}.dkr.ecr.${local.region}.${data.aws_partition.current.dns_suffix}"
-  image_uri      = coalesce(var.container_image_uri, "${local.dlc_registry}/pytorch-inference-neuronx:2.7.0-neuronx-py310-sdk2.25.0-ubuntu22.04")
+  region       = data.aws_region.current.region
+  dlc_account  = lookup(local.dlc_registry_accounts, local.region, "unsupported-region")
+  dlc_registry = "${local.dlc_account}.dkr.ecr.${local.region}.${data.aws_partition.current.dns_suffix}"
+  image_uri = (local.optimum
+    ? coalesce(var.optimum_neuron.image_uri, "${local.dlc_registry}/huggingface-vllm-inference-neuronx:0.11.0-optimum0.4.5-neuronx-py310-sdk2.26.1-ubuntu22.04")
+    : coalesce(var.container_image_uri, "${local.dlc_registry}/pytorch-inference-neuronx:2.7.0-neuronx-py310-sdk2.25.0-ubuntu22.04")
+  )
   image_parts    = regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z]{2}(?:-[a-z]+)+-[0-9]{1,2})\\.amazonaws\\.com(\\.cn)?\\/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$", local.image_uri)
   registry       = "${local.image_parts[0]}.dkr.ecr.${local.image_parts[1]}.amazonaws.com${local.image_parts[2] == null ? "" : local.image_parts[2]}"
   repository_arn = "arn:${data.aws_partition.current.partition}:ecr:${local.image_parts[1]}:${local.image_parts[0]}:repository/${local.image_parts[3]}"
@@ -105,7 +155,7 @@ locals {
   # The instance stops itself when no apply renews its lease for this long.
   abandon_after_minutes = coalesce(var.abandon_after_minutes, min(15, var.deadline_minutes))
 
-  environment = merge(local.settings_environment, {
+  environment = merge(local.settings_environment, local.backend_environment, {
     NEURONX_BUCKET      = local.bucket_name
     NEURONX_PREFIX      = local.artifact_prefix
     NEURONX_REGION      = local.region
@@ -126,7 +176,7 @@ locals {
   hugging_face_token_secret_arn_ok = var.hugging_face_token_secret_arn == null || (can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$", coalesce(var.hugging_face_token_secret_arn, "-"))) && length(coalesce(var.hugging_face_token_secret_arn, "-")) <= 2048 && length(coalesce(var.hugging_face_token_secret_arn, "-")) >= 1)
 
   # EC2 takes at most 255 characters.
-  description = "Compiles ${var.model_id}@${var.revision} with the Neuron SDK ${var.neuron_sdk_version} (neuronx-compile module)"
+  description = "Compiles ${var.model_id}@${var.revision} with the Neuron SDK ${local.neuron_sdk_version} (neuronx-compile module)"
 
   # The user data: the environment as exports, then the fixed body (templates/compile-user-data.sh).
   exports = merge(local.environment, { NEURONX_DEADLINE_MINUTES = tostring(var.deadline_minutes) })
@@ -507,8 +557,41 @@ resource "aws_launch_template" "this" {
       error_message = local.serving_type == "none" ? "The model needs about ${ceil(local.serving_host_bytes / local.gib)} GiB of host memory to serve, more than any inf2 instance has." : "The serving instance type ${local.serving_type} cannot hold the model: it needs ${local.serving_degree} NeuronCores and about ${ceil(local.serving_host_bytes / local.gib)} GiB of host memory. Choose a larger serving_instance_type, or leave it null."
     }
     precondition {
-      condition     = local.min_degree == 0 || (local.compile_type != "none" && try(local.compile_table.cores, 0) >= local.tp_degree && try(local.compile_table.memory_gib, 0) * local.gib >= local.compile_host_bytes)
+      condition     = local.cpu_host || local.min_degree == 0 || (local.compile_type != "none" && try(local.compile_table.cores, 0) >= local.tp_degree && try(local.compile_table.memory_gib, 0) * local.gib >= local.compile_host_bytes)
       error_message = local.compile_type == "none" ? "The model needs about ${ceil(local.compile_host_bytes / local.gib)} GiB of host memory to compile, more than any inf2 instance has." : "The compile instance type ${local.compile_type} cannot compile the model: it needs ${local.tp_degree} NeuronCores and about ${ceil(local.compile_host_bytes / local.gib)} GiB of host memory. Choose a larger instance_type, or leave it null."
+    }
+    # The optimum-neuron backend's refusals (OptimumNeuronCompile's): its host, its options, its families.
+    precondition {
+      condition     = !local.cpu_host || (var.instance_type == null ? local.compile_type != "none" : local.cpu_table != null)
+      error_message = var.instance_type == null ? "Exporting ${var.model_id} needs about ${ceil(local.compile_host_bytes / local.gib)} GiB of memory, more than any CPU compile host has; set optimum_neuron.compile_host to \"inf2\"." : "The instance_type must be one of r7i.xlarge, r7i.2xlarge, r7i.4xlarge, r7i.8xlarge, r7i.12xlarge, r7i.16xlarge, r7i.24xlarge with optimum_neuron.compile_host = \"cpu\", got ${local.compile_type}."
+    }
+    precondition {
+      condition     = !local.cpu_host || local.cpu_table == null || try(local.cpu_table.memory_gib, 0) * local.gib >= local.compile_host_bytes
+      error_message = "The instance_type ${local.compile_type} has ${try(local.cpu_table.memory_gib, 0)} GiB of memory, but exporting ${var.model_id} needs about ${ceil(local.compile_host_bytes / local.gib)} GiB; set instance_type to ${try(local.cpu_fits[0], "a larger type")} or leave it null."
+    }
+    precondition {
+      condition     = local.cpu_host || var.instance_type == null || local.compile_table != null
+      error_message = "The instance_type must be one of inf2.xlarge, inf2.8xlarge, inf2.24xlarge, inf2.48xlarge, got ${local.compile_type}; for a CPU host (r7i.xlarge, r7i.2xlarge, r7i.4xlarge, r7i.8xlarge, r7i.12xlarge, r7i.16xlarge, r7i.24xlarge), set backend = \"optimum-neuron\" and optimum_neuron.compile_host = \"cpu\"."
+    }
+    precondition {
+      condition     = !local.optimum || var.quant_dtype == null
+      error_message = "The quant_dtype is not an option of the optimum-neuron backend: optimum-neuron 0.4.5 has no weight quantization for this export; choose a larger inf2 type or a smaller model, or use backend = \"transformers-neuronx\" with quant_dtype = \"s8\"."
+    }
+    precondition {
+      condition     = !local.optimum || var.opt_level == null
+      error_message = "The opt_level is not an option of the optimum-neuron backend: optimum-neuron chooses the Neuron compiler's optimization level itself; leave it null."
+    }
+    precondition {
+      condition     = !local.optimum || var.container_image_uri == null
+      error_message = "The container_image_uri is the transformers-neuronx image; with backend = \"optimum-neuron\", set optimum_neuron.image_uri with its neuron_sdk_version and optimum_neuron_version."
+    }
+    precondition {
+      condition     = local.optimum || var.optimum_neuron.compile_host == "inf2" && var.optimum_neuron.private_cache_repo == null && var.optimum_neuron.image_uri == null
+      error_message = "The optimum_neuron settings apply to backend = \"optimum-neuron\" only; the backend is ${var.backend}."
+    }
+    precondition {
+      condition     = !local.unexported_family
+      error_message = "The model_id ${var.model_id} names a model family that optimum-neuron 0.4.5 cannot export for text generation (it exports granite, llama, llama4_text, mixtral, phi3, qwen2, qwen3, qwen3_moe, smollm3); use backend = \"transformers-neuronx\" for it, or choose a model of those families. If this repository is a fine-tune of one of them, set architecture (e.g. \"llama\")."
     }
     precondition {
       condition     = var.root_volume_size_gib == null || coalesce(var.root_volume_size_gib, 0) >= local.root_volume_gib
@@ -561,7 +644,7 @@ resource "null_resource" "waiter" {
       error_message = "The subnet given as subnet_id is in an Availability Zone that does not offer ${local.compile_type}. Choose a subnet in a zone that offers it."
     }
     precondition {
-      condition     = var.container_image_uri != null || contains(keys(local.dlc_registry_accounts), local.region)
+      condition     = (local.optimum ? var.optimum_neuron.image_uri : var.container_image_uri) != null || contains(keys(local.dlc_registry_accounts), local.region)
       error_message = "The PyTorch inference Neuron DLC is not published in this region (local.dlc_registry_accounts lists the regions that carry it). Use one of those regions, or set container_image_uri to a copy of the image in your own ECR repository."
     }
   }
@@ -714,7 +797,7 @@ resource "aws_cloudformation_stack" "waiter" {
       error_message = "The subnet given as subnet_id is in an Availability Zone that does not offer ${local.compile_type}. Choose a subnet in a zone that offers it."
     }
     precondition {
-      condition     = var.container_image_uri != null || contains(keys(local.dlc_registry_accounts), local.region)
+      condition     = (local.optimum ? var.optimum_neuron.image_uri : var.container_image_uri) != null || contains(keys(local.dlc_registry_accounts), local.region)
       error_message = "The PyTorch inference Neuron DLC is not published in this region (local.dlc_registry_accounts lists the regions that carry it). Use one of those regions, or set container_image_uri to a copy of the image in your own ECR repository."
     }
   }

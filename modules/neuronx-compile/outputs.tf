@@ -52,7 +52,7 @@ output "container_repository_arn" {
 
 output "neuron_sdk_version" {
   description = "Neuron SDK release of the image."
-  value       = var.neuron_sdk_version
+  value       = local.neuron_sdk_version
 }
 
 output "checkpoint_bytes" {
@@ -78,4 +78,9 @@ output "role_arn" {
 output "waiter_policy_json" {
   description = "IAM policy document (JSON) with what the credentials of terraform apply need for the waiter: the prefix's objects, runs from this launch template (passing the compile role, tagging), and ending only this prefix's instances."
   value       = data.aws_iam_policy_document.waiter.json
+}
+
+output "backend" {
+  description = "The backend that compiled: pass it to the sagemaker-endpoint module, which serves the artifacts with that backend's container settings."
+  value       = var.backend
 }

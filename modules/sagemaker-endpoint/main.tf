@@ -17,6 +17,12 @@ locals {
     { name = "inf2.48xlarge", cores = 24, memory_gib = 768 },
   ]
 
+  # The backend that compiled (the neuronx-compile module's backend output): optimum-neuron's artifacts are the
+  # exported model in <prefix>compiled/, served by the vLLM Neuron DLC with no inference code.
+  optimum        = var.backend == "optimum-neuron"
+  model_prefix   = local.optimum ? "${var.artifact_prefix}compiled/" : var.artifact_prefix
+  model_data_url = local.optimum ? "${var.compiled_artifact_s3_url}compiled/" : var.compiled_artifact_s3_url
+
   gib = 1073741824
 
   instance_type = coalesce(var.instance_type, "ml.${var.serving_instance_type}")
@@ -37,7 +43,7 @@ locals {
 
   # The code that ships: no dotfiles, caches or tests (as the construct), nor what code_exclude_patterns names.
   code_excludes = concat(["(^|/)\\.", "(^|/)__pycache__(/|$)", "\\.py[co]$", "(^|/)tests(/|$)"], var.code_exclude_patterns)
-  code_files    = [for f in fileset(local.code_dir, "**") : f if !anytrue([for re in local.code_excludes : can(regex(re, f))])]
+  code_files    = local.optimum ? [] : [for f in fileset(local.code_dir, "**") : f if !anytrue([for re in local.code_excludes : can(regex(re, f))])]
 
   # Each endpoint's code has a folder of its own inside the model data (SageMaker copies the whole prefix at every
   # instance start), and PYTHONPATH points the toolkit at it: two endpoints on one compile never share code.
@@ -45,7 +51,17 @@ locals {
   n_positions     = tonumber(lookup(var.settings_environment, "NEURONX_N_POSITIONS", "0"))
   max_new_tokens  = coalesce(var.max_new_tokens, min(512, local.n_positions - 1))
 
-  environment = merge(var.settings_environment, {
+  # optimum-neuron: the container's entry point turns each SM_ON_<NAME> into `optimum-cli neuron serve --<name>`;
+  # batch size, sequence length and TP degree come from the same settings as the export (OptimumNeuronSettings).
+  optimum_environment = merge(var.settings_environment, {
+    SM_ON_MODEL                = "/opt/ml/model"
+    SM_ON_SERVED_MODEL_NAME    = var.settings_environment["NEURONX_MODEL_ID"]
+    SM_ON_BATCH_SIZE           = var.settings_environment["NEURONX_BATCH_SIZE"]
+    SM_ON_SEQUENCE_LENGTH      = var.settings_environment["NEURONX_N_POSITIONS"]
+    SM_ON_TENSOR_PARALLEL_SIZE = var.settings_environment["NEURONX_TP_DEGREE"]
+    HF_HUB_OFFLINE             = "1"
+  }, var.environment)
+  neuronx_environment = merge(var.settings_environment, {
     SAGEMAKER_PROGRAM             = "inference.py"
     SAGEMAKER_CONTAINER_LOG_LEVEL = "20"
     # One worker owns the NeuronCores. The toolkit writes these two into TorchServe's config; it reads
@@ -56,6 +72,7 @@ locals {
     PYTHONPATH                     = "/opt/ml/model/code/${var.endpoint_name}"
     NEURONX_MAX_NEW_TOKENS         = tostring(local.max_new_tokens)
   }, var.environment)
+  environment = local.optimum ? local.optimum_environment : local.neuronx_environment
 
   log_group_arn = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/sagemaker/Endpoints/${var.endpoint_name}"
   # SageMaker writes <destination>/<endpoint name>/<variant>/yyyy/mm/dd/hh/*.jsonl: the role may write there only.
@@ -127,7 +144,7 @@ data "aws_iam_policy_document" "assume_role" {
 
 resource "aws_iam_role" "this" {
   name_prefix        = "neuronx-endpoint-"
-  description        = "Execution role of the SageMaker endpoint ${var.endpoint_name}: reads ${var.artifact_prefix} only"
+  description        = "Execution role of the SageMaker endpoint ${var.endpoint_name}: reads ${local.model_prefix} only"
   assume_role_policy = data.aws_iam_policy_document.assume_role.json
   tags               = local.tags
 }
@@ -136,7 +153,7 @@ data "aws_iam_policy_document" "this" {
   statement {
     sid       = "ReadModelArtifacts"
     actions   = ["s3:GetObject"]
-    resources = ["${var.bucket_arn}/${var.artifact_prefix}*"]
+    resources = ["${var.bucket_arn}/${local.model_prefix}*"]
   }
   statement {
     sid       = "ListModelArtifacts"
@@ -145,7 +162,7 @@ data "aws_iam_policy_document" "this" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["${var.artifact_prefix}*"]
+      values   = ["${local.model_prefix}*"]
     }
   }
   statement {
@@ -257,7 +274,7 @@ resource "aws_sagemaker_model" "this" {
     environment = local.environment
     model_data_source {
       s3_data_source {
-        s3_uri           = var.compiled_artifact_s3_url
+        s3_uri           = local.model_data_url
         s3_data_type     = "S3Prefix"
         compression_type = "None"
       }
@@ -290,7 +307,7 @@ resource "aws_sagemaker_model" "this" {
       error_message = "The artifacts (about ${ceil(local.artifact_gib)} GiB) need a ${local.volume_size_gib} GiB volume (the artifacts plus 10 GiB), over SageMaker's 512 GiB. Set volume_size_gib if you know it fits."
     }
     precondition {
-      condition     = local.max_new_tokens < local.n_positions
+      condition     = local.optimum || local.max_new_tokens < local.n_positions
       error_message = "The max_new_tokens must be below the nPositions the model was compiled for (${local.n_positions}), which holds the prompt too."
     }
     precondition {
@@ -302,7 +319,15 @@ resource "aws_sagemaker_model" "this" {
       error_message = "The container's environment, with the module's own variables, must have at most 100 entries and 32768 characters of keys and values (SageMaker's limits)."
     }
     precondition {
-      condition     = contains(local.code_files, "inference.py")
+      condition     = !local.optimum || var.code_dir == null
+      error_message = "The code_dir does not apply to backend = \"optimum-neuron\": the vLLM Neuron DLC serves the exported model with its own OpenAI-style chat API."
+    }
+    precondition {
+      condition     = !local.optimum || length(setintersection(keys(var.environment), concat(keys(var.settings_environment), ["SM_ON_MODEL", "SM_ON_SERVED_MODEL_NAME", "SM_ON_BATCH_SIZE", "SM_ON_SEQUENCE_LENGTH", "SM_ON_TENSOR_PARALLEL_SIZE", "HF_HUB_OFFLINE"], ["SM_ON_PORT", "SM_ON_MAX_NUM_SEQS", "SM_ON_MAX_MODEL_LEN", "SM_ON_DTYPE", "SM_ON_TASK", "SM_ON_ALLOW_NON_CACHED_MODEL", "SM_ON_PIPELINE_PARALLEL_SIZE", "SM_ON_DATA_PARALLEL_SIZE"]))) == 0
+      error_message = "The environment must not set the variables the optimum-neuron endpoint sets from the export settings (the settings and SM_ON_MODEL, SM_ON_SERVED_MODEL_NAME, SM_ON_BATCH_SIZE, SM_ON_SEQUENCE_LENGTH, SM_ON_TENSOR_PARALLEL_SIZE, HF_HUB_OFFLINE), nor SM_ON_PORT, SM_ON_MAX_NUM_SEQS, SM_ON_MAX_MODEL_LEN, SM_ON_DTYPE, SM_ON_TASK, SM_ON_ALLOW_NON_CACHED_MODEL, SM_ON_PIPELINE_PARALLEL_SIZE, SM_ON_DATA_PARALLEL_SIZE (each would contradict the export or the container's start-up checks)."
+    }
+    precondition {
+      condition     = local.optimum || contains(local.code_files, "inference.py")
       error_message = "The code_dir's inference.py is left out by code_exclude_patterns; SageMaker needs it (SAGEMAKER_PROGRAM)."
     }
   }

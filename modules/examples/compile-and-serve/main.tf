@@ -38,6 +38,7 @@ provider "aws" {
 module "compile" {
   source = "../../neuronx-compile"
 
+  backend                       = var.backend
   model_id                      = var.model_id
   architecture                  = var.architecture
   revision                      = var.revision
@@ -55,6 +56,7 @@ module "compile" {
 module "endpoint" {
   source = "../../sagemaker-endpoint"
 
+  backend                  = module.compile.backend
   compiled_artifact_s3_url = module.compile.compiled_artifact_s3_url
   bucket_arn               = module.compile.bucket_arn
   artifact_prefix          = module.compile.artifact_prefix

@@ -1,3 +1,9 @@
+variable "backend" {
+  description = "What compiles and serves: \"transformers-neuronx\" or \"@@OPTIMUM_BACKEND@@\" (optimum-neuron's export, the vLLM Neuron DLC; n_positions is its sequence length, and quant_dtype must be null)."
+  type        = string
+  default     = "transformers-neuronx"
+}
+
 variable "region" {
   description = "AWS region."
   type        = string

@@ -9,6 +9,17 @@ data "aws_caller_identity" "current" {}
 
 locals {
   cloudformation = var.waiter == "cloudformation"
+  # The backend: transformers-neuronx (NeuronxCompile) or optimum-neuron (OptimumNeuronCompile), one job.
+  optimum    = var.backend == "@@OPTIMUM_BACKEND@@"
+  cpu_host   = local.optimum && var.optimum_neuron.compile_host == "cpu"
+  batch_size = coalesce(var.batch_size, local.optimum ? @@OPTIMUM_BATCH_SIZE_DEFAULT@@ : @@BATCH_SIZE_DEFAULT@@)
+  opt_level  = coalesce(var.opt_level, @@OPT_LEVEL_DEFAULT@@)
+  # optimum-neuron's image carries its Neuron SDK and optimum-neuron releases; part of the cache key.
+  optimum_sdk_version    = coalesce(var.optimum_neuron.neuron_sdk_version, "@@OPTIMUM_SDK_VERSION@@")
+  optimum_neuron_version = coalesce(var.optimum_neuron.optimum_neuron_version, "@@OPTIMUM_VERSION@@")
+  neuron_sdk_version     = local.optimum ? local.optimum_sdk_version : var.neuron_sdk_version
+  # CPU instance types that export for inf2 without a device (optimum-neuron), smallest first: host memory (GiB).
+  cpu_hosts = @@OPTIMUM_CPU_HOSTS@@
   # Inferentia2 instance types, smallest first: NeuronCores and host memory (GiB).
   instance_types = @@INSTANCE_TABLE@@
 
@@ -21,7 +32,7 @@ locals {
   parameters         = var.parameters_billion * 1e9
   amp_size           = local.amp_bytes[var.amp]
   weight_bytes       = local.parameters * (var.quant_dtype == null ? local.amp_size : 1)
-  kv_cache_bytes     = 2 * @@KV_SCALE@@ * pow(local.parameters, @@KV_EXPONENT@@) * var.n_positions * var.batch_size * local.amp_size
+  kv_cache_bytes     = 2 * @@KV_SCALE@@ * pow(local.parameters, @@KV_EXPONENT@@) * var.n_positions * local.batch_size * local.amp_size
   device_bytes       = (local.weight_bytes + local.kv_cache_bytes) * (1 + @@DEVICE_MARGIN@@)
   checkpoint_bytes   = local.parameters * max(2, local.amp_size)
   serving_host_bytes = local.checkpoint_bytes + @@SERVING_OVERHEAD_GIB@@ * local.gib
@@ -33,32 +44,54 @@ locals {
   serving_degree  = coalesce(var.tp_degree, local.min_degree)
   serving_fits    = [for t in local.instance_types : t.name if t.cores >= local.serving_degree && t.memory_gib * local.gib >= local.serving_host_bytes]
   serving_type    = coalesce(var.serving_instance_type, try(local.serving_fits[0], "none"))
-  compile_cores   = var.instance_type == null ? 24 : one([for t in local.instance_types : t.cores if t.name == var.instance_type])
+  compile_cores   = var.instance_type == null || local.cpu_host ? 24 : one([for t in local.instance_types : t.cores if t.name == var.instance_type])
   serving_cores   = try(one([for t in local.instance_types : t.cores if t.name == local.serving_type]), 0)
   tp_degree       = coalesce(var.tp_degree, max(0, [for d in local.tp_degrees : d if d <= min(local.serving_cores, local.compile_cores)]...))
   compile_fits    = [for t in local.instance_types : t.name if t.cores >= local.tp_degree && t.memory_gib * local.gib >= local.compile_host_bytes]
-  compile_type    = coalesce(var.instance_type, try(local.compile_fits[0], "none"))
-  compile_table   = one([for t in local.instance_types : t if t.name == local.compile_type])
+  cpu_fits        = [for t in local.cpu_hosts : t.name if t.memory_gib * local.gib >= local.compile_host_bytes]
+  compile_type    = coalesce(var.instance_type, try(local.cpu_host ? local.cpu_fits[0] : local.compile_fits[0], "none"))
+  compile_table   = try(one([for t in local.instance_types : t if t.name == local.compile_type]), null)
+  cpu_table       = try(one([for t in local.cpu_hosts : t if t.name == local.compile_type]), null)
   serving_table   = try(one([for t in local.instance_types : t if t.name == local.serving_type]), null)
 
   # A repository name that shows a family transformers-neuronx 0.13 does not serve (as Model.fromHuggingFace).
   model_name     = element(split("/", var.model_id), length(split("/", var.model_id)) - 1)
-  refused_family = var.architecture == null && can(regex(@@REFUSED_NAMES_PATTERN@@, local.model_name))
+  refused_family = !local.optimum && var.architecture == null && can(regex(@@REFUSED_NAMES_PATTERN@@, local.model_name))
+  # A repository name that shows a family optimum-neuron @@OPTIMUM_VERSION@@ does not export (as OptimumNeuronCompile).
+  unexported_family = local.optimum && var.architecture == null && can(regex(@@OPTIMUM_REFUSED_NAMES_PATTERN@@, local.model_name))
 
   # The cache key: same model, options and SDK give the same prefix. The revision is one segment,
   # reversibly: "_" as "_5f", "/" as "_2f" (refs/pr/3 and refs--pr--3 stay apart).
-  artifact_prefix = "${var.model_id}/${replace(replace(var.revision, "_", "_5f"), "/", "_2f")}/neuronx-${var.neuron_sdk_version}/tp${local.tp_degree}-np${var.n_positions}-bs${var.batch_size}-${var.amp}-opt${var.opt_level}${var.quant_dtype == null ? "" : "-q${var.quant_dtype}"}/"
+  # optimum-neuron's: .../optimum-neuron-<version>-sdk<sdk>/tp<N>-sl<S>-bs<B>-<dtype>/, never a transformers-neuronx key.
+  revision_segment = replace(replace(var.revision, "_", "_5f"), "/", "_2f")
+  artifact_prefix = (local.optimum
+    ? "${var.model_id}/${local.revision_segment}/optimum-neuron-${local.optimum_neuron_version}-sdk${local.optimum_sdk_version}/tp${local.tp_degree}-sl${var.n_positions}-bs${local.batch_size}-${var.amp}/"
+    : "${var.model_id}/${local.revision_segment}/neuronx-${var.neuron_sdk_version}/tp${local.tp_degree}-np${var.n_positions}-bs${local.batch_size}-${var.amp}-opt${local.opt_level}${var.quant_dtype == null ? "" : "-q${var.quant_dtype}"}/"
+  )
 
   # The compile settings, one map for the compile and the serving container.
-  settings_environment = merge({
+  neuronx_settings_environment = merge({
     @@SETTINGS_ENV_ENTRIES@@
   }, var.quant_dtype == null ? {} : { @@QUANT_ENV@@ = var.quant_dtype })
+  # optimum-neuron's (OptimumNeuronSettings.environment): the export options under the shared names.
+  optimum_settings_environment = {
+    @@OPTIMUM_SETTINGS_ENV_ENTRIES@@
+  }
+  settings_environment = local.optimum ? local.optimum_settings_environment : local.neuronx_settings_environment
+  # The compile's own: the private cache repository, and whether the host must have a Neuron device.
+  backend_environment = local.optimum ? merge(
+    { @@OPTIMUM_DEVICES_ENV@@ = local.cpu_host ? "none" : "required" },
+    var.optimum_neuron.private_cache_repo == null ? {} : { @@OPTIMUM_CACHE_REPO_ENV@@ = var.optimum_neuron.private_cache_repo },
+  ) : {}
 
   dlc_registry_accounts = @@DLC_ACCOUNTS@@
-  region         = data.aws_region.current.region
-  dlc_account    = lookup(local.dlc_registry_accounts, local.region, "unsupported-region")
-  dlc_registry   = "${local.dlc_account}.dkr.ecr.${local.region}.${data.aws_partition.current.dns_suffix}"
-  image_uri      = coalesce(var.container_image_uri, "${local.dlc_registry}/@@DLC_REPOSITORY@@:@@DLC_TAG@@")
+  region       = data.aws_region.current.region
+  dlc_account  = lookup(local.dlc_registry_accounts, local.region, "unsupported-region")
+  dlc_registry = "${local.dlc_account}.dkr.ecr.${local.region}.${data.aws_partition.current.dns_suffix}"
+  image_uri = (local.optimum
+    ? coalesce(var.optimum_neuron.image_uri, "${local.dlc_registry}/@@OPTIMUM_DLC_REPOSITORY@@:@@OPTIMUM_DLC_TAG@@")
+    : coalesce(var.container_image_uri, "${local.dlc_registry}/@@DLC_REPOSITORY@@:@@DLC_TAG@@")
+  )
   image_parts    = regex(@@PATTERN_ECR_URI@@, local.image_uri)
   registry       = "${local.image_parts[0]}.dkr.ecr.${local.image_parts[1]}.amazonaws.com${local.image_parts[2] == null ? "" : local.image_parts[2]}"
   repository_arn = "arn:${data.aws_partition.current.partition}:ecr:${local.image_parts[1]}:${local.image_parts[0]}:repository/${local.image_parts[3]}"
@@ -77,7 +110,7 @@ locals {
   # The instance stops itself when no apply renews its lease for this long.
   abandon_after_minutes = coalesce(var.abandon_after_minutes, min(@@ABANDON_DEFAULT@@, var.deadline_minutes))
 
-  environment = merge(local.settings_environment, {
+  environment = merge(local.settings_environment, local.backend_environment, {
     NEURONX_BUCKET      = local.bucket_name
     NEURONX_PREFIX      = local.artifact_prefix
     NEURONX_REGION      = local.region
@@ -98,7 +131,7 @@ locals {
   hugging_face_token_secret_arn_ok = var.hugging_face_token_secret_arn == null || (@@RULE(secretArn, coalesce(var.hugging_face_token_secret_arn, "-"))@@)
 
   # EC2 takes at most 255 characters.
-  description = "Compiles ${var.model_id}@${var.revision} with the Neuron SDK ${var.neuron_sdk_version} (neuronx-compile module)"
+  description = "Compiles ${var.model_id}@${var.revision} with the Neuron SDK ${local.neuron_sdk_version} (neuronx-compile module)"
 
   # The user data: the environment as exports, then the fixed body (templates/compile-user-data.sh).
   exports = merge(local.environment, { NEURONX_DEADLINE_MINUTES = tostring(var.deadline_minutes) })
@@ -479,8 +512,41 @@ resource "aws_launch_template" "this" {
       error_message = local.serving_type == "none" ? "The model needs about ${ceil(local.serving_host_bytes / local.gib)} GiB of host memory to serve, more than any inf2 instance has." : "The serving instance type ${local.serving_type} cannot hold the model: it needs ${local.serving_degree} NeuronCores and about ${ceil(local.serving_host_bytes / local.gib)} GiB of host memory. Choose a larger serving_instance_type, or leave it null."
     }
     precondition {
-      condition     = local.min_degree == 0 || (local.compile_type != "none" && try(local.compile_table.cores, 0) >= local.tp_degree && try(local.compile_table.memory_gib, 0) * local.gib >= local.compile_host_bytes)
+      condition     = local.cpu_host || local.min_degree == 0 || (local.compile_type != "none" && try(local.compile_table.cores, 0) >= local.tp_degree && try(local.compile_table.memory_gib, 0) * local.gib >= local.compile_host_bytes)
       error_message = local.compile_type == "none" ? "The model needs about ${ceil(local.compile_host_bytes / local.gib)} GiB of host memory to compile, more than any inf2 instance has." : "The compile instance type ${local.compile_type} cannot compile the model: it needs ${local.tp_degree} NeuronCores and about ${ceil(local.compile_host_bytes / local.gib)} GiB of host memory. Choose a larger instance_type, or leave it null."
+    }
+    # The optimum-neuron backend's refusals (OptimumNeuronCompile's): its host, its options, its families.
+    precondition {
+      condition     = !local.cpu_host || (var.instance_type == null ? local.compile_type != "none" : local.cpu_table != null)
+      error_message = var.instance_type == null ? "Exporting ${var.model_id} needs about ${ceil(local.compile_host_bytes / local.gib)} GiB of memory, more than any CPU compile host has; set optimum_neuron.compile_host to \"inf2\"." : "The instance_type must be one of @@OPTIMUM_CPU_TYPES_TEXT@@ with optimum_neuron.compile_host = \"cpu\", got ${local.compile_type}."
+    }
+    precondition {
+      condition     = !local.cpu_host || local.cpu_table == null || try(local.cpu_table.memory_gib, 0) * local.gib >= local.compile_host_bytes
+      error_message = "The instance_type ${local.compile_type} has ${try(local.cpu_table.memory_gib, 0)} GiB of memory, but exporting ${var.model_id} needs about ${ceil(local.compile_host_bytes / local.gib)} GiB; set instance_type to ${try(local.cpu_fits[0], "a larger type")} or leave it null."
+    }
+    precondition {
+      condition     = local.cpu_host || var.instance_type == null || local.compile_table != null
+      error_message = "The instance_type must be one of @@INSTANCE_TYPES_TEXT@@, got ${local.compile_type}; for a CPU host (@@OPTIMUM_CPU_TYPES_TEXT@@), set backend = \"@@OPTIMUM_BACKEND@@\" and optimum_neuron.compile_host = \"cpu\"."
+    }
+    precondition {
+      condition     = !local.optimum || var.quant_dtype == null
+      error_message = "The quant_dtype is not an option of the @@OPTIMUM_BACKEND@@ backend: optimum-neuron @@OPTIMUM_VERSION@@ has no weight quantization for this export; choose a larger inf2 type or a smaller model, or use backend = \"transformers-neuronx\" with quant_dtype = \"s8\"."
+    }
+    precondition {
+      condition     = !local.optimum || var.opt_level == null
+      error_message = "The opt_level is not an option of the @@OPTIMUM_BACKEND@@ backend: optimum-neuron chooses the Neuron compiler's optimization level itself; leave it null."
+    }
+    precondition {
+      condition     = !local.optimum || var.container_image_uri == null
+      error_message = "The container_image_uri is the transformers-neuronx image; with backend = \"@@OPTIMUM_BACKEND@@\", set optimum_neuron.image_uri with its neuron_sdk_version and optimum_neuron_version."
+    }
+    precondition {
+      condition     = local.optimum || var.optimum_neuron.compile_host == "inf2" && var.optimum_neuron.private_cache_repo == null && var.optimum_neuron.image_uri == null
+      error_message = "The optimum_neuron settings apply to backend = \"@@OPTIMUM_BACKEND@@\" only; the backend is ${var.backend}."
+    }
+    precondition {
+      condition     = !local.unexported_family
+      error_message = "The model_id ${var.model_id} names a model family that optimum-neuron @@OPTIMUM_VERSION@@ cannot export for text generation (it exports @@OPTIMUM_MODEL_TYPES_TEXT@@); use backend = \"transformers-neuronx\" for it, or choose a model of those families. If this repository is a fine-tune of one of them, set architecture (e.g. \"llama\")."
     }
     precondition {
       condition     = var.root_volume_size_gib == null || coalesce(var.root_volume_size_gib, 0) >= local.root_volume_gib
@@ -533,7 +599,7 @@ resource "null_resource" "waiter" {
       error_message = "The subnet given as subnet_id is in an Availability Zone that does not offer ${local.compile_type}. Choose a subnet in a zone that offers it."
     }
     precondition {
-      condition     = var.container_image_uri != null || contains(keys(local.dlc_registry_accounts), local.region)
+      condition     = (local.optimum ? var.optimum_neuron.image_uri : var.container_image_uri) != null || contains(keys(local.dlc_registry_accounts), local.region)
       error_message = "The PyTorch inference Neuron DLC is not published in this region (local.dlc_registry_accounts lists the regions that carry it). Use one of those regions, or set container_image_uri to a copy of the image in your own ECR repository."
     }
   }
@@ -686,7 +752,7 @@ resource "aws_cloudformation_stack" "waiter" {
       error_message = "The subnet given as subnet_id is in an Availability Zone that does not offer ${local.compile_type}. Choose a subnet in a zone that offers it."
     }
     precondition {
-      condition     = var.container_image_uri != null || contains(keys(local.dlc_registry_accounts), local.region)
+      condition     = (local.optimum ? var.optimum_neuron.image_uri : var.container_image_uri) != null || contains(keys(local.dlc_registry_accounts), local.region)
       error_message = "The PyTorch inference Neuron DLC is not published in this region (local.dlc_registry_accounts lists the regions that carry it). Use one of those regions, or set container_image_uri to a copy of the image in your own ECR repository."
     }
   }

@@ -1,3 +1,52 @@
+variable "backend" {
+  description = "What compiles: \"transformers-neuronx\" (the NeuronxCompile construct, the PyTorch Neuron DLC) or \"@@OPTIMUM_BACKEND@@\" (OptimumNeuronCompile: optimum-neuron's export, served by the Hugging Face vLLM Neuron DLC). With optimum-neuron, n_positions is the sequence length, batch_size the batch size, amp the dtype and tp_degree the tensor parallel size; quant_dtype and opt_level are refused."
+  type        = string
+  default     = "transformers-neuronx"
+
+  validation {
+    condition     = contains(["transformers-neuronx", "@@OPTIMUM_BACKEND@@"], var.backend)
+    error_message = "The backend must be \"transformers-neuronx\" or \"@@OPTIMUM_BACKEND@@\"."
+  }
+}
+
+variable "optimum_neuron" {
+  description = "The optimum-neuron backend's settings: compile_host \"inf2\" (an inf2 instance, the path shown to work) or \"cpu\" (a memory-optimized r7i instance exports for inf2 without a device, at a fraction of the price an hour); private_cache_repo, a Hub repository of compiled artifacts looked up after aws-neuron/optimum-neuron-cache; image_uri, a private ECR copy of the vLLM Neuron DLC, with the neuron_sdk_version (2.26 or later) and optimum_neuron_version (0.4.x) inside it. Null image_uri: @@OPTIMUM_DLC_REPOSITORY@@:@@OPTIMUM_DLC_TAG@@."
+  type = object({
+    compile_host           = optional(string, "inf2")
+    private_cache_repo     = optional(string)
+    image_uri              = optional(string)
+    neuron_sdk_version     = optional(string)
+    optimum_neuron_version = optional(string)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(["inf2", "cpu"], var.optimum_neuron.compile_host)
+    error_message = "The optimum_neuron.compile_host must be \"inf2\" or \"cpu\"."
+  }
+  validation {
+    condition     = var.optimum_neuron.private_cache_repo == null || (@@RULE(huggingFaceModelId, coalesce(var.optimum_neuron.private_cache_repo, "-"))@@)
+    error_message = "The optimum_neuron.private_cache_repo must be @@RULE_TEXT(huggingFaceModelId)@@."
+  }
+  validation {
+    condition     = var.optimum_neuron.image_uri == null || (@@RULE(ecrImageUri, coalesce(var.optimum_neuron.image_uri, "-"))@@)
+    error_message = "The optimum_neuron.image_uri must be @@RULE_TEXT(ecrImageUri)@@."
+  }
+  validation {
+    condition     = (var.optimum_neuron.image_uri == null) == (var.optimum_neuron.neuron_sdk_version == null) && (var.optimum_neuron.image_uri == null) == (var.optimum_neuron.optimum_neuron_version == null)
+    error_message = "Set optimum_neuron.image_uri, neuron_sdk_version and optimum_neuron_version together (the versions of the image are part of the cache key), or none of them."
+  }
+  validation {
+    condition     = can(regex("^2\\.(2[6-9]|[3-9][0-9])(\\.[0-9]{1,3})?$", coalesce(var.optimum_neuron.neuron_sdk_version, "@@OPTIMUM_SDK_VERSION@@")))
+    error_message = "The optimum_neuron.neuron_sdk_version must be a Neuron SDK release from 2.26 such as \"@@OPTIMUM_SDK_VERSION@@\" (the releases of optimum-neuron 0.4's images)."
+  }
+  validation {
+    condition     = can(regex("^0\\.4\\.[0-9]{1,3}$", coalesce(var.optimum_neuron.optimum_neuron_version, "@@OPTIMUM_VERSION@@")))
+    error_message = "The optimum_neuron.optimum_neuron_version must be an optimum-neuron 0.4 release such as \"@@OPTIMUM_VERSION@@\"."
+  }
+}
+
 variable "model_id" {
   description = "Hugging Face model id, e.g. meta-llama/Meta-Llama-3-8B-Instruct."
   type        = string
@@ -63,13 +112,13 @@ variable "n_positions" {
 }
 
 variable "batch_size" {
-  description = "Batch size the model is compiled for."
+  description = "Batch size the model is compiled for. Null: @@BATCH_SIZE_DEFAULT@@ (transformers-neuronx), @@OPTIMUM_BATCH_SIZE_DEFAULT@@ (optimum-neuron, the sequences vLLM decodes at once)."
   type        = number
-  default     = @@BATCH_SIZE_DEFAULT@@
+  default     = null
 
   validation {
-    condition     = floor(var.batch_size) == var.batch_size && var.batch_size >= @@BATCH_SIZE_MIN@@ && var.batch_size <= @@BATCH_SIZE_MAX@@
-    error_message = "The batch_size must be a whole number from @@BATCH_SIZE_MIN@@ to @@BATCH_SIZE_MAX@@."
+    condition     = var.batch_size == null || try(floor(var.batch_size) == var.batch_size && var.batch_size >= @@BATCH_SIZE_MIN@@ && var.batch_size <= @@BATCH_SIZE_MAX@@, false)
+    error_message = "The batch_size must be a whole number from @@BATCH_SIZE_MIN@@ to @@BATCH_SIZE_MAX@@, or null."
   }
 }
 
@@ -96,13 +145,13 @@ variable "quant_dtype" {
 }
 
 variable "opt_level" {
-  description = "Neuron compiler optimization level: 1 (fast compile), 2 (balanced), 3 (best model execution performance)."
+  description = "Neuron compiler optimization level of transformers-neuronx: 1 (fast compile), 2 (balanced), 3 (best model execution performance). Null: @@OPT_LEVEL_DEFAULT@@. optimum-neuron chooses its own and refuses it."
   type        = number
-  default     = @@OPT_LEVEL_DEFAULT@@
+  default     = null
 
   validation {
-    condition     = contains(@@OPT_LEVELS@@, var.opt_level)
-    error_message = "The opt_level must be one of @@OPT_LEVELS_TEXT@@."
+    condition     = var.opt_level == null || contains(@@OPT_LEVELS@@, coalesce(var.opt_level, 0))
+    error_message = "The opt_level must be one of @@OPT_LEVELS_TEXT@@, or null."
   }
 }
 
@@ -146,8 +195,8 @@ variable "instance_type" {
   default     = null
 
   validation {
-    condition     = var.instance_type == null || contains(@@INSTANCE_TYPES@@, coalesce(var.instance_type, "-"))
-    error_message = "The instance_type must be one of @@INSTANCE_TYPES_TEXT@@, or null. @@INF1_REFUSAL@@."
+    condition     = var.instance_type == null || contains(concat(@@INSTANCE_TYPES@@, @@OPTIMUM_CPU_TYPES@@), coalesce(var.instance_type, "-"))
+    error_message = "The instance_type must be one of @@INSTANCE_TYPES_TEXT@@ (or, with optimum_neuron.compile_host = \"cpu\", @@OPTIMUM_CPU_TYPES_TEXT@@), or null. @@INF1_REFUSAL@@."
   }
 }
 

@@ -1,3 +1,14 @@
+variable "backend" {
+  description = "The backend that compiled the artifacts: the neuronx-compile module's backend output. \"transformers-neuronx\" serves them with the inference code (code_dir); \"@@OPTIMUM_BACKEND@@\" serves <prefix>@@OPTIMUM_COMPILED_FOLDER@@ with the vLLM Neuron DLC's own OpenAI-style chat API (the OptimumNeuronSageMakerRealtimeInferenceEndpoint construct)."
+  type        = string
+  default     = "transformers-neuronx"
+
+  validation {
+    condition     = contains(["transformers-neuronx", "@@OPTIMUM_BACKEND@@"], var.backend)
+    error_message = "The backend must be \"transformers-neuronx\" or \"@@OPTIMUM_BACKEND@@\"."
+  }
+}
+
 variable "compiled_artifact_s3_url" {
   description = "s3://<bucket>/<prefix>/ of the compiled artifacts: the neuronx-compile module's compiled_artifact_s3_url."
   type        = string
@@ -33,7 +44,7 @@ variable "settings_environment" {
   type        = map(string)
 
   validation {
-    condition     = alltrue([for k in @@REQUIRED_SETTINGS@@ : contains(keys(var.settings_environment), k)])
+    condition     = alltrue([for k in @@REQUIRED_SETTINGS@@ : contains(keys(var.settings_environment), k) || (k == "@@OPT_LEVEL_ENV@@" && lookup(var.settings_environment, "@@OPTIMUM_BACKEND_ENV@@", "") == "@@OPTIMUM_BACKEND@@")])
     error_message = "The settings_environment must carry every compile setting (@@REQUIRED_SETTINGS_TEXT@@): pass the neuronx-compile module's settings_environment."
   }
 }
