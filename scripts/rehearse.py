@@ -1656,6 +1656,8 @@ def optimum_neuron(r: Rehearsal, tf_env: dict[str, str]) -> None:
         f"{endpoint.get('EndpointStatus')}; model data {source.get('S3Uri')}; SM_ON_* {served}; neuron config {exported}",
     )
 
+    if variant:
+        r.check(*optimum_serve_checks(r, environment, variant["InstanceType"], source.get("S3Uri", "")))
     r.check(*ask_openai(r))
 
     t = time.monotonic()
@@ -1769,6 +1771,53 @@ def optimum_cache_hit(
         f"prefix {prefix}; manifest source {manifest.get('source')!r} from {manifest.get('cache_repo')!r}; "
         f"graphs downloaded: {graphs}"
         + ("" if ok else f"; {(proc.stderr + apply.stdout + apply.stderr)[-800:]}{worker.errors}"),
+    )
+
+
+# The vLLM container's start on the endpoint's instance, up to vLLM itself: its entrypoint's `optimum-cli neuron
+# serve` arguments from the model's SM_ON_* variables, and the real ServeCommand.run's checks against the model data
+# (the test:optimum tier's serve_checks, which mirrors the 0.4.5 entrypoint and stands in for the serving host and vLLM).
+SERVE_CHECKS = """
+import json, sys
+from pathlib import Path
+import pytest
+from optimum_tests.test_serving_consistency import serve_checks
+spec = json.load(sys.stdin)
+with pytest.MonkeyPatch.context() as patch:
+    server = serve_checks(spec["fixture"], spec["environment"], Path(spec["model_dir"]), patch)
+started = server.started
+json.dump({k: getattr(started, k) for k in ("model", "max_num_seqs", "max_model_len", "tensor_parallel_size", "dtype")}
+          if started else None, sys.stdout)
+"""
+
+
+def optimum_serve_checks(r: Rehearsal, environment: dict[str, str], instance_type: str, s3_uri: str) -> tuple:
+    """The endpoint's model as an instance starts it: its model data copied from S3 as SageMaker copies it, its
+    environment passed through the vLLM container's entrypoint to optimum-neuron's own serve-time checks."""
+    t = time.monotonic()
+    model_dir = materialise(boto3.client("s3"), s3_uri, r.root / "optimum-instance")
+    proc = subprocess.run(
+        [str(OPTIMUM_VENV / "bin" / "python"), "-c", SERVE_CHECKS],
+        input=json.dumps(
+            {
+                "fixture": {"serving_instance_type": instance_type, "model_data": "/opt/ml/model"},
+                "environment": environment,
+                "model_dir": str(model_dir),
+            }
+        ),
+        cwd=REPO / "python",
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "python"), str(OPTIMUM_STAND_INS[0])])},
+        capture_output=True,
+        text=True,
+    )
+    started = json.loads(proc.stdout or "null") if proc.returncode == 0 else None
+    ok = started is not None and started.get("model") == str(model_dir)
+    return (
+        "optimum-neuron: the endpoint's model data and environment pass optimum-neuron's serve-time checks "
+        f"(optimum-cli neuron serve on {instance_type}) and reach vLLM",
+        t,
+        ok,
+        f"vLLM started with {started}" if ok else proc.stderr[-600:],
     )
 
 
