@@ -1736,7 +1736,7 @@ def optimum_cache_hit(
         f"{label}: the optimum cache entry of the export, built with optimum-neuron's own code",
         t,
         built.returncode == 0,
-        built.stderr[-600:],
+        "" if built.returncode == 0 else built.stderr[-600:],
     ):
         return
     entry = {name: base64.b64decode(data) for name, data in json.loads(built.stdout).items()}
