@@ -35,6 +35,10 @@ user data shuts down. Then:
   terraform), then the next apply (the cancelled stack's instance ends at once, a new one takes the
   prefix over) -> a compile error fails the apply with the wait condition's reason -> destroy
   leaves nothing of it.
+  the optimum-neuron backend (a group of its own): an OptimumNeuronCompile and its endpoint in one stack, the
+  instance's job running the optimum-neuron recipe with the real optimum-neuron (.venv-optimum) and the
+  test:optimum tier's Neuron SDK stand-ins -> the endpoint InService with the export's settings -> npm run
+  invoke -- --api openai -> plan shows no changes -> destroy leaves nothing behind.
 
 The scenarios run in groups (GROUPS, near the end), side by side, each in a process of its own
 with its own emulators; NEURONX_REHEARSAL_ONLY=<group>[,<group>] runs only those. It prints a summary table of the checks, their timings and, for every fault, the instance-seconds
@@ -99,6 +103,7 @@ class Phase:
 class Rehearsal:
     root: Path
     emulator: Emulator
+    hub: Hub
     phases: list[Phase] = field(default_factory=list)
 
     def check(
@@ -131,9 +136,18 @@ class Worker(threading.Thread):
     and the moment is recorded in `ended_at` (time.monotonic()).
     """
 
-    def __init__(self, root: Path, mode: str, compile_seconds: float = 0, cloudformation: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        mode: str,
+        compile_seconds: float = 0,
+        cloudformation: bool = False,
+        host_env: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(daemon=True)
         self.root, self.mode, self.compile_seconds = root, mode, compile_seconds
+        # The instance's tools' settings, e.g. the image's Python for the docker stand-in (the optimum-neuron group).
+        self.host_env = host_env or {}
         # The CloudFormation waiter's scenario runs beside other phases: each worker plays only its instances.
         self.cloudformation = cloudformation
         self.ec2 = boto3.client("ec2")
@@ -206,6 +220,7 @@ class Worker(threading.Thread):
             "NEURONX_HOST_ON_SHUTDOWN": f"aws ec2 terminate-instances --instance-ids {instance_id} >/dev/null",
             # The instance role's credentials: not the apply's (which a fault may expire).
             "AWS_ACCESS_KEY_ID": "ASIAINSTANCEROLE0000",
+            **self.host_env,
         }
         if self.mode == "fail":
             env["NEURONX_STAND_IN_FAIL"] = "[XCG815] Estimated peak HBM usage (18.2 GB) exceeds 16GB"
@@ -1530,6 +1545,315 @@ def hcl_modules(r: Rehearsal, tf_env: dict[str, str], endpoint_url: str) -> None
     )
 
 
+# ---- the optimum-neuron backend (issue 13) -------------------------------------------------------------
+
+OPTIMUM_MODEL_ID = "rehearsal/tiny-llama-1m"
+OPTIMUM_ENDPOINT = "rehearsal-optimum"
+OPTIMUM_PUBLIC_CACHE = "aws-neuron/optimum-neuron-cache"
+OPTIMUM_HIT_REVISION = "rehearsal-optimum-hit"  # a new cache key, for the Hub cache hit
+# The compile image's Python: the real optimum-neuron 0.4.5 (python/requirements-optimum.txt), which
+# `npm run test:optimum` installs (.ci/run runs it before the rehearsal).
+OPTIMUM_VENV = REPO / ".venv-optimum"
+# The Neuron SDK stand-ins of the test:optimum tier, on the compile image's PYTHONPATH: the compiler's package
+# (its version only) and a sitecustomize that registers the Llama model class stand-in (optimum_tests/stand_in.py).
+OPTIMUM_STAND_INS = [REPO / "python" / "optimum_tests" / d for d in ("compiler_stand_in", "instance_site")]
+
+
+def optimum_neuron(r: Rehearsal, tf_env: dict[str, str]) -> None:
+    """An OptimumNeuronCompile and the OptimumNeuronSageMakerRealtimeInferenceEndpoint that serves it
+    (scripts/rehearse-optimum-app.ts, one stack, local state, the existing bucket): the compile instance's job
+    runs the optimum-neuron recipe with the real optimum-neuron (its Hub cache lookup misses the public cache,
+    the Llama export's compile is the stand-in), then the endpoint is InService on the exported directory, its
+    container settings equal the neuron config the export wrote, npm run invoke -- --api openai gets the chat
+    completion the emulator answers with -> plan shows no changes -> destroy leaves nothing behind."""
+    label = "optimum-neuron"
+    t = time.monotonic()
+    python = OPTIMUM_VENV / "bin" / "python"
+    if not r.check(
+        f"{label}: the compile image's Python has optimum-neuron (.venv-optimum)",
+        t,
+        python.exists(),
+        "" if python.exists() else f"{python} is missing: run `npm run test:optimum` first, which creates it",
+    ):
+        return
+    # The rehearsal's chat model, as a Llama checkpoint carries its dtype and shape in config.json.
+    files = dict(r.hub.repos[MODEL_ID].files)
+    config = json.loads(files["config.json"])
+    config.update(torch_dtype="bfloat16", hidden_size=64, num_hidden_layers=2, num_attention_heads=4)
+    files["config.json"] = json.dumps(config).encode()
+    r.hub.repos[OPTIMUM_MODEL_ID] = Repo(files=files, branches=("main", OPTIMUM_HIT_REVISION))
+    r.hub.repos[OPTIMUM_PUBLIC_CACHE] = Repo(files={"README.md": b"# an empty optimum-neuron cache"})
+
+    outdir = r.root / "optimum" / "cdktf.out"
+    proc = synthesize_optimum(outdir, tf_env)
+    if not r.check(f"{label}: synthesize the compile and endpoint stack", t, proc.returncode == 0, proc.stderr[-500:]):
+        return
+    tf = Terraform(r, outdir / "stacks", tf_env)
+
+    host_env = {
+        "NEURONX_HOST_PYTHON": str(python),
+        "NEURONX_HOST_SITE_PACKAGES": os.pathsep.join(str(d) for d in OPTIMUM_STAND_INS),
+    }
+    worker = Worker(r.root / "instances-optimum", "boot", host_env=host_env)
+    worker.start()
+    t = time.monotonic()
+    init = tf("optimum", "init", "-input=false", "-no-color")
+    apply = tf("optimum", *APPLY)
+    worker.stop()
+    outputs = json.loads(tf("optimum", "output", "-json").stdout or "{}")
+    bucket = outputs.get("artifact_bucket", {}).get("value", "")
+    prefix = outputs.get("artifact_prefix", {}).get("value", "")
+    s3, sm = boto3.client("s3"), boto3.client("sagemaker")
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []) if bucket else []
+    names = {o["Key"][len(prefix) :] for o in listing}
+    manifest = json.loads(read_text(bucket, prefix + "manifest.json") or "{}")
+    ok = (
+        init.returncode == 0
+        and apply.returncode == 0
+        and len(worker.booted) == 1
+        and not worker.errors
+        and {"_SUCCESS", "manifest.json", "compiled/neuron_config.json", "compiled/model.pt"} <= names
+        and not any(n.startswith("model/") for n in names)
+        and manifest.get("backend") == "optimum-neuron"
+        and manifest.get("source") == "compiled"
+    )
+    r.check(
+        f"{label}: apply: the instance's job exports with the real optimum-neuron (a Hub cache miss, the compile "
+        "stand-in), compiled/ and a manifest that says so, then the model and endpoint",
+        t,
+        ok,
+        f"{len(worker.booted)} instance(s) booted; {len(names)} objects under the prefix; manifest backend "
+        f"{manifest.get('backend')!r}, source {manifest.get('source')!r}, optimum-neuron "
+        f"{manifest.get('optimum_neuron_version')!r}"
+        + ("" if ok else f"; {(init.stderr + apply.stdout + apply.stderr)[-800:]}{worker.errors}"),
+    )
+
+    t = time.monotonic()
+    endpoint = sm.describe_endpoint(EndpointName=OPTIMUM_ENDPOINT) if apply.returncode == 0 else {}
+    config_name = endpoint.get("EndpointConfigName")
+    variant = (
+        sm.describe_endpoint_config(EndpointConfigName=config_name)["ProductionVariants"][0] if config_name else {}
+    )
+    model = sm.describe_model(ModelName=variant["ModelName"]) if variant else {}
+    container = model.get("PrimaryContainer", {})
+    environment = container.get("Environment", {})
+    source = container.get("ModelDataSource", {}).get("S3DataSource", {})
+    neuron_config = json.loads(read_text(bucket, prefix + "compiled/neuron_config.json") or "{}")
+    served = {k: environment.get(f"SM_ON_{k}") for k in ("BATCH_SIZE", "SEQUENCE_LENGTH", "TENSOR_PARALLEL_SIZE")}
+    exported = {
+        "BATCH_SIZE": str(neuron_config.get("batch_size")),
+        "SEQUENCE_LENGTH": str(neuron_config.get("sequence_length")),
+        "TENSOR_PARALLEL_SIZE": str(neuron_config.get("tp_degree")),
+    }
+    ok = (
+        endpoint.get("EndpointStatus") == "InService"
+        and source.get("S3Uri") == f"s3://{bucket}/{prefix}compiled/"
+        and source.get("S3DataType") == "S3Prefix"
+        and served == exported
+    )
+    r.check(
+        f"{label}: the endpoint is InService on the exported directory; its container settings are the export's",
+        t,
+        ok,
+        f"{endpoint.get('EndpointStatus')}; model data {source.get('S3Uri')}; SM_ON_* {served}; neuron config {exported}",
+    )
+
+    if variant:
+        r.check(*optimum_serve_checks(r, environment, variant["InstanceType"], source.get("S3Uri", "")))
+    r.check(*ask_openai(r))
+
+    t = time.monotonic()
+    plan = tf("optimum", "plan", "-detailed-exitcode", "-input=false", "-no-color")
+    r.check(f"{label}: plan again: no changes", t, plan.returncode == 0, plan.stdout[-400:] if plan.returncode else "")
+
+    optimum_cache_hit(r, tf_env, tf, outdir, host_env, files)
+
+    t = time.monotonic()
+    destroy = tf("optimum", "destroy", "-auto-approve", "-input=false", "-no-color")
+    left = leftovers(keep={EXISTING_BUCKET})
+    r.check(
+        f"{label}: destroy leaves nothing behind (the artifacts stay in the bucket given)",
+        t,
+        destroy.returncode == 0 and not left,
+        f"left: {left}" if left else (destroy.stderr[-400:] if destroy.returncode else ""),
+    )
+
+
+def synthesize_optimum(outdir: Path, tf_env: dict[str, str], **config: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["node", "scripts/run-app.js", "scripts/rehearse-optimum-app.ts"],
+        cwd=REPO,
+        env=example_env(
+            outdir,
+            tf_env,
+            NEURONX_MODEL_ID=OPTIMUM_MODEL_ID,
+            NEURONX_BUCKET=existing_bucket(),
+            NEURONX_ENDPOINT_NAME=OPTIMUM_ENDPOINT,
+            **config,
+        ),
+        capture_output=True,
+        text=True,
+    )
+
+
+# The cache entry of the rehearsal's export, as optimum-neuron's export writes one to a cache repository: built by
+# the test:optimum tier's own cache_repo (the real SingleModelCacheEntry) in the compile image's Python.
+CACHE_ENTRY = """
+import base64, json, sys, tempfile
+from pathlib import Path
+from optimum_tests.conftest import cache_repo, settings_for
+spec = json.load(sys.stdin)
+files = {name: base64.b64decode(data) for name, data in spec["files"].items()}
+with tempfile.TemporaryDirectory() as work:
+    settings = settings_for(spec["model_id"], Path(work), **spec["env"])
+    entry = cache_repo(files, settings)
+json.dump({name: base64.b64encode(data).decode() for name, data in entry.items()}, sys.stdout)
+"""
+
+
+def optimum_cache_hit(
+    r: Rehearsal, tf_env: dict[str, str], tf: Terraform, outdir: Path, host_env: dict[str, str], files: dict
+) -> None:
+    """The public Hub cache holds the export's configuration (the Hub emulator serves its registry entry and
+    compiled graphs): the stack applied again for another revision of the model (a new cache key) compiles
+    nothing; the instance's job downloads the graphs and its manifest says hub-cache."""
+    label = "optimum-neuron"
+    t = time.monotonic()
+    environment = {"NEURONX_N_POSITIONS": "2048", "NEURONX_REVISION": OPTIMUM_HIT_REVISION}
+    built = subprocess.run(
+        [str(OPTIMUM_VENV / "bin" / "python"), "-c", CACHE_ENTRY],
+        input=json.dumps(
+            {
+                "model_id": OPTIMUM_MODEL_ID,
+                "env": environment,
+                "files": {name: base64.b64encode(data).decode() for name, data in files.items()},
+            }
+        ),
+        cwd=REPO / "python",
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "python"), str(OPTIMUM_STAND_INS[0])])},
+        capture_output=True,
+        text=True,
+    )
+    if not r.check(
+        f"{label}: the optimum cache entry of the export, built with optimum-neuron's own code",
+        t,
+        built.returncode == 0,
+        "" if built.returncode == 0 else built.stderr[-600:],
+    ):
+        return
+    entry = {name: base64.b64decode(data) for name, data in json.loads(built.stdout).items()}
+    r.hub.repos[OPTIMUM_PUBLIC_CACHE].files.update(entry)
+
+    t = time.monotonic()
+    proc = synthesize_optimum(outdir, tf_env, NEURONX_REVISION=OPTIMUM_HIT_REVISION)
+    worker = Worker(r.root / "instances-optimum-hit", "boot", host_env=host_env)
+    worker.start()
+    apply = tf("optimum", *APPLY)
+    worker.stop()
+    outputs = json.loads(tf("optimum", "output", "-json").stdout or "{}")
+    bucket = outputs.get("artifact_bucket", {}).get("value", "")
+    prefix = outputs.get("artifact_prefix", {}).get("value", "")
+    manifest = json.loads(read_text(bucket, prefix + "manifest.json") or "{}")
+    graphs = [n for n in r.hub.downloaded(OPTIMUM_PUBLIC_CACHE) if n.endswith("/model.neff")]
+    ok = (
+        proc.returncode == 0
+        and apply.returncode == 0
+        and OPTIMUM_HIT_REVISION in prefix
+        and len(worker.booted) == 1
+        and not worker.errors
+        and manifest.get("source") == "hub-cache"
+        and manifest.get("cache_repo") == OPTIMUM_PUBLIC_CACHE
+        and bool(graphs)
+    )
+    r.check(
+        f"{label}: another revision, its configuration in the public Hub cache: the job downloads the compiled "
+        "graphs, compiles nothing, the manifest says hub-cache",
+        t,
+        ok,
+        f"prefix {prefix}; manifest source {manifest.get('source')!r} from {manifest.get('cache_repo')!r}; "
+        f"graphs downloaded: {graphs}"
+        + ("" if ok else f"; {(proc.stderr + apply.stdout + apply.stderr)[-800:]}{worker.errors}"),
+    )
+
+
+# The vLLM container's start on the endpoint's instance, up to vLLM itself: its entrypoint's `optimum-cli neuron
+# serve` arguments from the model's SM_ON_* variables, and the real ServeCommand.run's checks against the model data
+# (the test:optimum tier's serve_checks, which mirrors the 0.4.5 entrypoint and stands in for the serving host and vLLM).
+SERVE_CHECKS = """
+import json, sys
+from pathlib import Path
+import pytest
+from optimum_tests.test_serving_consistency import serve_checks
+spec = json.load(sys.stdin)
+with pytest.MonkeyPatch.context() as patch:
+    server = serve_checks(spec["fixture"], spec["environment"], Path(spec["model_dir"]), patch)
+started = server.started
+json.dump({k: getattr(started, k) for k in ("model", "max_num_seqs", "max_model_len", "tensor_parallel_size", "dtype")}
+          if started else None, sys.stdout)
+"""
+
+
+def optimum_serve_checks(r: Rehearsal, environment: dict[str, str], instance_type: str, s3_uri: str) -> tuple:
+    """The endpoint's model as an instance starts it: its model data copied from S3 as SageMaker copies it, its
+    environment passed through the vLLM container's entrypoint to optimum-neuron's own serve-time checks."""
+    t = time.monotonic()
+    model_dir = materialise(boto3.client("s3"), s3_uri, r.root / "optimum-instance")
+    proc = subprocess.run(
+        [str(OPTIMUM_VENV / "bin" / "python"), "-c", SERVE_CHECKS],
+        input=json.dumps(
+            {
+                "fixture": {"serving_instance_type": instance_type, "model_data": "/opt/ml/model"},
+                "environment": environment,
+                "model_dir": str(model_dir),
+            }
+        ),
+        cwd=REPO / "python",
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "python"), str(OPTIMUM_STAND_INS[0])])},
+        capture_output=True,
+        text=True,
+    )
+    started = json.loads(proc.stdout or "null") if proc.returncode == 0 else None
+    ok = started is not None and started.get("model") == str(model_dir)
+    return (
+        "optimum-neuron: the endpoint's model data and environment pass optimum-neuron's serve-time checks "
+        f"(optimum-cli neuron serve on {instance_type}) and reach vLLM",
+        t,
+        ok,
+        f"vLLM started with {started}" if ok else proc.stderr[-600:],
+    )
+
+
+def ask_openai(r: Rehearsal) -> tuple:
+    """npm run invoke -- --api openai: an OpenAI chat completion request to the endpoint; the emulator (moto's
+    InvokeEndpoint) answers with the chat completion queued for it, in the vLLM container's format; the CLI prints
+    the assistant's message."""
+    t = time.monotonic()
+    answer = "Hello from the optimum-neuron rehearsal"
+    completion = {
+        "id": "chatcmpl-rehearsal",
+        "object": "chat.completion",
+        "model": OPTIMUM_MODEL_ID,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}],
+    }
+    queued = requests_post(
+        f"{r.emulator.url}/moto-api/static/sagemaker/endpoint-results",
+        {"results": [{"Body": json.dumps(completion), "ContentType": "application/json"}]},
+    )
+    proc = subprocess.run(
+        ["npx", "tsx", "scripts/invoke.ts", "--endpoint", OPTIMUM_ENDPOINT, "--api", "openai", "hi"],
+        cwd=REPO,
+        env={**os.environ, "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED": "true"},
+        capture_output=True,
+        text=True,
+    )
+    return (
+        "optimum-neuron: npm run invoke -- --api openai prints the chat completion's message",
+        t,
+        queued and proc.returncode == 0 and proc.stdout.strip() == answer,
+        f"{proc.stdout.strip()!r}" + ("" if proc.returncode == 0 else f"; {proc.stderr.strip()[-300:]}"),
+    )
+
+
 def cdktf_and_modules(r: Rehearsal, tf_env: dict[str, str]) -> None:
     """The two ways to deploy without plain terraform on the synthesized JSON: the cdktf CLI, then
     the HCL modules."""
@@ -1556,6 +1880,7 @@ GROUPS: dict[str, Callable[[Rehearsal, dict[str, str]], None]] = {
     "cdktf-and-modules": cdktf_and_modules,
     "failure-paths": failure_paths,
     "cloudformation-waiter": cloudformation_waiter,
+    "optimum-neuron": optimum_neuron,
 }
 
 
@@ -1569,7 +1894,7 @@ def run_group(name: str, root: Path) -> int:
         os.environ[key] = value
     os.environ["HF_ENDPOINT"] = hub_url
     os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-    r = Rehearsal(root, emulator)
+    r = Rehearsal(root, emulator, hub)
     print(f"{name} in {root}; AWS emulator {emulator.url}; Hub emulator {hub_url}", flush=True)
     tf_env = {
         **os.environ,
@@ -1605,7 +1930,7 @@ def selected_groups() -> list[str]:
 # The failure paths time the waiter's report against two poll intervals (10 s): beside three other
 # groups on two cores, the AWS CLI calls of one poll took long enough to make it 14 s (a CI run), so
 # they run first, alone; the other groups then run side by side.
-WAVES = [["failure-paths"], ["s3-state-and-faults", "cdktf-and-modules", "cloudformation-waiter"]]
+WAVES = [["failure-paths"], ["s3-state-and-faults", "cdktf-and-modules", "cloudformation-waiter", "optimum-neuron"]]
 
 
 def run_groups(root: Path) -> list[Phase]:
