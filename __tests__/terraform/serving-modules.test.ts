@@ -498,7 +498,11 @@ describe("the lambda-inference and triton-endpoint modules and their constructs 
     expect(sources).toEqual(expect.arrayContaining(["lambda-inference", "triton-endpoint"]));
     hclBlocks.forEach((block, i) => {
       const root = path.join(modulesCopy, `readme-${i}`);
-      rootModule(root, moto, [block.replace(/source = "\.\/modules\//, 'source = "../')]);
+      // The modules sit beside the copy; a compile plans with one of moto's images (moto has no Neuron DLAMI parameter).
+      const hcl = block
+        .replace(/source = "\.\/modules\//g, 'source = "../')
+        .replace(/(source = "\.\.\/neuronx-compile"\n)/, '$1  ami_id = "ami-785db401"\n');
+      rootModule(root, moto, [hcl]);
       expect(terraform(root, ["init", "-backend=false", "-input=false", "-no-color"], moto.env).code).toBe(0);
       const run = terraform(root, ["plan", "-input=false", "-no-color"], moto.env);
       expect([sources[i], run.code, run.code === 0 ? "" : run.out]).toEqual([sources[i], 0, ""]);
