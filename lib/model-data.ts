@@ -11,7 +11,7 @@ import { NeuronxCompile } from "./neuronx-compile";
 import { RULES } from "./patterns";
 import { packageAsset } from "./private/assets";
 import { listShippedFiles } from "./private/s3-directory";
-import { currentPartition } from "./private/stack-singletons";
+import { checkS3Location, s3Location } from "./private/s3-location";
 import { PlanCheck, Validator, show } from "./private/validation";
 import { Sizing, sizeModel } from "./sizing";
 
@@ -157,11 +157,7 @@ export abstract class TransformersNeuronxSageMakerInferenceModelData {
     const problems = v.problems;
     if (!v.record("props", props, { optional: false, what: "S3ModelDataProps (bucket, prefix, model, compileOptions)" }))
       problems.throwIfAny(scope);
-    // The same bucket and prefix rules as the compile side: they reach the IAM policy and the S3 keys.
-    if (typeof props.bucket === "string") v.string("bucket", props.bucket, RULES.bucketName);
-    else if (!(props.bucket instanceof S3Bucket))
-      problems.add(`bucket must be an S3Bucket of this stack or a bucket name, got ${show(props.bucket)}`);
-    v.string("prefix", props.prefix, RULES.keyPrefix, { optional: false });
+    checkS3Location(v, props.bucket, props.prefix);
     Model.check(v, "model", props.model);
     const before = problems.count;
     const options = resolveCompileOptions(props.compileOptions, problems);
@@ -194,14 +190,8 @@ export abstract class TransformersNeuronxSageMakerInferenceModelData {
     const settings = new CompileSettings(props.model, options, sizing.tpDegree, image.neuronSdkVersion);
     return new (class extends TransformersNeuronxSageMakerInferenceModelData {
       public bind(scope: Construct): ModelDataConfig {
-        const bucketName = typeof props.bucket === "string" ? props.bucket : props.bucket.bucket;
-        const bucketArn =
-          typeof props.bucket === "string" ? `arn:${currentPartition(scope).partition}:s3:::${props.bucket}` : props.bucket.arn;
         return {
-          bucketName,
-          bucketArn,
-          prefix: props.prefix,
-          s3Uri: `s3://${bucketName}/${props.prefix}`,
+          ...s3Location(scope, props.bucket, props.prefix),
           settings,
           containerImage: image,
           sizing,

@@ -4,6 +4,7 @@ import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { ValidationError } from "./errors";
 import { Model } from "./model";
 import { CompileOutputs, checkCompileOutputs } from "./model-data";
+import { checkS3Location, s3Location } from "./private/s3-location";
 import { OPTIMUM_COMPILED_FOLDER, OPTIMUM_SIZING_PROPS, OptimumNeuronCompile } from "./optimum-neuron-compile";
 import {
   OPTIMUM_RESERVED_SERVE_ARGS,
@@ -13,8 +14,6 @@ import {
   optimumArchitectureProblem,
   resolveOptimumExportOptions,
 } from "./optimum-neuron-spec";
-import { RULES } from "./patterns";
-import { currentPartition } from "./private/stack-singletons";
 import { Validator, show } from "./private/validation";
 import { checkServingInstanceType } from "./realtime-endpoint";
 import {
@@ -118,10 +117,7 @@ export abstract class OptimumNeuronModelData {
     if (!v.record("props", props, { optional: false, what: "OptimumNeuronS3ModelDataProps (bucket, prefix, model, exportOptions)" })) {
       problems.throwIfAny(scope);
     }
-    if (typeof props.bucket === "string") v.string("bucket", props.bucket, RULES.bucketName);
-    else if (!(props.bucket instanceof S3Bucket))
-      problems.add(`bucket must be an S3Bucket of this stack or a bucket name, got ${show(props.bucket)}`);
-    v.string("prefix", props.prefix, RULES.keyPrefix, { optional: false });
+    checkS3Location(v, props.bucket, props.prefix);
     const modelOk = Model.check(v, "model", props.model);
     const architecture = modelOk ? optimumArchitectureProblem(props.model) : undefined;
     if (architecture) problems.add(architecture);
@@ -157,14 +153,8 @@ export abstract class OptimumNeuronModelData {
     const resolvedSizing = sizing;
     return new (class extends OptimumNeuronModelData {
       public bind(endpoint: Construct): OptimumNeuronModelDataConfig {
-        const bucketName = typeof props.bucket === "string" ? props.bucket : props.bucket.bucket;
-        const bucketArn =
-          typeof props.bucket === "string" ? `arn:${currentPartition(endpoint).partition}:s3:::${props.bucket}` : props.bucket.arn;
         return {
-          bucketName,
-          bucketArn,
-          prefix: props.prefix,
-          s3Uri: `s3://${bucketName}/${props.prefix}`,
+          ...s3Location(endpoint, props.bucket, props.prefix),
           settings,
           containerImage: image,
           sizing: resolvedSizing,
